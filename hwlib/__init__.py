@@ -1,0 +1,9 @@
+"""hwlib: models, training loops and analysis math behind the HW1 report.
+
+One idea per module: ``data`` (datasets as device tensors), ``models`` (nets built from a
+parameter budget), ``train`` (the device-resident minibatch loop), ``params`` (profiles and
+validated notebook parameters), ``results`` (atomic JSON results), ``plots`` / ``tables``
+(what the report shows), ``report`` / ``pdf`` (stitching the executed notebooks).
+"""
+
+__version__ = "0.1.0"

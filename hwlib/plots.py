@@ -1,0 +1,54 @@
+"""One look for every figure, sized for the PDF page, shown as PNG with a numbered caption.
+
+Figures are rendered to PNG here (not by the notebook's inline backend) so the size and
+resolution in the report do not depend on the backend's settings: 6.8 in wide at 150 dpi
+fills the printable width of an A4 page sharply.
+"""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: figures are rendered to PNG explicitly, never to a window
+
+import matplotlib.pyplot as plt  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+WIDTH = 6.8  # inches: the printable width of A4 with the report's margins
+DPI = 150
+
+
+def setup() -> None:
+    """The report's one theme."""
+    sns.set_theme(context="paper", style="whitegrid", palette="colorblind", font_scale=1.1)
+    plt.rcParams.update({"figure.dpi": DPI, "savefig.dpi": DPI, "axes.titleweight": "bold",
+                         "legend.frameon": True, "legend.framealpha": 0.85})
+
+
+def figure(ncols: int = 1, nrows: int = 1, height: float | None = None, **kw):
+    """A figure the width of the page; the height follows the number of rows unless given."""
+    setup()
+    height = height or (3.0 * nrows if ncols > 1 or nrows > 1 else 3.4)
+    return plt.subplots(nrows, ncols, figsize=(WIDTH, height), squeeze=False if (ncols > 1 or nrows > 1) else True,
+                        constrained_layout=True, **kw)
+
+
+def png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def show(fig, number: str, caption: str) -> None:
+    """Display ``fig`` and its caption "Figure <number> — caption" in the notebook output."""
+    from IPython.display import Image, Markdown, display
+
+    display(Image(png(fig)))
+    display(Markdown(f'<p class="caption"><b>Figure {number}.</b> {caption}</p>'))
+
+
+def palette(n: int):
+    return sns.color_palette("colorblind", n)

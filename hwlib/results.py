@@ -1,0 +1,88 @@
+"""The results contract: every notebook writes report/results/<name>.json, atomically.
+
+A file is written to a temporary name in the same folder and renamed over the target, so a
+reader sees the old complete file or the new complete file, never half of one. A file that
+does not parse (truncated by a crash of something else) is reported as missing, never read
+as valid.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe copy: tensors and numpy values to Python numbers, NaN/Inf to None (JSON has neither)."""
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().tolist()
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (Path, torch.device)):
+        return str(value)
+    return value
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def results_path(name: str, out_dir: str | Path) -> Path:
+    return Path(out_dir) / "results" / f"{name}.json"
+
+
+def save(name: str, payload: dict, out_dir: str | Path) -> Path:
+    path = results_path(name, out_dir)
+    atomic_write_bytes(path, json.dumps(_plain(payload), indent=1, allow_nan=False).encode())
+    return path
+
+
+def load(name: str, out_dir: str | Path) -> dict | None:
+    """The saved results, or None when absent or unreadable (then the caller recomputes)."""
+    path = results_path(name, out_dir)
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def envelope(P, name: str, section: str, seconds: float, **metrics) -> dict:
+    """The fields every results file carries, then the notebook's own metrics."""
+    from .device import describe
+
+    return {"name": name, "section": section, "profile": P.profile, "device": describe(P.device),
+            "params": P.settings, "seconds": round(seconds, 3), **metrics}
+
+
+def thin(xs: list, ys: list, n: int = 400) -> dict:
+    """At most ~n points of a curve, spaced evenly in log(x), for log-scale plots in the results
+    file (a 20,000-epoch curve stays readable and the file small); first and last are kept."""
+    if len(xs) <= n:
+        return {"x": list(xs), "y": list(ys)}
+    idx = sorted({round(i) for i in np.geomspace(1, len(xs), n) - 1} | {0, len(xs) - 1})
+    return {"x": [xs[i] for i in idx], "y": [ys[i] for i in idx]}

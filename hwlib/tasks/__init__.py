@@ -1,0 +1,1 @@
+"""One module per notebook: its parameter SPEC (per-profile defaults) and run(P) -> results."""

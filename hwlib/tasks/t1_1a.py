@@ -1,0 +1,96 @@
+"""1-1a Simulate a function: MLPs of different depth at one parameter count fit 1-D functions."""
+
+from __future__ import annotations
+
+import time
+
+import torch
+
+from .. import data, models, train
+from ..params import Param, ParamError, same
+from ..results import envelope, thin
+
+NAME, SECTION = "1_1a_simulate_function", "1-1a"
+
+SPEC = {
+    "functions": same("str_list", ["sinc", "sign"], choices=tuple(data.FUNCTIONS), min_len=1,
+                      doc="functions to fit on [-1, 1]"),
+    "budget": Param("int", 150, 570, 570, low=20, doc="parameter budget every model is solved for"),
+    "depths": Param("int_list", [1, 4], [1, 3, 6], [1, 3, 6], low=1, high=12, min_len=2,
+                    doc="hidden layers of each model"),
+    "activation": same("str", "relu", choices=tuple(models.ACTIVATIONS)),
+    "optimizer": same("str", "adam", choices=train.OPTIMIZERS),
+    "lr": same("float", 3e-3, positive=True),
+    "epochs": Param("int", 60, 4000, 20000, low=1, doc="upper limit; the plateau rule may stop earlier"),
+    "n_train": Param("int", 200, 1000, 1000, low=10, doc="training points, evenly spaced"),
+    "batch_size": Param("int", 200, 1000, 1000, low=1, doc="≥ n_train means full batch"),
+    "seeds": Param("int", 1, 2, 3, low=1, doc="independent initializations per model"),
+    "plateau_window": Param("int", 0, 1000, 2000, low=0, doc="0 disables the plateau rule"),
+    "plateau_tol": same("float", 0.01, low=0.0, high=1.0),
+}
+
+
+def checks(P) -> None:
+    for depth in P.depths:
+        try:
+            models.solve_mlp_widths(P.budget, depth)
+        except ValueError as exc:
+            raise ParamError(str(exc)) from None
+    if len(set(P.depths)) < 2:
+        raise ParamError(f"depths={P.depths!r} compares nothing: give at least 2 different depths")
+
+
+def plateau(P) -> train.Plateau | None:
+    return train.Plateau(P.plateau_window, P.plateau_tol) if P.plateau_window else None
+
+
+def run(P) -> dict:
+    start = time.perf_counter()
+    table = []
+    for depth in P.depths:
+        info = models.describe(models.mlp_for_budget(P.budget, depth, activation=P.activation))
+        table.append({"depth": depth, "widths": info["widths"], "params": info["params"],
+                      "activation": P.activation, "optimizer": P.optimizer, "lr": P.lr, "epochs (max)": P.epochs})
+    runs, predictions = {}, {}
+    for fn in P.functions:
+        ds = data.function_data(fn, P.device, n_train=P.n_train)
+        runs[fn], predictions[fn] = [], {"x": ds.x_test[:, 0], "truth": ds.y_test[:, 0], "by_depth": {}}
+        for depth in P.depths:
+            best = None
+            for seed in range(P.seeds):
+                torch.manual_seed(seed)
+                model = models.mlp_for_budget(P.budget, depth, activation=P.activation).to(P.device)
+                h = train.fit(model, ds, epochs=P.epochs, batch_size=P.batch_size, lr=P.lr, optimizer=P.optimizer,
+                              seed=seed, eval_every=P.epochs, plateau=plateau(P), label=f"{fn} depth {depth} seed {seed}")
+                runs[fn].append({"depth": depth, "seed": seed, "epochs_run": len(h.epoch), "stopped": h.stopped,
+                                 "diverged": h.diverged, "train_loss": h.final["train_loss"],
+                                 "test_loss": h.final["test_loss"], "seconds": h.seconds,
+                                 "curve": thin(h.epoch, h.train_loss)})
+                if h.diverged is None and (best is None or h.final["train_loss"] < best[0]):
+                    with torch.no_grad():
+                        best = (h.final["train_loss"], model.eval()(ds.x_test)[:, 0])
+            if best is not None:
+                predictions[fn]["by_depth"][str(depth)] = best[1]
+    return envelope(P, NAME, SECTION, time.perf_counter() - start, models=table, runs=runs,
+                    predictions=predictions, summary=summarize(runs),
+                    plateau=plateau(P).describe() if plateau(P) else "off")
+
+
+def summarize(runs: dict) -> dict:
+    """Per function and depth: mean/min final losses over seeds, epochs and seconds."""
+    out = {}
+    for fn, rs in runs.items():
+        out[fn] = {}
+        for depth in sorted({r["depth"] for r in rs}):
+            ok = [r for r in rs if r["depth"] == depth and r["diverged"] is None]
+            n = max(len(ok), 1)
+            out[fn][str(depth)] = {
+                "runs": len(ok), "diverged": sum(r["depth"] == depth and r["diverged"] is not None for r in rs),
+                "train_loss_mean": sum(r["train_loss"] for r in ok) / n if ok else None,
+                "train_loss_min": min((r["train_loss"] for r in ok), default=None),
+                "test_loss_mean": sum(r["test_loss"] for r in ok) / n if ok else None,
+                "epochs_mean": sum(r["epochs_run"] for r in ok) / n if ok else None,
+                "seconds_mean": sum(r["seconds"] for r in ok) / n if ok else None,
+                "plateau_stops": sum(1 for r in ok if r["stopped"]),
+            }
+    return out
