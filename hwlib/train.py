@@ -203,7 +203,9 @@ def fit(model: nn.Module, data: Dataset, *, epochs: int, batch_size: int, lr: fl
             if plateau is not None and plateau.reached(hist.train_loss):
                 hist.stopped = f"plateau at epoch {epoch}: {plateau.describe()}"
                 break
-            progress.update(epoch, loss=hist.train_loss[-1], **({"acc": hist.train_acc[-1]} if classify else {}))
+            if epoch < epochs:  # the closing line below reports the last epoch
+                progress.update(epoch, loss=hist.train_loss[-1],
+                                **({"acc": hist.train_acc[-1]} if classify else {}))
 
     sync(epoch)
     last = hist.epoch[-1] if hist.epoch else 0

@@ -1,0 +1,79 @@
+# HW1 report pipeline. `make` lists the targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+PYTHON ?= python3            # used once, to create the virtual environment
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PROFILE ?= auto              # smoke | quick | full | auto (full with CUDA, else quick)
+PARAMS ?=                    # extra settings for the notebooks, e.g. PARAMS="-p epochs 50 -p seeds 1"
+
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+EXECUTED := $(patsubst notebooks/%,report/executed/%,$(NOTEBOOKS))
+CORE := $(wildcard hwlib/*.py)
+SETTINGS := report/.stamp-settings
+INSTALLED := $(VENV)/.installed
+
+# notebooks/1_2a_name.ipynb runs hwlib/tasks/t1_2a.py: a change there reruns that notebook only
+task_of = $(wildcard hwlib/tasks/t$(word 1,$(subst _, ,$(1)))_$(word 2,$(subst _, ,$(1))).py)
+
+.PHONY: help venv report html pdf notebooks test test-fast bench kernel lab clean distclean FORCE
+
+help: ## list the targets
+	@echo "HW1 report — targets (PROFILE=$(strip $(PROFILE)); override with PROFILE=smoke|quick|full):"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(INSTALLED): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10+ is needed: run make with PYTHON=python3.x")'
+	@test -x $(PY) || { echo "creating the environment in $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+venv: $(INSTALLED) ## create or update the Python environment in .venv
+
+$(SETTINGS): FORCE | $(INSTALLED)
+	@$(PY) -m hwlib.runner check --profile $(strip $(PROFILE)) $(PARAMS) --stamp $@
+
+.SECONDEXPANSION:
+report/executed/%.ipynb: notebooks/%.ipynb $$(call task_of,$$*) $(CORE) $(SETTINGS) | $(INSTALLED)
+	@$(PY) -m hwlib.runner run $< $@ --profile $(strip $(PROFILE)) $(PARAMS)
+
+notebooks: $(EXECUTED) ## execute the notebooks that changed (report/executed/)
+
+report/report.html: $(EXECUTED) hwlib/report.py $(wildcard report/template/*)
+	@$(PY) -m hwlib.report
+
+html: report/report.html ## build report/report.html from the executed notebooks
+
+report/report.pdf: report/report.html hwlib/pdf.py
+	@$(PY) -m hwlib.pdf
+
+pdf: report/report.pdf ## print report/report.html to report/report.pdf (needs a Chromium)
+
+report: report/report.pdf ## run everything that changed: notebooks → report.html → report.pdf
+
+test: $(INSTALLED) ## run the test suite (includes executing every notebook with the smoke profile)
+	$(PY) -m pytest
+
+test-fast: $(INSTALLED) ## run the unit tests only (no notebooks, no PDF)
+	$(PY) -m pytest -m "not slow"
+
+bench: $(INSTALLED) ## run the benchmarks in bench/ (ratios measured side by side)
+	@for b in bench/bench_*.py; do $(PY) $$b; done
+
+kernel: $(INSTALLED) ## register the environment as the Jupyter kernel "HW1 (.venv)"
+	$(PY) -m ipykernel install --user --name hw1 --display-name "HW1 (.venv)"
+
+lab: kernel ## open the notebooks in JupyterLab with that kernel
+	$(VENV)/bin/jupyter lab notebooks/
+
+clean: ## remove generated outputs (executed notebooks, results, report)
+	rm -rf report/executed report/results report/cache report/failed report/report.html report/report.pdf \
+	       report/.stamp-* report/.*.tmp
+	@echo "removed generated outputs under report/"
+
+distclean: clean ## also remove the Python environment
+	rm -rf $(VENV)

@@ -1,0 +1,182 @@
+"""Run one notebook headlessly (papermill), or check settings for all of them before any run.
+
+  python -m hwlib.runner check --profile quick [-p NAME VALUE ...] [--stamp FILE]
+  python -m hwlib.runner run notebooks/1_2a_x.ipynb report/executed/1_2a_x.ipynb --profile quick [-p NAME VALUE ...]
+
+``check`` validates the profile and every ``-p`` value against the settings of every notebook
+(a name known to none of them is an error), prints one line per problem and exits non-zero,
+so ``make report`` stops before any training. With ``--stamp`` it rewrites FILE only when the
+resolved settings changed, which is what makes make rerun every notebook then, and only then.
+
+``run`` passes each notebook only the settings it knows, executes it to a temporary file and
+renames it into place on success, so ``report/executed/`` only ever holds complete notebooks
+(a failed one is kept under ``report/failed/`` for inspection). It prints which notebook runs,
+its cells as they start, and the notebook's own progress lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import time
+from pathlib import Path
+
+from .params import ParamError, repo_root, resolve, resolve_profile
+
+
+def task_module(notebook: Path):
+    """notebooks/1_2a_optimization_process.ipynb → hwlib.tasks.t1_2a (None if it has none)."""
+    parts = notebook.stem.split("_")
+    try:
+        return importlib.import_module(f"hwlib.tasks.t{parts[0]}_{parts[1]}")
+    except (ImportError, IndexError):
+        return None
+
+
+def all_notebooks(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.ipynb"))
+
+
+def parse_pairs(pairs: list[list[str]]) -> dict[str, str]:
+    return {name: value for name, value in pairs or []}
+
+
+def _settings_for(task, profile: str, given: dict[str, str], out_dir: Path):
+    """Resolve one notebook's settings from the profile and the given values it knows."""
+    mine = {k: v for k, v in given.items() if k in task.SPEC}
+    device = given.get("device", "auto")
+    return resolve(task.SPEC, {"profile": profile, "device": device, "out_dir": out_dir, **mine},
+                   getattr(task, "checks", None))
+
+
+def check(profile: str, given: dict[str, str], notebooks: list[Path], out_dir: Path) -> list[str]:
+    problems = []
+    try:
+        resolve_profile(profile)
+    except ParamError as exc:
+        return [str(exc)]
+    known = {"device"}
+    for nb in notebooks:
+        task = task_module(nb)
+        if task is None:
+            continue
+        known |= set(task.SPEC)
+        try:
+            _settings_for(task, profile, given, out_dir)
+        except ParamError as exc:
+            problems.append(f"{nb.stem}: {exc}")
+    for name in given:
+        if name not in known:
+            problems.append(f"{name} is not a setting of any notebook: see the settings tables, or "
+                            f"`python -m hwlib.runner settings` for the list")
+    return problems
+
+
+def _print_filter():
+    """papermill's --log-output, without its cell banners and object reprs: our own lines instead."""
+    import logging
+
+    class Quiet(logging.Filter):
+        def filter(self, record):
+            record.msg, record.args = record.getMessage().rstrip("\n"), None
+            msg = record.msg
+            return not (msg.startswith(("Executing Cell", "Ending Cell", "Executing notebook", "Input notebook",
+                                        "Output notebook", "Executing:", "Executing notebook with kernel"))
+                        or msg.startswith("<IPython.core.display") or msg.strip() == "")
+
+    log = logging.getLogger("papermill")
+    log.addFilter(Quiet())
+    logging.basicConfig(level=logging.INFO, format="    %(message)s", stream=sys.stdout)
+
+
+def run(notebook: Path, output: Path, profile: str, given: dict[str, str], out_dir: Path) -> int:
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    task = task_module(notebook)
+    params: dict = {"profile": resolve_profile(profile), "out_dir": str(out_dir)}
+    if "device" in given:
+        params["device"] = given["device"]
+    if task is not None:
+        P = _settings_for(task, profile, given, out_dir)
+        params.update({k: getattr(P, k) for k in given if k in task.SPEC})
+    siblings = all_notebooks(notebook.parent)
+    index = siblings.index(notebook) + 1 if notebook in siblings else 0
+    print(f"[{index}/{len(siblings)}] {notebook.name}  (profile {params['profile']})", flush=True)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(f".{output.stem}.running.ipynb")
+    _print_filter()
+    start = time.perf_counter()
+    try:
+        pm.execute_notebook(str(notebook), str(tmp), parameters=params, log_output=True, progress_bar=False,
+                            cwd=str(notebook.parent), kernel_name="python3")
+    except PapermillExecutionError as exc:
+        failed = out_dir / "failed" / output.name
+        failed.parent.mkdir(parents=True, exist_ok=True)
+        if tmp.exists():
+            os.replace(tmp, failed)
+        if exc.ename == "ParamError":
+            print(f"error: {notebook.name}: {exc.evalue}", file=sys.stderr)
+        else:
+            print(f"error: {notebook.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}\n"
+                  f"       the executed notebook with the full traceback: {failed}", file=sys.stderr)
+        return 1
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, output)
+    print(f"[{index}/{len(siblings)}] {notebook.name} done in {time.perf_counter() - start:.1f} s", flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    root = repo_root()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+    for name in ("check", "run"):
+        p = sub.add_parser(name)
+        if name == "run":
+            p.add_argument("notebook", type=Path)
+            p.add_argument("output", type=Path)
+        p.add_argument("--profile", default="auto")
+        p.add_argument("-p", nargs=2, action="append", metavar=("NAME", "VALUE"), dest="pairs")
+        p.add_argument("--out-dir", type=Path, default=root / "report")
+        p.add_argument("--notebooks", type=Path, default=root / "notebooks")
+        if name == "check":
+            p.add_argument("--stamp", type=Path)
+    sub.add_parser("settings", help="list every notebook's settings and their per-profile values")
+    args = ap.parse_args(argv)
+
+    if args.command == "settings":
+        for nb in all_notebooks(root / "notebooks"):
+            task = task_module(nb)
+            if task is not None:
+                print(nb.stem)
+                for k, prm in task.SPEC.items():
+                    print(f"  {k:<16} smoke={prm.smoke!r} quick={prm.quick!r} full={prm.full!r}  {prm.doc}")
+        return 0
+
+    given = parse_pairs(args.pairs)
+    if args.command == "check":
+        problems = check(args.profile, given, all_notebooks(args.notebooks), args.out_dir)
+        for line in problems:
+            print(f"error: {line}", file=sys.stderr)
+        if problems:
+            return 2
+        if args.stamp:
+            text = f"profile={resolve_profile(args.profile)}\n" + "".join(f"{k}={v}\n" for k, v in sorted(given.items()))
+            if not args.stamp.exists() or args.stamp.read_text() != text:
+                args.stamp.parent.mkdir(parents=True, exist_ok=True)
+                args.stamp.write_text(text)
+        return 0
+    try:
+        return run(args.notebook, args.output, args.profile, given, args.out_dir)
+    except ParamError as exc:
+        print(f"error: {args.notebook.name}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

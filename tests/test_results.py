@@ -1,0 +1,38 @@
+import json
+import math
+
+import numpy as np
+import torch
+
+from hwlib import results
+
+
+def test_save_and_load_roundtrip_plain_types(tmp_path):
+    payload = {"t": torch.tensor([1.0, 2.0]), "n": np.float32(0.5), "nan": math.nan, "nested": {"a": (1, 2)}}
+    path = results.save("x", payload, tmp_path)
+    assert path == tmp_path / "results" / "x.json"
+    assert results.load("x", tmp_path) == {"t": [1.0, 2.0], "n": 0.5, "nan": None, "nested": {"a": [1, 2]}}
+    assert not list(path.parent.glob(".*.tmp"))  # no temporary file left behind
+
+
+def test_truncated_file_reads_as_missing(tmp_path):
+    path = results.save("x", {"a": list(range(100))}, tmp_path)
+    path.write_text(path.read_text()[:50])
+    assert results.load("x", tmp_path) is None
+    assert results.load("absent", tmp_path) is None
+
+
+def test_failed_write_keeps_previous_file(tmp_path):
+    results.save("x", {"a": 1}, tmp_path)
+    try:
+        results.save("x", {"a": object()}, tmp_path)  # not JSON-serializable: fails before the rename
+    except TypeError:
+        pass
+    assert json.loads((tmp_path / "results" / "x.json").read_text()) == {"a": 1}
+
+
+def test_thin_keeps_ends_and_bounds_size():
+    xs = list(range(1, 20001))
+    out = results.thin(xs, [1 / x for x in xs], n=300)
+    assert out["x"][0] == 1 and out["x"][-1] == 20000 and len(out["x"]) <= 301
+    assert out["x"] == sorted(out["x"])
