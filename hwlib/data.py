@@ -18,8 +18,10 @@ from typing import Callable
 import numpy as np
 import torch
 
+from .params import ParamError
 
-class DataError(ValueError):
+
+class DataError(ParamError):
     """A dataset that cannot be loaded: one line naming the dataset, the root and the fix."""
 
 

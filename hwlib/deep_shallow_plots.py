@@ -37,12 +37,13 @@ def predictions(R: dict, fn: str, formula: str):
     return fig
 
 
-def training_curves(R: dict, metric: str):
+def training_curves(R: dict, dataset: str, metric: str):
     """Train (solid) and test (dashed) ``metric`` ("loss" or "acc") against epoch, one colour per model."""
     fig, ax = figure()
-    for run, colour in zip(R["runs"], palette(len(R["runs"]))):
+    runs = [r for r in R["runs"] if r["dataset"] == dataset]
+    for run, colour in zip(runs, palette(len(runs))):
         h = run["history"]
-        ax.plot(h["epoch"], h[f"train_{metric}"], color=colour, lw=1.5, label=f"{run['model']} train")
+        ax.plot(h["epoch"], h[f"train_{metric}"], color=colour, lw=1.5, label=f"{run['model']} ({run['params']:,} params) train")
         ax.plot(h["eval_epoch"], h[f"test_{metric}"], color=colour, lw=1.5, ls="--", label=f"{run['model']} test")
     ax.set(xlabel="epoch", ylabel="cross-entropy loss" if metric == "loss" else "accuracy")
     if metric == "loss":

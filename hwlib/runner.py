@@ -117,7 +117,7 @@ def run(notebook: Path, output: Path, profile: str, given: dict[str, str], out_d
         failed.parent.mkdir(parents=True, exist_ok=True)
         if tmp.exists():
             os.replace(tmp, failed)
-        if exc.ename == "ParamError":
+        if exc.ename in ("ParamError", "DataError"):
             print(f"error: {notebook.name}: {exc.evalue}", file=sys.stderr)
         else:
             print(f"error: {notebook.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}\n"
