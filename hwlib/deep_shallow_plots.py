@@ -43,7 +43,9 @@ def training_curves(R: dict, dataset: str, metric: str):
     runs = [r for r in R["runs"] if r["dataset"] == dataset]
     for run, colour in zip(runs, palette(len(runs))):
         h = run["history"]
-        ax.plot(h["epoch"], h[f"train_{metric}"], color=colour, lw=1.5, label=f"{run['model']} ({run['params']:,} params) train")
+        note = f", diverged at epoch {h['diverged']['epoch']}" if h["diverged"] else ""
+        ax.plot(h["epoch"], h[f"train_{metric}"], color=colour, lw=1.5,
+                label=f"{run['model']} ({run['params']:,} params{note}) train")
         ax.plot(h["eval_epoch"], h[f"test_{metric}"], color=colour, lw=1.5, ls="--", label=f"{run['model']} test")
     ax.set(xlabel="epoch", ylabel="cross-entropy loss" if metric == "loss" else "accuracy")
     if metric == "loss":

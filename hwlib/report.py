@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out-dir", type=Path, default=root / "report", help="where results/ lives")
     ap.add_argument("--html", type=Path, default=root / "report" / "report.html")
     args = ap.parse_args(argv)
-    executed = sorted(args.executed.glob("*.ipynb"))
+    executed = sorted(p for p in args.executed.glob("*.ipynb") if not p.name.startswith("."))
     if not executed:
         print(f"report: no executed notebooks in {args.executed}: run `make report` (or `make notebooks`) first",
               file=sys.stderr)

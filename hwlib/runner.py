@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -91,6 +92,10 @@ def _print_filter():
     logging.basicConfig(level=logging.INFO, format="    %(message)s", stream=sys.stdout)
 
 
+def _terminate(signum, frame):
+    raise SystemExit(128 + signum)
+
+
 def run(notebook: Path, output: Path, profile: str, given: dict[str, str], out_dir: Path) -> int:
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -106,7 +111,10 @@ def run(notebook: Path, output: Path, profile: str, given: dict[str, str], out_d
     index = siblings.index(notebook) + 1 if notebook in siblings else 0
     print(f"[{index}/{len(siblings)}] {notebook.name}  (profile {params['profile']})", flush=True)
     output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(f".{output.stem}.running.ipynb")
+    # executed to a side folder, renamed into place when complete: report/executed/ never holds a partial notebook
+    tmp = output.parent / ".running" / output.name
+    tmp.parent.mkdir(exist_ok=True)
+    signal.signal(signal.SIGTERM, _terminate)  # make's interrupt: run the cleanup below, then exit
     _print_filter()
     start = time.perf_counter()
     try:

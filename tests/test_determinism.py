@@ -1,0 +1,34 @@
+"""The same profile, settings and seeds give the same numbers on CPU: every task, run twice."""
+
+import importlib
+import pkgutil
+import re
+
+import pytest
+import torch
+
+import hwlib.tasks
+from hwlib.params import resolve
+from hwlib.results import _plain
+
+TASKS = sorted(m.name for m in pkgutil.iter_modules(hwlib.tasks.__path__) if m.name.startswith("t1_"))
+TIMING = re.compile(r"second|time|duration|wall", re.I)
+pytestmark = pytest.mark.slow
+
+
+def _numbers(value):
+    """The payload without wall-clock fields, which legitimately differ between runs."""
+    if isinstance(value, dict):
+        return {k: _numbers(v) for k, v in value.items() if not TIMING.search(k)}
+    if isinstance(value, list):
+        return [_numbers(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_task_is_deterministic_on_cpu(name, tmp_path):
+    task = importlib.import_module(f"hwlib.tasks.{name}")
+    P = resolve(task.SPEC, {"profile": "smoke", "device": "cpu", "out_dir": tmp_path}, getattr(task, "checks", None))
+    first = _numbers(_plain(task.run(P)))
+    second = _numbers(_plain(task.run(P)))
+    assert first == second

@@ -1,0 +1,110 @@
+"""make's pipeline: interrupted builds resume without redoing finished notebooks, outputs are
+never half-written, and a diverging run is recorded while the notebook still completes."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+def _sleep_notebook(path: Path, section: str, seconds: float) -> None:
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell(f"# {section} · Sleep {seconds}s"),
+        nbformat.v4.new_code_cell('profile = "auto"\ndevice = "auto"\nout_dir = None', metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(f"import time\ntime.sleep({seconds})\nprint('slept')"),
+    ])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A copy of the pipeline with two fast notebooks, using this checkout's hwlib and environment."""
+    for name in ("Makefile", "pyproject.toml"):
+        shutil.copy2(ROOT / name, tmp_path / name)  # copy2 keeps mtimes: the environment stays up to date
+    (tmp_path / "hwlib").symlink_to(ROOT / "hwlib")
+    (tmp_path / "notebooks").mkdir()
+    _sleep_notebook(tmp_path / "notebooks" / "9_1a_first.ipynb", "9-1a", 0.1)
+    _sleep_notebook(tmp_path / "notebooks" / "9_1b_second.ipynb", "9-1b", 30)
+    return tmp_path
+
+
+def _make(project: Path, *targets: str, **kw):
+    venv = Path(sys.executable).parent.parent
+    return subprocess.Popen(["make", "-C", str(project), f"VENV={venv}", "PROFILE=smoke", *targets],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True, **kw)
+
+
+def test_interrupted_build_resumes_and_keeps_finished_work(project):
+    executed = project / "report" / "executed"
+    old_report = project / "report" / "report.html"
+    old_report.parent.mkdir(parents=True, exist_ok=True)
+    old_report.write_text("previous report")
+
+    t0 = time.perf_counter()
+    proc = _make(project, "report")
+    first = executed / "9_1a_first.ipynb"
+    while not first.exists():
+        assert proc.poll() is None, proc.stdout.read()
+        assert time.perf_counter() - t0 < 120
+        time.sleep(0.2)
+    time.sleep(4)  # the second notebook is now running (it sleeps 30 s)
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=30)
+    interrupted_at = time.perf_counter() - t0
+
+    assert first.exists() and not (executed / "9_1b_second.ipynb").exists()
+    assert [p.name for p in executed.glob("*.ipynb")] == ["9_1a_first.ipynb"]
+    assert old_report.read_text() == "previous report"  # untouched until a new one is complete
+    mtime = first.stat().st_mtime
+
+    # Resume: only the unfinished notebook runs again (shortened so the test stays quick).
+    _sleep_notebook(project / "notebooks" / "9_1b_second.ipynb", "9-1b", 0.1)
+    t1 = time.perf_counter()
+    proc = _make(project, "html")
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0, out
+    assert "9_1a_first" not in out.split("report:")[0], out  # not executed again
+    assert "[2/2] 9_1b_second.ipynb" in out
+    assert first.stat().st_mtime == mtime
+    assert "Sleep 0.1s" in old_report.read_text()
+    print(f"interrupted after {interrupted_at:.1f} s; resumed build took {time.perf_counter() - t1:.1f} s")
+
+
+def test_failed_notebook_leaves_nothing_half_written(project):
+    bad = project / "notebooks" / "9_1b_second.ipynb"
+    nb = nbformat.read(bad, as_version=4)
+    nb.cells[-1].source = "raise RuntimeError('boom')"
+    nbformat.write(nb, bad)
+    proc = _make(project, "notebooks")
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode != 0
+    assert "RuntimeError: boom" in out
+    executed = project / "report" / "executed"
+    assert sorted(p.name for p in executed.glob("*.ipynb") if not p.name.startswith(".")) == ["9_1a_first.ipynb"]
+    assert not list((executed / ".running").glob("*"))  # the partial copy moved to report/failed/
+    assert (project / "report" / "failed" / "9_1b_second.ipynb").exists()
+
+
+def test_diverging_run_is_recorded_and_the_notebook_completes(tmp_path):
+    nb = ROOT / "notebooks" / "1_1a_simulate_function.ipynb"
+    r = subprocess.run([sys.executable, "-m", "hwlib.runner", "run", str(nb), str(tmp_path / "out.ipynb"),
+                        "--profile", "smoke", "-p", "lr", "1e6", "-p", "optimizer", "sgd", "--out-dir", str(tmp_path)],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    res = json.loads((tmp_path / "results" / "1_1a_simulate_function.json").read_text())
+    runs = [run for fn_runs in res["runs"].values() for run in fn_runs]
+    assert runs and all(run["diverged"] is not None for run in runs)
+    assert all(run["diverged"]["epoch"] >= 1 for run in runs)
+    text = json.dumps(nbformat.read(tmp_path / "out.ipynb", as_version=4).cells[-1].outputs)
+    assert "diverged" in text
