@@ -147,6 +147,7 @@ def appendix(notebooks, results) -> str:
         params = res.get("params", {})
         seeds = {k: v for k, v in params.items() if "seed" in k}
         rows.append({"section": section_of(nb)[0], "notebook": path.name, "wall time (s)": round(seconds, 1),
+                     "peak memory (MiB)": res.get("peak_memory_mib", "—"),
                      "profile": res.get("profile", "—"), "device": res.get("device", "—"),
                      "seeds": ", ".join(f"{k}={v}" for k, v in seeds.items()) or "—"})
     cuda = any("cuda" in str(r.get("device", "")) for r in results)

@@ -76,7 +76,19 @@ def envelope(P, name: str, section: str, seconds: float, **metrics) -> dict:
     from .device import describe
 
     return {"name": name, "section": section, "profile": P.profile, "device": describe(P.device),
-            "params": P.settings, "seconds": round(seconds, 3), **metrics}
+            "params": P.settings, "seconds": round(seconds, 3), "peak_memory_mib": peak_memory_mib(), **metrics}
+
+
+def peak_memory_mib() -> float | None:
+    """Peak resident memory of this process so far (the notebook's kernel), in MiB."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return None
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (2**20 if sys.platform == "darwin" else 2**10), 1)  # bytes on macOS, KiB on Linux
 
 
 def thin(xs: list, ys: list, n: int = 400) -> dict:
