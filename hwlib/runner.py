@@ -83,8 +83,8 @@ def _print_filter():
         def filter(self, record):
             record.msg, record.args = record.getMessage().rstrip("\n"), None
             msg = record.msg
-            return not (msg.startswith(("Executing Cell", "Ending Cell", "Executing notebook", "Input notebook",
-                                        "Output notebook", "Executing:", "Executing notebook with kernel"))
+            return not (msg.startswith(("Executing Cell", "Ending Cell", "Executing notebook", "Input Notebook",
+                                        "Output Notebook", "Working directory", "Executing:"))
                         or msg.startswith("<IPython.core.display") or msg.strip() == "")
 
     log = logging.getLogger("papermill")
@@ -119,7 +119,9 @@ def run(notebook: Path, output: Path, profile: str, given: dict[str, str], out_d
     start = time.perf_counter()
     try:
         pm.execute_notebook(str(notebook), str(tmp), parameters=params, log_output=True, progress_bar=False,
-                            cwd=str(notebook.parent), kernel_name="python3")
+                            cwd=str(notebook.parent), kernel_name="python3",
+                            # the kernel talks to us over loopback only; its TCP warning is noise in the log
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
     except PapermillExecutionError as exc:
         failed = out_dir / "failed" / output.name
         failed.parent.mkdir(parents=True, exist_ok=True)
