@@ -12,12 +12,12 @@ from hwlib.params import resolve
 from hwlib.results import _plain
 
 TASKS = sorted(m.name for m in pkgutil.iter_modules(hwlib.tasks.__path__) if m.name.startswith("t1_"))
-TIMING = re.compile(r"second|time|duration|wall", re.I)
+TIMING = re.compile(r"second|time|duration|wall|memory", re.I)  # measurements of the machine, not results
 pytestmark = pytest.mark.slow
 
 
 def _numbers(value):
-    """The payload without wall-clock fields, which legitimately differ between runs."""
+    """The payload without wall-clock and memory fields, which legitimately differ between runs."""
     if isinstance(value, dict):
         return {k: _numbers(v) for k, v in value.items() if not TIMING.search(k)}
     if isinstance(value, list):
