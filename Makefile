@@ -41,6 +41,9 @@ $(SETTINGS): FORCE | $(INSTALLED)
 report/executed/%.ipynb: notebooks/%.ipynb $$(call task_of,$$*) $(CORE) $(SETTINGS) | $(INSTALLED)
 	@$(PY) -m hwlib.runner run $< $@ --profile $(strip $(PROFILE)) $(PARAMS)
 
+# written by the runner: each notebook's task modules, including the sibling tasks it imports
+-include $(wildcard report/.deps/*.d)
+
 notebooks: $(EXECUTED) ## execute the notebooks that changed (report/executed/)
 
 report/report.html: $(EXECUTED) hwlib/report.py $(wildcard report/template/*)
@@ -72,7 +75,7 @@ lab: kernel ## open the notebooks in JupyterLab with that kernel
 
 clean: ## remove generated outputs (executed notebooks, results, report)
 	rm -rf report/executed report/results report/cache report/failed report/report.html report/report.pdf \
-	       report/.stamp-* report/.*.tmp
+	       report/.stamp-* report/.deps
 	@echo "removed generated outputs under report/"
 
 distclean: clean ## also remove the Python environment

@@ -36,6 +36,35 @@ def task_module(notebook: Path):
         return None
 
 
+def task_sources(path: Path, seen: set[Path] | None = None) -> set[Path]:
+    """The task module's file and those of the sibling task modules it imports (recursively):
+    what a notebook's results depend on beyond hwlib's shared modules."""
+    import ast
+
+    seen = set() if seen is None else seen
+    if path in seen or not path.exists():
+        return seen
+    seen.add(path)
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            names = [node.module] if node.module else [a.name for a in node.names]
+            for name in names:
+                task_sources(path.parent / f"{name.split('.')[0]}.py", seen)
+    return seen
+
+
+def write_deps(output: Path, task, out_dir: Path) -> None:
+    """report/.deps/<notebook>.d for make: rerun the notebook when any task module it uses changes."""
+    if task is None:
+        return
+    root = repo_root()
+    files = sorted(str(p.resolve().relative_to(root)) if p.resolve().is_relative_to(root) else str(p)
+                   for p in task_sources(Path(task.__file__)))
+    deps = out_dir / ".deps" / f"{output.stem}.d"
+    deps.parent.mkdir(parents=True, exist_ok=True)
+    deps.write_text(f"report/executed/{output.name}: {' '.join(files)}\n")
+
+
 def all_notebooks(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.ipynb"))
 
@@ -137,6 +166,7 @@ def run(notebook: Path, output: Path, profile: str, given: dict[str, str], out_d
         tmp.unlink(missing_ok=True)
         raise
     os.replace(tmp, output)
+    write_deps(output, task, out_dir)
     print(f"[{index}/{len(siblings)}] {notebook.name} done in {time.perf_counter() - start:.1f} s", flush=True)
     return 0
 

@@ -5,7 +5,6 @@ import pkgutil
 import re
 
 import pytest
-import torch
 
 import hwlib.tasks
 from hwlib.params import resolve
