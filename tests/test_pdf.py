@@ -1,0 +1,42 @@
+"""Finding a Chromium for the PDF, and the one-line stop when there is none."""
+
+import pytest
+
+from hwlib import pdf
+
+
+def test_env_override_must_exist(monkeypatch, tmp_path):
+    monkeypatch.setenv("HWLIB_CHROMIUM", str(tmp_path / "nope"))
+    with pytest.raises(pdf.NoChromium, match="HWLIB_CHROMIUM=.*does not exist"):
+        pdf.find_chromium()
+    fake = tmp_path / "chromium"
+    fake.write_text("")
+    monkeypatch.setenv("HWLIB_CHROMIUM", str(fake))
+    assert pdf.find_chromium() == str(fake)
+
+
+def test_no_chromium_stops_after_html_with_one_line(monkeypatch, tmp_path, capsys):
+    monkeypatch.delenv("HWLIB_CHROMIUM", raising=False)
+    monkeypatch.setattr(pdf.shutil, "which", lambda name: None)
+    monkeypatch.setattr(pdf, "_playwright_browser", lambda: None)
+    html = tmp_path / "report.html"
+    html.write_text("<html></html>")
+    code = pdf.main(["--html", str(html), "--pdf", str(tmp_path / "report.pdf"), "--no-install"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 3 and len(err) == 1
+    assert "no Chromium found" in err[0] and "apt-get install chromium" in err[0] and "make pdf" in err[0]
+    assert not (tmp_path / "report.pdf").exists()
+
+
+def test_obtain_tries_playwright_then_package_manager(monkeypatch):
+    tried = []
+    monkeypatch.setattr(pdf, "_try", lambda cmd, what: tried.append(what) or False)
+    monkeypatch.setattr(pdf.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(pdf.shutil, "which", lambda name: "/usr/bin/apt-get" if name == "apt-get" else None)
+    assert pdf.obtain_chromium() is None
+    assert tried == ["Playwright's browser download", "the system package manager"]
+
+
+def test_missing_html_is_a_clear_error(tmp_path, capsys):
+    assert pdf.main(["--html", str(tmp_path / "none.html"), "--pdf", str(tmp_path / "r.pdf")]) == 2
+    assert "make html" in capsys.readouterr().err
