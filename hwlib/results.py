@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """JSON-safe copy: tensors and numpy values to Python numbers, NaN/Inf to None (JSON has neither)."""
     if isinstance(value, torch.Tensor):
         value = value.detach().cpu().tolist()
@@ -28,9 +28,9 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, (Path, torch.device)):
@@ -58,7 +58,7 @@ def results_path(name: str, out_dir: str | Path) -> Path:
 
 def save(name: str, payload: dict, out_dir: str | Path) -> Path:
     path = results_path(name, out_dir)
-    atomic_write_bytes(path, json.dumps(_plain(payload), indent=1, allow_nan=False).encode())
+    atomic_write_bytes(path, json.dumps(plain(payload), indent=1, allow_nan=False).encode())
     return path
 
 

@@ -8,7 +8,7 @@ import pytest
 
 import hwlib.tasks
 from hwlib.params import resolve
-from hwlib.results import _plain
+from hwlib.results import plain
 
 TASKS = sorted(m.name for m in pkgutil.iter_modules(hwlib.tasks.__path__) if m.name.startswith("t1_"))
 TIMING = re.compile(r"second|time|duration|wall|memory", re.I)  # measurements of the machine, not results
@@ -28,6 +28,6 @@ def _numbers(value):
 def test_task_is_deterministic_on_cpu(name, tmp_path):
     task = importlib.import_module(f"hwlib.tasks.{name}")
     P = resolve(task.SPEC, {"profile": "smoke", "device": "cpu", "out_dir": tmp_path}, getattr(task, "checks", None))
-    first = _numbers(_plain(task.run(P)))
-    second = _numbers(_plain(task.run(P)))
+    first = _numbers(plain(task.run(P)))
+    second = _numbers(plain(task.run(P)))
     assert first == second

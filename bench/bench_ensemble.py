@@ -1,0 +1,158 @@
+"""Vectorized ensemble vs one model at a time, measured side by side in one process.
+
+    python bench/bench_ensemble.py [--repeats 5] [--threads 1] [--device auto] [--pipeline]
+
+(a) 100 MLPs of ~140 parameters, 300 full-batch Adam steps on sin(5πx)/(5πx):
+    hwlib.ensemble.train (one vmapped computation) vs hwlib.train.fit once per model;
+(b) 100 exact Hessians (float64) and their eigenvalues: vmap(hessian) + batched eigvalsh vs a
+    loop of hessian + eigvalsh;
+(c) with --pipeline: the whole work of notebook 1-2c in its quick profile (train, ‖∇L‖² phase,
+    Hessians, eigenvalues) for all runs, vectorized vs one run at a time (once each: minutes).
+(a) and (b) alternate the two sides, repeat, and print medians; each line says what was timed,
+both timings, the ratio and the device.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+from torch.func import hessian, vmap
+
+from hwlib import curvature as cv
+from hwlib import data, ensemble, models, train
+from hwlib.device import resolve_device
+from hwlib.tasks import t1_2c
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def timed(fn, device) -> float:
+    sync(device)
+    t = time.perf_counter()
+    fn()
+    sync(device)
+    return time.perf_counter() - t
+
+
+def make():
+    return models.mlp([10, 10], in_dim=1, out_dim=1)  # 141 parameters
+
+
+def bench_training(device, k, steps, lr=1e-2):
+    ds = data.function_data("sinc", device, n_train=256)
+    seeds = list(range(k))
+
+    def vectorized():
+        ens = ensemble.build(make, seeds, device)
+        ensemble.train(ens, ds, epochs=steps, batch_size=len(ds.x_train), lr=lr, log=False)
+
+    def one_by_one():
+        for s in seeds:
+            torch.manual_seed(s)
+            train.fit(make().to(device), ds, epochs=steps, batch_size=len(ds.x_train), lr=lr, seed=s,
+                      eval_every=steps, log=False)
+
+    return vectorized, one_by_one
+
+
+def bench_hessians(device, k):
+    chunk = t1_2c.SPEC["hessian_chunk"].quick  # what notebook 1-2c does in its quick profile
+    ds = data.function_data("sinc", device, n_train=256)
+    ens = ensemble.build(make, list(range(k)), device, dtype=torch.float64)
+    loss = ens.loss_of_theta(ds.x_train.double(), ds.y_train.double(), ds.kind)
+    theta = ens.theta
+
+    def vectorized():
+        h = torch.cat([vmap(hessian(loss))(part) for part in theta.split(chunk)])
+        cv.hessian_eigenvalues(h)
+
+    def one_by_one():
+        for row in theta:
+            cv.hessian_eigenvalues(hessian(loss)(row))
+
+    return vectorized, one_by_one
+
+
+def side_by_side(name, pair, device, repeats):
+    vec, seq = pair
+    vec(), seq()  # warm-up (first-call costs of vmap tracing and allocators)
+    tv, ts = [], []
+    for _ in range(repeats):  # alternate, so drifting machine load hits both sides alike
+        tv.append(timed(vec, device))
+        ts.append(timed(seq, device))
+    mv, ms = statistics.median(tv), statistics.median(ts)
+    print(f"{name}: vectorized {mv:.3f} s, one by one {ms:.3f} s, ratio {ms / mv:.1f}x "
+          f"(median of {repeats}, device {device}, {torch.get_num_threads()} thread(s))", flush=True)
+
+
+def pipeline(device):
+    """Notebook 1-2c's quick-profile work, both ways, with the same settings."""
+    from hwlib.params import resolve
+
+    P = resolve(t1_2c.SPEC, {"profile": "quick", "device": str(device)}, t1_2c.checks)
+    ds = data.function_data(P.function, device, n_train=P.n_train)
+
+    def run_k(seeds):
+        ens = ensemble.build(t1_2c.make_model(P), seeds, device)
+        ensemble.train(ens, ds, epochs=P.epochs, batch_size=P.n_train, lr=P.lr, log=False)
+        loss = ens.loss_of_theta(ds.x_train, ds.y_train, ds.kind)
+        out = cv.grad_norm_phase(loss, ens.theta, threshold=P.grad_threshold, max_steps=P.phase_steps, lr=P.phase_lr)
+        loss64 = ens.loss_of_theta(ds.x_train.double(), ds.y_train.double(), ds.kind)
+        eig = cv.hessian_eigenvalues(t1_2c.hessians(loss64, out["theta"].double(), P.hessian_chunk))
+        return out["loss"], eig
+
+    seeds = list(range(P.runs))
+    t = time.perf_counter()
+    loss_v, eig_v = run_k(seeds)
+    tv = time.perf_counter() - t
+    t = time.perf_counter()
+    # one model at a time: training with hwlib.train.fit, then the same phase and Hessian code with K = 1
+    loss_s, eig_s = [], []
+    for s in seeds:
+        torch.manual_seed(s)
+        model = t1_2c.make_model(P)().to(device)
+        train.fit(model, ds, epochs=P.epochs, batch_size=P.n_train, lr=P.lr, seed=s, eval_every=P.epochs, log=False)
+        ens = ensemble.Ensemble(model, cv.flatten(model)[None], [s])
+        loss = ens.loss_of_theta(ds.x_train, ds.y_train, ds.kind)
+        out = cv.grad_norm_phase(loss, ens.theta, threshold=P.grad_threshold, max_steps=P.phase_steps, lr=P.phase_lr)
+        loss64 = ens.loss_of_theta(ds.x_train.double(), ds.y_train.double(), ds.kind)
+        eig_s.append(cv.hessian_eigenvalues(cv.exact_hessian(loss64, out["theta"][0].double())))
+        loss_s.append(out["loss"][0])
+    ts = time.perf_counter() - t
+    ratio_v = [cv.minimal_ratio(e, P.tol) for e in eig_v]
+    ratio_s = [cv.minimal_ratio(e, P.tol) for e in eig_s]
+    agree = sum(abs(a - b) < 1e-9 for a, b in zip(ratio_v, ratio_s))
+    print(f"1-2c quick pipeline ({P.runs} runs: {P.epochs} epochs, ‖∇L‖² phase, Hessians): vectorized {tv:.1f} s, "
+          f"one by one {ts:.1f} s, ratio {ts / tv:.1f}x (device {device}, {torch.get_num_threads()} thread(s)); "
+          f"median loss {torch.stack(list(loss_v)).median():.4g} vs {torch.stack(loss_s).median():.4g}, "
+          f"minimal ratio identical in {agree}/{P.runs} runs", flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads on the CPU (both sides)")
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--models", type=int, default=100)
+    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--pipeline", action="store_true", help="also time notebook 1-2c's whole quick workload")
+    args = ap.parse_args()
+    device = resolve_device(args.device)
+    torch.set_num_threads(args.threads)
+    side_by_side(f"(a) {args.models} MLPs × 141 params, {args.steps} Adam steps",
+                 bench_training(device, args.models, args.steps), device, args.repeats)
+    side_by_side(f"(b) {args.models} exact 141×141 Hessians + eigvalsh (float64, vmapped in chunks of "
+                 f"{t1_2c.SPEC['hessian_chunk'].quick})",
+                 bench_hessians(device, args.models), device, args.repeats)
+    if args.pipeline:
+        pipeline(device)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,237 @@
+"""Curvature of the training loss: flat parameters, exact Hessians, Lanczos, the grad-norm phase.
+
+Two routes to the Hessian H of a loss L(θ):
+- small models (a few hundred parameters): the exact, full matrix — all parameters, every
+  cross-layer block — from ``torch.func.hessian`` of L written as a function of ONE flat
+  parameter vector, symmetrized and diagonalized in float64 (float32 ``eigvalsh`` fails to
+  converge on some ReLU Hessians, and rounding noise would blur the near-zero eigenvalues);
+- larger models: Hessian-vector products by double backward and Lanczos for the top eigenvalue.
+
+The "gradient almost zero" point of 1-2c is found by minimizing g(θ) = ‖∇L(θ)‖² with its own
+gradient ∇g = 2·H·∇L, obtained by differentiating through the gradient (double backprop).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.func import functional_call, hessian, vmap
+
+# ----------------------------------------------------------------------------- flat parameters
+
+def param_spec(model: nn.Module) -> list[tuple[str, torch.Size]]:
+    """Names and shapes of the trainable parameters, in ``named_parameters`` order."""
+    return [(name, p.shape) for name, p in model.named_parameters() if p.requires_grad]
+
+
+def flatten(model: nn.Module) -> torch.Tensor:
+    """All trainable parameters as one detached flat vector (a copy)."""
+    return torch.cat([p.detach().reshape(-1) for p in model.parameters() if p.requires_grad])
+
+
+def unflatten(flat: torch.Tensor, spec: list[tuple[str, torch.Size]]) -> dict[str, torch.Tensor]:
+    """Views of a flat vector, one per parameter, as ``functional_call`` wants them."""
+    out, start = {}, 0
+    for name, shape in spec:
+        n = math.prod(shape)
+        out[name] = flat[start:start + n].view(shape)
+        start += n
+    if start != flat.shape[-1]:
+        raise ValueError(f"flat has {flat.shape[-1]} entries but the model has {start} parameters")
+    return out
+
+
+def flat_forward(model: nn.Module):
+    """f(θ, x): the model's output with its parameters replaced by the flat vector θ.
+
+    The module only lends its structure (and buffers); θ can be float64 while the module is
+    float32, which is how the exact Hessians below are taken in double precision.
+    """
+    spec = param_spec(model)
+
+    def f(theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return functional_call(model, unflatten(theta, spec), (x,))
+
+    return f
+
+
+def load_flat(model: nn.Module, flat: torch.Tensor) -> nn.Module:
+    """Copy a flat vector back into the model's parameters (in place)."""
+    with torch.no_grad():
+        for p, v in zip([p for p in model.parameters() if p.requires_grad], unflatten(flat, param_spec(model)).values()):
+            p.copy_(v)
+    return model
+
+
+# ----------------------------------------------------------------------------- exact Hessian
+
+def exact_hessian(loss_of_theta, theta: torch.Tensor) -> torch.Tensor:
+    """The full (P, P) Hessian of a scalar function of a flat vector (forward-over-reverse)."""
+    return hessian(loss_of_theta)(theta)
+
+
+def hessian_eigenvalues(h: torch.Tensor) -> torch.Tensor:
+    """Eigenvalues (ascending) of the symmetrized matrix, in float64; works on a batch (..., P, P)."""
+    h = h.to(torch.float64)
+    return torch.linalg.eigvalsh(0.5 * (h + h.transpose(-1, -2)))
+
+
+def minimal_ratio(eigenvalues, tol: float, over: str = "all") -> float:
+    """Fraction of Hessian eigenvalues that are > tol.
+
+    over="all": among all P eigenvalues (the homework's definition);
+    over="nonzero": among the non-negligible ones, |λ| > tol, so that the exact zeros of a
+    ReLU network (dead units, piecewise linearity) do not count as "not positive".
+    """
+    if tol < 0:
+        raise ValueError(f"tol={tol} must be ≥ 0")
+    lam = torch.as_tensor(eigenvalues, dtype=torch.float64).reshape(-1)
+    positive = int((lam > tol).sum())
+    if over == "all":
+        total = lam.numel()
+    elif over == "nonzero":
+        total = int((lam.abs() > tol).sum())
+    else:
+        raise ValueError(f"over={over!r}: use 'all' or 'nonzero'")
+    return positive / total if total else float("nan")
+
+
+# ----------------------------------------------------------------------------- Hessian-vector products
+
+def _params(model: nn.Module) -> list[torch.Tensor]:
+    return [p for p in model.parameters() if p.requires_grad]
+
+
+def _hvp_closure(model: nn.Module, loss_fn):
+    """v -> H v, reusing one graph of the gradient (built once with create_graph)."""
+    params = _params(model)
+    grads = torch.autograd.grad(loss_fn(model), params, create_graph=True)
+    flat_grad = torch.cat([g.reshape(-1) for g in grads])
+
+    def hvp(v: torch.Tensor) -> torch.Tensor:
+        v = v.to(flat_grad)
+        hv = torch.autograd.grad(flat_grad @ v, params, retain_graph=True)
+        return torch.cat([h.reshape(-1) for h in hv])
+
+    return hvp, flat_grad.numel()
+
+
+def hessian_vector_product(model: nn.Module, loss_fn, v: torch.Tensor) -> torch.Tensor:
+    """H v for the loss ``loss_fn(model)`` (a scalar tensor with graph), v flat over all parameters."""
+    hvp, _ = _hvp_closure(model, loss_fn)
+    return hvp(v).detach()
+
+
+def lanczos_top(hvp, n: int, iters: int = 100, tol: float = 1e-4, seed: int = 0, device=None) -> tuple[float, int]:
+    """Largest (algebraic) eigenvalue of a symmetric operator by Lanczos with full reorthogonalization.
+
+    Stops when the top Ritz value changes by less than tol (relative) between steps, or after
+    min(iters, n) steps. The Krylov basis is kept in float64. Returns (eigenvalue, steps).
+    """
+    gen = torch.Generator(device="cpu").manual_seed(seed)
+    v = torch.randn(n, generator=gen, dtype=torch.float64).to(device)
+    v /= v.norm()
+    basis, alphas, betas = [v], [], []
+    top_prev, top = None, float("nan")
+    steps = min(iters, n)
+    for j in range(steps):
+        w = hvp(basis[j]).to(torch.float64)
+        alphas.append(float(w @ basis[j]))
+        # Full reorthogonalization (twice, "twice is enough") keeps the Ritz values honest.
+        q = torch.stack(basis)
+        for _ in range(2):
+            w = w - q.T @ (q @ w)
+        t = torch.diag(torch.tensor(alphas, dtype=torch.float64))
+        if betas:
+            off = torch.tensor(betas, dtype=torch.float64)
+            t += torch.diag(off, 1) + torch.diag(off, -1)
+        top = float(torch.linalg.eigvalsh(t)[-1])
+        if top_prev is not None and abs(top - top_prev) <= tol * max(abs(top), 1e-12):
+            return top, j + 1
+        top_prev = top
+        beta = float(w.norm())
+        if beta < 1e-10:  # invariant subspace found: the Ritz values are exact
+            return top, j + 1
+        betas.append(beta)
+        basis.append(w / beta)
+    return top, steps
+
+
+def top_hessian_eigenvalue(model: nn.Module, loss_fn, iters: int = 100, tol: float = 1e-4, seed: int = 0) -> float:
+    """Largest eigenvalue of the Hessian of ``loss_fn(model)`` w.r.t. all trainable parameters.
+
+    ``loss_fn(model)`` returns the scalar loss over the whole evaluation set (with graph).
+    Hessian-vector products come from double backward; the eigenvalue from Lanczos, which
+    needs far fewer products than power iteration and returns the largest *algebraic*
+    eigenvalue (the sharpness), not the largest in magnitude.
+    """
+    hvp, n = _hvp_closure(model, loss_fn)
+    device = next(model.parameters()).device
+    top, _ = lanczos_top(lambda v: hvp(v).detach(), n, iters=iters, tol=tol, seed=seed, device=device)
+    return top
+
+
+# ----------------------------------------------------------------------------- the grad-norm phase
+
+def grad_norm_phase(loss_of_theta, theta: torch.Tensor, *, threshold: float, max_steps: int,
+                    lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, progress=None) -> dict:
+    """Minimize ‖∇L(θ)‖² for a stack of K models at once, each stopping at its own threshold.
+
+    loss_of_theta(θ) -> scalar loss of ONE model (flat θ); theta is (K, P). The objective's
+    gradient is taken through the gradient (double backprop) and fed to Adam. A model whose
+    ‖∇L‖ is below ``threshold`` at an evaluated point is frozen there, so the point we keep
+    is exactly the one that was measured. Returns theta, the final ‖∇L‖ and loss per model,
+    the steps each took, whether it reached the threshold, and the ‖∇L‖ trace of every step.
+    """
+    if threshold <= 0:
+        raise ValueError(f"threshold={threshold} must be > 0")
+    loss_fn = vmap(loss_of_theta)
+
+    def step_fn(theta):
+        # Reverse-over-reverse on the stacked parameters: the models are independent, so the
+        # gradient of the summed loss w.r.t. row k is model k's gradient, and the same holds for
+        # the summed ‖∇L‖². (Twice as fast here as nesting torch.func.grad inside vmap.)
+        th = theta.detach().requires_grad_()
+        (g,) = torch.autograd.grad(loss_fn(th).sum(), th, create_graph=True)
+        sq = (g * g).sum(1)
+        (d,) = torch.autograd.grad(sq.sum(), th)
+        return d, sq.detach()
+
+    theta = theta.detach().clone()
+    k = theta.shape[0]
+    m, v = torch.zeros_like(theta), torch.zeros_like(theta)
+    rows = torch.arange(k, device=theta.device)  # the models still descending
+    steps = torch.zeros(k, dtype=torch.long, device=theta.device)
+    trace = torch.full((max_steps + 1, k), float("nan"), dtype=theta.dtype, device=theta.device)
+    t = 0
+    for t in range(1, max_steps + 1):
+        # Only the rows still above the threshold are computed: most models stop early, and
+        # the stragglers should not make every finished model pay for their steps.
+        d, sq = step_fn(theta[rows])
+        norm = sq.clamp_min(0).sqrt()
+        trace[t - 1, rows] = norm
+        keep = norm >= threshold
+        rows, d = rows[keep], d[keep]
+        if rows.numel() == 0:
+            break
+        # Adam; every active row has taken exactly t steps, so the bias corrections are shared.
+        m[rows] = betas[0] * m[rows] + (1 - betas[0]) * d
+        v[rows] = betas[1] * v[rows] + (1 - betas[1]) * d * d
+        theta[rows] -= lr * (m[rows] / (1 - betas[0] ** t)) / ((v[rows] / (1 - betas[1] ** t)).sqrt() + eps)
+        steps[rows] = t
+        if progress is not None and t < max_steps and progress.due(t):  # the last line comes from done()
+            progress.update(t, active=int(rows.numel()), max_grad_norm=float(norm.max()))
+    _, sq = step_fn(theta)
+    final_norm = sq.clamp_min(0).sqrt()
+    if progress is not None:
+        progress.done(t, active=int(rows.numel()), max_grad_norm=float(final_norm.max()))
+    return {
+        "theta": theta,
+        "grad_norm": final_norm,
+        "loss": loss_fn(theta).detach(),
+        "steps": steps,
+        "reached": final_norm < threshold,
+        "trace": trace[:t],  # (steps, K): ‖∇L‖ at each evaluated point, NaN once a model stopped
+    }

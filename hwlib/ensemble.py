@@ -1,0 +1,246 @@
+"""K models of one architecture trained at once, as one vectorized computation.
+
+Each model is a row of a (K, P) matrix of flat parameters. The forward pass is
+``vmap(functional_call)`` over the rows (torch.func), the backward pass is ordinary autograd on
+the sum of the K losses (the models share nothing, so row k of that gradient is model k's own
+gradient), and the optimizer is written out on the whole matrix. The per-step Python and
+kernel-launch overhead is then paid once for all K models instead of K times — the point on a
+CPU, where tiny models are overhead-bound.
+
+Every model has its own seed: it sets the initialization (the model is built right after
+``torch.manual_seed(seed)``) and the data order (a generator seeded the same way, drawing a
+permutation each epoch exactly as ``hwlib.train.fit`` does). The ensemble therefore
+reproduces K separate ``fit`` runs, which tests/test_ensemble.py checks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+import time
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from torch.func import vmap
+
+from . import curvature as cv
+from .data import Dataset
+from .progress import Progress
+from .train import OPTIMIZERS, loss_function
+
+
+@dataclass
+class Ensemble:
+    model: nn.Module  # lends its structure to functional_call; its own weights are not used
+    theta: torch.Tensor  # (K, P) flat parameters, one row per model
+    seeds: list[int]
+
+    @property
+    def k(self) -> int:
+        return self.theta.shape[0]
+
+    @property
+    def spec(self) -> list[tuple[str, torch.Size]]:
+        return cv.param_spec(self.model)
+
+    def forward_one(self):
+        """f(θ, x) for one flat θ (to be vmapped or differentiated)."""
+        return cv.flat_forward(self.model)
+
+    def outputs(self, theta: torch.Tensor, x: torch.Tensor, per_model_x: bool = False) -> torch.Tensor:
+        """(K, B, out): every model on x (B, ...) shared, or on its own x (K, B, ...)."""
+        return vmap(self.forward_one(), in_dims=(0, 0 if per_model_x else None))(theta, x)
+
+    def loss_of_theta(self, x: torch.Tensor, y: torch.Tensor, kind: str):
+        """θ -> scalar mean loss of ONE model on (x, y): what curvature's functions differentiate."""
+        f, loss_fn = self.forward_one(), loss_function(kind)
+        return lambda theta: loss_fn(f(theta, x), y)
+
+    def member(self, i: int) -> nn.Module:
+        """Model i as an ordinary nn.Module (a deep copy holding row i)."""
+        return cv.load_flat(copy.deepcopy(self.model), self.theta[i])
+
+
+def build(make_model, seeds: list[int], device: torch.device | str, dtype: torch.dtype = torch.float32) -> Ensemble:
+    """Build one model per seed, each right after ``torch.manual_seed(seed)`` (its own init)."""
+    if not seeds:
+        raise ValueError("seeds=[] : an ensemble needs at least one seed")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds={seeds}: seeds must be distinct, or the 'independent' runs coincide")
+    rows, model = [], None
+    for s in seeds:
+        torch.manual_seed(s)
+        m = make_model().to(device=device, dtype=dtype)
+        rows.append(cv.flatten(m))
+        model = m if model is None else model
+    if any(True for _ in model.buffers()):
+        raise ValueError("the model has buffers (e.g. BatchNorm): the flat-parameter ensemble supports "
+                         "buffer-free models only")
+    return Ensemble(model, torch.stack(rows), list(seeds))
+
+
+@torch.no_grad()
+def evaluate(ens: Ensemble, theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor, kind: str,
+             chunk: int = 4096) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Mean loss (K,) and accuracy (K,) of every model on (x, y), as device tensors."""
+    loss_fn = loss_function(kind)
+    total = torch.zeros(ens.k, device=x.device, dtype=torch.float64)
+    correct = torch.zeros(ens.k, device=x.device, dtype=torch.float64)
+    for i in range(0, len(x), chunk):
+        out = ens.outputs(theta, x[i:i + chunk])  # (K, B, out)
+        yb = y[i:i + chunk]
+        if kind == "classification":
+            per = loss_fn(out.flatten(0, 1), yb.repeat(ens.k), reduction="none").view(ens.k, -1).sum(1)
+            correct += (out.argmax(-1) == yb).sum(1)
+        else:
+            per = ((out - yb) ** 2).flatten(1).mean(1) * len(yb)
+        total += per
+    n = max(len(x), 1)
+    return total / n, (correct / n if kind == "classification" else None)
+
+
+class _Optimizer:
+    """Adam / SGD / SGD with momentum on the (K, P) matrix, with torch.optim's exact update rules."""
+
+    def __init__(self, name: str, theta: torch.Tensor, lr: float):
+        if name not in OPTIMIZERS:
+            raise ValueError(f"optimizer={name!r} is unknown: use one of {', '.join(OPTIMIZERS)}")
+        self.name, self.lr, self.t = name, lr, 0
+        self.m = torch.zeros_like(theta)
+        self.v = torch.zeros_like(theta)
+
+    @torch.no_grad()
+    def step(self, theta: torch.Tensor, g: torch.Tensor) -> None:
+        self.t += 1
+        if self.name == "sgd":
+            theta.add_(g, alpha=-self.lr)
+        elif self.name == "sgd_momentum":  # torch.optim.SGD(momentum=0.9): buf = 0.9·buf + g
+            if self.t == 1:
+                self.m.copy_(g)
+            else:
+                self.m.mul_(0.9).add_(g)
+            theta.add_(self.m, alpha=-self.lr)
+        else:  # torch.optim.Adam defaults: betas (0.9, 0.999), eps 1e-8
+            b1, b2, eps = 0.9, 0.999, 1e-8
+            self.m.lerp_(g, 1 - b1)
+            self.v.mul_(b2).addcmul_(g, g, value=1 - b2)
+            denom = (self.v.sqrt() / math.sqrt(1 - b2 ** self.t)).add_(eps)
+            theta.addcdiv_(self.m, denom, value=-self.lr / (1 - b1 ** self.t))
+
+
+@dataclass
+class EnsembleHistory:
+    epoch: list[int] = field(default_factory=list)
+    train_loss: list[list[float]] = field(default_factory=list)  # per epoch, per model (mean of its minibatches)
+    eval_epoch: list[int] = field(default_factory=list)
+    test_loss: list[list[float]] = field(default_factory=list)
+    test_acc: list[list[float]] = field(default_factory=list)
+    step_loss: torch.Tensor | None = None  # (steps, K): minibatch loss at every iteration
+    step_grad_norm: torch.Tensor | None = None  # (steps, K): ‖∇L‖ over all parameters, every iteration
+    snapshot_epoch: list[int] = field(default_factory=list)
+    snapshots: list[torch.Tensor] = field(default_factory=list)  # (K, P) on the CPU, per snapshot epoch
+    snapshot_loss: list[list[float]] = field(default_factory=list)  # whole training set, at the snapshot
+    snapshot_acc: list[list[float]] = field(default_factory=list)
+    steps: int = 0
+    seconds: float = 0.0
+
+
+def train(ens: Ensemble, data: Dataset, *, epochs: int, batch_size: int, lr: float, optimizer: str = "adam",
+          eval_every: int = 0, snapshot_every: int = 0, record_steps: bool = False,
+          label: str = "", log: bool = True) -> EnsembleHistory:
+    """Train all K models in place (``ens.theta`` is updated) and return their history.
+
+    Minibatches: model k draws ``torch.randperm(n)`` each epoch from its own generator seeded with
+    ``ens.seeds[k]`` (as ``fit(seed=...)`` does); a batch size ≥ n is full-batch. Snapshots of all
+    parameters (with the loss/accuracy on the whole training set) are taken at epoch 0 and every
+    ``snapshot_every`` epochs; ``record_steps`` keeps each iteration's loss and gradient norm.
+    """
+    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
+        if value < 1:
+            raise ValueError(f"{name}={value} is not allowed: {name} must be ≥ 1")
+    if not lr > 0:
+        raise ValueError(f"lr={lr} is not allowed: lr must be > 0")
+    x, y, kind = data.x_train, data.y_train, data.kind
+    device, n, k = x.device, len(x), ens.k
+    full_batch = batch_size >= n
+    gens = [torch.Generator(device=device).manual_seed(s) for s in ens.seeds]
+    theta = ens.theta.requires_grad_(True)
+    opt = _Optimizer(optimizer, theta, lr)
+    f = ens.forward_one()
+    loss_fn = loss_function(kind)
+
+    def one_loss(th, xb, yb):
+        return loss_fn(f(th, xb), yb)
+
+    batched_loss = vmap(one_loss, in_dims=(0, None, None) if full_batch else (0, 0, 0))
+    hist = EnsembleHistory()
+    steps_per_epoch = math.ceil(n / batch_size)
+    step_loss = torch.zeros(epochs * steps_per_epoch if record_steps else 0, k, device=device, dtype=theta.dtype)
+    step_norm = torch.zeros_like(step_loss)
+    epoch_loss = torch.zeros(epochs, k, device=device, dtype=torch.float64)
+    progress = Progress(epochs, label, enabled=log)
+    start, step = time.perf_counter(), 0
+
+    def snapshot(epoch):
+        tl, ta = evaluate(ens, theta.detach(), x, y, kind)
+        hist.snapshot_epoch.append(epoch)
+        hist.snapshots.append(theta.detach().cpu().clone())
+        hist.snapshot_loss.append(tl.tolist())
+        hist.snapshot_acc.append(ta.tolist() if ta is not None else [])
+
+    if snapshot_every:
+        snapshot(0)
+    for epoch in range(1, epochs + 1):
+        if full_batch:
+            batches = [(x, y)]
+        else:
+            perm = torch.stack([torch.randperm(n, device=device, generator=g) for g in gens])  # (K, n)
+            batches = [(x[idx], y[idx]) for idx in perm.split(batch_size, dim=1)]
+        for xb, yb in batches:
+            losses = batched_loss(theta, xb, yb)  # (K,)
+            (g,) = torch.autograd.grad(losses.sum(), theta)
+            opt.step(theta, g)
+            if record_steps:
+                step_loss[step] = losses.detach()
+                step_norm[step] = g.norm(dim=1)
+            epoch_loss[epoch - 1] += losses.detach().double() * (n if full_batch else xb.shape[1])
+            step += 1
+        if eval_every and (epoch % eval_every == 0 or epoch == epochs):
+            tl, ta = evaluate(ens, theta.detach(), data.x_test, data.y_test, kind)
+            hist.eval_epoch.append(epoch)
+            hist.test_loss.append(tl.tolist())
+            hist.test_acc.append(ta.tolist() if ta is not None else [])
+        if snapshot_every and epoch % snapshot_every == 0:
+            snapshot(epoch)
+        if epoch < epochs and progress.due(epoch):  # the last line comes from done()
+            progress.update(epoch, median_loss=float(epoch_loss[epoch - 1].median() / n))
+    theta.requires_grad_(False)
+    hist.epoch = list(range(1, epochs + 1))
+    hist.train_loss = (epoch_loss / n).tolist()
+    hist.step_loss = step_loss.cpu() if record_steps else None
+    hist.step_grad_norm = step_norm.cpu() if record_steps else None
+    hist.steps = step
+    hist.seconds = time.perf_counter() - start
+    progress.done(epochs, median_loss=float(epoch_loss[-1].median() / n))
+    return hist
+
+
+@contextlib.contextmanager
+def cpu_threads(n: int, device: torch.device | str):
+    """Run a block with n intra-op threads on the CPU (no-op elsewhere), then restore.
+
+    A step of a ~100-parameter ensemble is a few hundred tiny kernels: a second thread cannot
+    split them, and on a CPU shared with other work its synchronization costs far more than it
+    saves (measured: over 10× slower steps with 2 threads while another process was busy).
+    """
+    if torch.device(device).type != "cpu" or n <= 0:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

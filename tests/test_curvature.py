@@ -1,0 +1,137 @@
+"""Curvature math against independent references: finite differences, numpy, exact matrices."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from hwlib import curvature as cv
+
+
+def tiny_net(seed=0, act=nn.Tanh):
+    # Smooth activation: central differences of the gradient are then accurate to O(h²).
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(1, 4), act(), nn.Linear(4, 3), act(), nn.Linear(3, 1)).double()
+
+
+def data(n=20, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(n, 1, generator=g, dtype=torch.float64) * 2 - 1
+    return x, torch.sin(3 * x)
+
+
+def flat_loss(model, x, y):
+    f = cv.flat_forward(model)
+    return lambda theta: ((f(theta, x) - y) ** 2).mean()
+
+
+def test_flatten_unflatten_roundtrip():
+    model = tiny_net()
+    theta = cv.flatten(model)
+    assert theta.numel() == sum(p.numel() for p in model.parameters())
+    parts = cv.unflatten(theta, cv.param_spec(model))
+    for (name, p), v in zip(model.named_parameters(), parts.values()):
+        assert torch.equal(p.detach(), v)
+    x, _ = data()
+    assert torch.allclose(cv.flat_forward(model)(theta, x), model(x))
+
+
+def test_exact_hessian_matches_finite_differences_and_numpy():
+    model = tiny_net()
+    x, y = data()
+    loss = flat_loss(model, x, y)
+    theta = cv.flatten(model)
+    h = cv.exact_hessian(loss, theta)
+    p = theta.numel()
+    assert h.shape == (p, p)
+    # Central differences of the autograd gradient, one column per parameter.
+    g = torch.func.grad(loss)
+    eps = 1e-5
+    fd = torch.stack([(g(theta + eps * e) - g(theta - eps * e)) / (2 * eps) for e in torch.eye(p, dtype=theta.dtype)], 1)
+    assert torch.allclose(h, fd, atol=1e-7, rtol=1e-5)
+    # The cross-layer blocks are really there (first-layer × last-layer entries are not zero).
+    assert h[:4, -4:].abs().max() > 1e-4
+    lam = cv.hessian_eigenvalues(h)
+    ref = np.linalg.eigvalsh(0.5 * (h.numpy() + h.numpy().T))
+    assert lam.dtype == torch.float64
+    np.testing.assert_allclose(lam.numpy(), ref, atol=1e-10, rtol=1e-9)
+
+
+def test_minimal_ratio_on_quadratic_with_known_signs():
+    # L(θ) = ½ θᵀ A θ with A = Q diag(λ) Qᵀ: the Hessian is A, its eigenvalues are λ.
+    lam = torch.tensor([3.0, 1.0, 0.5, 0.0, 0.0, -2.0, -0.25, 0.0], dtype=torch.float64)
+    q, _ = torch.linalg.qr(torch.randn(8, 8, generator=torch.Generator().manual_seed(0), dtype=torch.float64))
+    a = q @ torch.diag(lam) @ q.T
+    h = cv.exact_hessian(lambda t: 0.5 * t @ a @ t, torch.randn(8, dtype=torch.float64))
+    eig = cv.hessian_eigenvalues(h)
+    torch.testing.assert_close(eig, lam.sort().values, atol=1e-12, rtol=0)
+    assert cv.minimal_ratio(eig, tol=1e-8) == 3 / 8  # 3 positive among all 8
+    assert cv.minimal_ratio(eig, tol=1e-8, over="nonzero") == 3 / 5  # among the 5 with |λ| > tol
+    assert cv.minimal_ratio(eig, tol=0.75) == 2 / 8  # the tolerance matters: 0.5 no longer counts
+    assert cv.minimal_ratio(eig, tol=0.75, over="nonzero") == 2 / 3
+    with pytest.raises(ValueError, match="over="):
+        cv.minimal_ratio(eig, tol=1e-8, over="some")
+
+
+def test_hvp_and_lanczos_top_eigenvalue_match_exact_hessian():
+    model = tiny_net(seed=3)
+    x, y = data()
+    h = cv.exact_hessian(flat_loss(model, x, y), cv.flatten(model))
+    lam = cv.hessian_eigenvalues(h)
+
+    def loss_fn(m):
+        return ((m(x) - y) ** 2).mean()
+
+    v = torch.randn(h.shape[0], dtype=torch.float64, generator=torch.Generator().manual_seed(5))
+    torch.testing.assert_close(cv.hessian_vector_product(model, loss_fn, v), h @ v, atol=1e-12, rtol=1e-10)
+    top = cv.top_hessian_eigenvalue(model, loss_fn, iters=100, tol=1e-10)
+    assert top == pytest.approx(float(lam[-1]), rel=1e-6)
+    # Also on a float32 ReLU model (the way Part 3 calls it): a looser tolerance.
+    relu = tiny_net(seed=4, act=nn.ReLU).float()
+    xf, yf = x.float(), y.float()
+    h32 = cv.exact_hessian(flat_loss(relu, xf.double(), yf.double()), cv.flatten(relu).double())
+    top32 = cv.top_hessian_eigenvalue(relu, lambda m: ((m(xf) - yf) ** 2).mean(), tol=1e-8)
+    assert top32 == pytest.approx(float(cv.hessian_eigenvalues(h32)[-1]), rel=1e-4)
+
+
+def test_grad_norm_phase_lowers_gradient_norm():
+    x, y = data(40)
+    models = [tiny_net(seed=s) for s in range(3)]
+    loss = flat_loss(models[0], x, y)  # the structure is shared; θ decides the model
+    theta = torch.stack([cv.flatten(m) for m in models])
+    g0 = torch.func.vmap(torch.func.grad(loss))(theta).norm(dim=1)
+    out = cv.grad_norm_phase(loss, theta, threshold=1e-3, max_steps=1000, lr=3e-3)
+    # The stored final norm is the true gradient norm at the returned parameters.
+    g1 = torch.func.vmap(torch.func.grad(loss))(out["theta"]).norm(dim=1)
+    torch.testing.assert_close(out["grad_norm"], g1)
+    assert (g1 < 0.1 * g0).all(), (g0, g1)
+    assert torch.equal(out["reached"], g1 < 1e-3) and out["reached"].any()
+    # a run that reached the threshold stopped there; the others used every step
+    assert torch.equal(out["steps"] < 1000, out["reached"])
+    assert out["trace"].shape[1] == 3 and (out["steps"] > 0).all()
+
+
+def test_grad_norm_objective_gradient_is_two_h_g():
+    # The phase's descent direction must be ∇‖∇L‖² = 2·H·∇L (double backprop, not a detached copy).
+    model = tiny_net(seed=2)
+    x, y = data()
+    loss = flat_loss(model, x, y)
+    theta = cv.flatten(model)
+    g = torch.func.grad(loss)(theta)
+    d = torch.func.grad(lambda t: (torch.func.grad(loss)(t) ** 2).sum())(theta)
+    torch.testing.assert_close(d, 2 * cv.exact_hessian(loss, theta) @ g, atol=1e-12, rtol=1e-9)
+    # … and it is that direction the phase follows: Adam's first step is -lr·sign(∇‖∇L‖²), which is not
+    # the sign of ∇L (a phase that merely kept training on L would fail here).
+    out = cv.grad_norm_phase(loss, theta[None], threshold=1e-12, max_steps=1, lr=1e-3)
+    step = out["theta"][0] - theta
+    torch.testing.assert_close(step, -1e-3 * d / (d.abs() + 1e-8), atol=1e-12, rtol=1e-9)  # Adam, step 1
+    assert not torch.equal(torch.sign(d), torch.sign(g))
+
+
+def test_bad_inputs_raise():
+    with pytest.raises(ValueError, match="tol"):
+        cv.minimal_ratio([1.0], tol=-1)
+    with pytest.raises(ValueError, match="threshold"):
+        cv.grad_norm_phase(lambda t: (t ** 2).sum(), torch.zeros(1, 2), threshold=0, max_steps=1)
+    with pytest.raises(ValueError, match="parameters"):
+        cv.unflatten(torch.zeros(5), [("w", torch.Size([2, 2]))])

@@ -1,0 +1,80 @@
+"""The vectorized ensemble against K ordinary runs of hwlib.train.fit, one model at a time."""
+
+import pytest
+import torch
+
+from hwlib import curvature as cv
+from hwlib import ensemble, models, train
+from hwlib.data import Dataset
+
+
+def regression_data(dtype=torch.float64):
+    x = torch.linspace(-1, 1, 48, dtype=dtype)[:, None]
+    return Dataset("toy", "regression", x, torch.sinc(5 * x), x[::3] + 0.01, torch.sinc(5 * (x[::3] + 0.01)))
+
+
+def classification_data():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(60, 5, generator=g, dtype=torch.float64)
+    y = (x[:, 0] + x[:, 1] > 0).long() + (x[:, 2] > 1).long()
+    return Dataset("toy3", "classification", x[:40], y[:40], x[40:], y[40:], n_classes=3)
+
+
+class GradNorm:
+    """fit() hook: ‖∇L‖ over all parameters after every backward pass."""
+
+    def __init__(self):
+        self.norms = []
+
+    def after_backward(self, model, step):
+        self.norms.append(torch.sqrt(sum((p.grad ** 2).sum() for p in model.parameters())).item())
+
+
+@pytest.mark.parametrize("case", [
+    # (data, widths, optimizer, lr, batch size): minibatches with per-model data order, and full batch
+    (regression_data, [6, 5], "adam", 1e-2, 16),
+    (regression_data, [6, 5], "adam", 1e-2, 1000),
+    (classification_data, [7], "sgd_momentum", 5e-2, 10),
+])
+def test_ensemble_equals_sequential_fit(case):
+    make_data, widths, opt, lr, bs = case
+    data = make_data()
+    seeds = [3, 11, 42]
+    make = lambda: models.mlp(widths, in_dim=data.x_train.shape[1], out_dim=data.out_dim)
+    ens = ensemble.build(make, seeds, "cpu", dtype=torch.float64)
+    assert not torch.equal(ens.theta[0], ens.theta[1])  # each model its own init
+    hist = ensemble.train(ens, data, epochs=4, batch_size=bs, lr=lr, optimizer=opt, record_steps=True, log=False)
+    for i, s in enumerate(seeds):
+        torch.manual_seed(s)  # the ensemble's init for seed s …
+        model = make().double()
+        probe = GradNorm()
+        h = train.fit(model, data, epochs=4, batch_size=bs, lr=lr, optimizer=opt, seed=s, hooks=[probe], log=False)
+        # … and the ensemble's data order for seed s: the trained parameters agree to rounding.
+        torch.testing.assert_close(ens.theta[i], cv.flatten(model), atol=1e-10, rtol=1e-9)
+        torch.testing.assert_close(torch.tensor(hist.train_loss, dtype=torch.float64)[:, i], torch.tensor(h.train_loss, dtype=torch.float64),
+                                   rtol=1e-6, atol=1e-7)  # fit keeps its epoch losses in float32
+        torch.testing.assert_close(hist.step_grad_norm[:, i], torch.tensor(probe.norms, dtype=torch.float64),
+                                   rtol=1e-9, atol=1e-12)
+        loss, acc = ensemble.evaluate(ens, ens.theta, data.x_test, data.y_test, data.kind)
+        ref_loss, ref_acc = train.evaluate(model, data.x_test, data.y_test, data.kind)
+        assert loss[i].item() == pytest.approx(ref_loss, rel=1e-6)
+        if acc is not None:
+            assert acc[i].item() == pytest.approx(ref_acc)
+        torch.testing.assert_close(cv.flatten(ens.member(i)), ens.theta[i])
+
+
+def test_snapshots_and_bad_inputs():
+    data = regression_data(torch.float32)
+    ens = ensemble.build(lambda: models.mlp([4], 1, 1), [0, 1], "cpu")
+    start = ens.theta.clone()
+    hist = ensemble.train(ens, data, epochs=6, batch_size=16, lr=1e-2, snapshot_every=3, log=False)
+    assert hist.snapshot_epoch == [0, 3, 6]
+    assert torch.equal(hist.snapshots[0], start) and torch.equal(hist.snapshots[-1], ens.theta)
+    loss, _ = ensemble.evaluate(ens, ens.theta, data.x_train, data.y_train, "regression")
+    assert hist.snapshot_loss[-1] == pytest.approx(loss.tolist())
+    with pytest.raises(ValueError, match="seeds"):
+        ensemble.build(lambda: models.mlp([4], 1, 1), [1, 1], "cpu")
+    with pytest.raises(ValueError, match="optimizer"):
+        ensemble.train(ens, data, epochs=1, batch_size=4, lr=0.1, optimizer="lbfgs", log=False)
+    with pytest.raises(ValueError, match="epochs"):
+        ensemble.train(ens, data, epochs=0, batch_size=4, lr=0.1, log=False)

@@ -1,0 +1,73 @@
+"""Part 2 task modules, run end to end with the smoke profile (a few seconds each)."""
+
+import numpy as np
+import pytest
+import torch
+
+from hwlib import curvature as cv
+from hwlib.params import ParamError, resolve
+from hwlib.tasks import t1_2a, t1_2b, t1_2c, t1_2d
+
+
+def _P(task, tmp_path, **kw):
+    return resolve(task.SPEC, {"profile": "smoke", "device": "cpu", "out_dir": tmp_path, **kw},
+                   getattr(task, "checks", None))
+
+
+def test_1_2a_one_pca_over_all_runs(tmp_path):
+    P = _P(t1_2a, tmp_path)
+    R = t1_2a.run(P)
+    assert len(R["runs"]) == P.runs == 8
+    n_snap = P.epochs // P.snapshot_every + 1
+    for which in ("whole", "layer"):
+        coords = R["pca"][which]["coords"]
+        assert len(coords) == P.runs and all(len(c) == n_snap for c in coords)
+        # one PCA for all runs: the coordinates of all snapshots together are centred, not each run's
+        assert np.allclose(np.vstack(coords).mean(0), 0, atol=1e-6)
+        assert 0 < sum(R["pca"][which]["explained_variance_ratio"]) <= 1
+    assert R["layer_params"] < R["n_params"]
+    assert all(len(r["loss"]) == len(r["acc"]) == n_snap for r in R["runs"])
+    with pytest.raises(ParamError, match="layer="):
+        t1_2a.run(_P(t1_2a, tmp_path, layer="nope.weight"))
+
+
+def test_1_2b_records_every_iteration(tmp_path):
+    P = _P(t1_2b, tmp_path)
+    R = t1_2b.run(P)
+    fn = R["per_dataset"]["sinc"]
+    assert fn["full_batch"] and fn["steps"] == P.function_epochs
+    img = R["per_dataset"]["digits"]
+    assert img["steps"] == P.image_epochs * -(-P.train_limit // P.image_batch_size)
+    for D in (fn, img):
+        for run in D["runs"]:
+            assert len(run["grad_norm"]) == len(run["loss"]) == D["steps"]
+            assert all(g > 0 for g in run["grad_norm"])
+
+
+def test_1_2c_minimal_ratio_pipeline(tmp_path):
+    P = _P(t1_2c, tmp_path)
+    R = t1_2c.run(P)
+    k, p = P.runs, R["n_params"]
+    eig = torch.tensor(R["eigenvalues"], dtype=torch.float64)
+    assert eig.shape == (k, p)  # the full Hessian: one eigenvalue per parameter
+    assert R["missed"] == k - sum(R["phase2"]["reached"])
+    # phase 2 did not raise the gradient norm of any run (it starts from phase 1's end point)
+    assert all(b <= a * (1 + 1e-6) for a, b in zip(R["phase1"]["grad_norm"], R["phase2"]["grad_norm"]))
+    # the reported ratios are recomputable from the stored eigenvalues
+    for i in range(k):
+        assert R["ratio_all"][i] == cv.minimal_ratio(eig[i], P.tol)
+        assert R["ratio_nonzero"][i] == cv.minimal_ratio(eig[i], P.tol, over="nonzero")
+    assert R["hessian"]["max_relative_asymmetry"] < 1e-10
+    with pytest.raises(ParamError, match="tol_sweep"):
+        _P(t1_2c, tmp_path, tol=1e-3)
+
+
+def test_1_2d_surfaces(tmp_path):
+    P = _P(t1_2d, tmp_path)
+    R = t1_2d.run(P)
+    rp, pp = R["random_plane"], R["pca_plane"]
+    assert np.array(rp["loss"]).shape == (P.grid, P.grid) == np.array(pp["loss"]).shape
+    # the centre of the random plane is the trained model: its loss is the final training loss
+    # (the surface uses the first surface_points images; smoke keeps all 256 of them)
+    assert rp["center_loss"] == pytest.approx(R["final"]["train_loss"], rel=1e-4)
+    assert len(pp["path"]) == P.epochs + 1 and np.allclose(pp["path"][-1], 0, atol=1e-5)
