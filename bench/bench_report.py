@@ -1,0 +1,87 @@
+"""The whole report: wall time of `make report PROFILE=quick` from a warm environment, and the peak
+memory of the largest notebook.
+
+    python bench/bench_report.py            # takes minutes; runs in a temporary copy
+
+The pipeline runs in a throwaway folder, never in this checkout (whose report/ may be in use):
+the Makefile, pyproject.toml and notebooks/ are copied there (modification times kept, so make
+sees an installed environment as up to date), hwlib/ and report/template/ are linked, and the
+existing environment is reused with VENV=. Warm means the environment exists and Python's
+caches are filled; nothing in the copy has been executed yet, so every notebook runs.
+Each results file records its notebook kernel's peak resident memory; the largest is reported.
+A single measurement, not a comparison: one line each for time and memory against the targets.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import ROOT, bench_device, line
+
+TARGET_MINUTES = 8.0
+TARGET_GIB = 3.0
+
+
+def met(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def prepare(tmp: Path) -> None:
+    for name in ("Makefile", "pyproject.toml"):
+        shutil.copy2(ROOT / name, tmp / name)  # copy2 keeps mtimes: pyproject.toml stays older than the venv stamp
+    shutil.copytree(ROOT / "notebooks", tmp / "notebooks", copy_function=shutil.copy2)
+    os.symlink(ROOT / "hwlib", tmp / "hwlib")
+    (tmp / "report").mkdir()
+    if (ROOT / "report" / "template").is_dir():
+        os.symlink(ROOT / "report" / "template", tmp / "report" / "template")
+
+
+def main() -> int:
+    venv = Path(os.environ.get("VENV", ROOT / ".venv"))
+    stamp = venv / ".installed"
+    # Without an up-to-date stamp make would pip-install from the copy, re-pointing the editable install there.
+    if not stamp.exists() or stamp.stat().st_mtime < (ROOT / "pyproject.toml").stat().st_mtime:
+        print(f"error: the environment {venv} is missing or older than pyproject.toml: run `make venv` first",
+              file=sys.stderr)
+        return 2
+    device = bench_device()
+    with tempfile.TemporaryDirectory(prefix="hw1-bench-report-") as name:
+        tmp = Path(name)
+        prepare(tmp)
+        cmd = ["make", "-C", str(tmp), f"VENV={venv}", "PROFILE=quick", "report"]
+        print(f"running: {' '.join(cmd)}", flush=True)
+        start = time.perf_counter()
+        done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+        seconds = time.perf_counter() - start
+        if done.returncode != 0:
+            print(done.stdout[-4000:], file=sys.stderr)
+            print(f"error: make report failed (exit {done.returncode}) after {seconds:.0f} s", file=sys.stderr)
+            return 1
+        peaks = {}
+        for path in sorted((tmp / "report" / "results").glob("*.json")):
+            peaks[path.stem] = json.loads(path.read_text()).get("peak_memory_mib")
+        seconds_by = {p.stem: json.loads(p.read_text()).get("seconds")
+                      for p in (tmp / "report" / "results").glob("*.json")}
+    known = {k: v for k, v in peaks.items() if v is not None}
+    largest = max(known, key=known.get) if known else None
+    minutes = seconds / 60
+    line("make report PROFILE=quick (warm environment, fresh outputs)", "wall time", f"{minutes:.2f} min",
+         "notebooks", str(len(peaks)), f"target ≤ {TARGET_MINUTES:g} min: {met(minutes <= TARGET_MINUTES)}", device)
+    if largest is not None:
+        gib = known[largest] / 1024
+        line("peak memory of the largest notebook kernel", "notebook", largest, "peak RSS", f"{gib:.2f} GiB",
+             f"target ≤ {TARGET_GIB:g} GiB: {met(gib <= TARGET_GIB)}", device)
+    for stem in sorted(peaks):
+        print(f"    {stem}: {seconds_by.get(stem)} s, peak {peaks[stem]} MiB", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
