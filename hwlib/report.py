@@ -132,6 +132,8 @@ def build(executed: list[Path], out_dir: Path) -> nbformat.NotebookNode:
         cells += [_clean(c) for c in nb.cells]
 
     cells.append(_markdown(appendix(notebooks, results)))
+    for i, cell in enumerate(cells):
+        cell["id"] = f"cell-{i}"  # unique across the stitched notebooks (some sources carry none)
     merged = nbformat.v4.new_notebook(cells=cells)
     merged.metadata = notebooks[0][1].metadata if notebooks else {}
     merged.metadata["title"] = "HW1 report"

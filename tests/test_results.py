@@ -36,3 +36,12 @@ def test_thin_keeps_ends_and_bounds_size():
     out = results.thin(xs, [1 / x for x in xs], n=300)
     assert out["x"][0] == 1 and out["x"][-1] == 20000 and len(out["x"]) <= 301
     assert out["x"] == sorted(out["x"])
+
+
+def test_markdown_table_escapes_pipes_in_headers_and_cells():
+    from hwlib.tables import markdown_table
+
+    text = markdown_table([{"median #|λ| ≤ tol": "a|b", "n": 3}])
+    header, rule, row = text.splitlines()
+    assert header.count(" | ") == 1 and "\\|λ\\|" in header
+    assert rule == "|---|---|" and row == "| a\\|b | 3 |"
