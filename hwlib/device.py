@@ -1,5 +1,7 @@
 """Choosing the device and the default profile; nothing else in hwlib hard-codes either."""
 
+from contextlib import contextmanager
+
 import torch
 
 
@@ -25,3 +27,22 @@ def describe(device: torch.device) -> str:
     if device.type == "cuda":
         return f"{device} ({torch.cuda.get_device_name(device)})"
     return str(device)
+
+
+@contextmanager
+def cpu_threads(n: int, device: torch.device | str):
+    """Run a block with n intra-op threads on the CPU (no-op elsewhere), then restore.
+
+    A step of a ~100-parameter ensemble is a few hundred tiny kernels: a second thread cannot
+    split them, and on a CPU shared with other work its synchronization costs far more than it
+    saves (measured: over 10× slower steps with 2 threads while another process was busy).
+    """
+    if torch.device(device).type != "cpu" or n <= 0:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

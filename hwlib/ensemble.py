@@ -15,7 +15,6 @@ reproduces K separate ``fit`` runs, which tests/test_ensemble.py checks.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import math
 import time
@@ -225,22 +224,3 @@ def train(ens: Ensemble, data: Dataset, *, epochs: int, batch_size: int, lr: flo
     hist.seconds = time.perf_counter() - start
     progress.done(epochs, median_loss=float(epoch_loss[-1].median() / n))
     return hist
-
-
-@contextlib.contextmanager
-def cpu_threads(n: int, device: torch.device | str):
-    """Run a block with n intra-op threads on the CPU (no-op elsewhere), then restore.
-
-    A step of a ~100-parameter ensemble is a few hundred tiny kernels: a second thread cannot
-    split them, and on a CPU shared with other work its synchronization costs far more than it
-    saves (measured: over 10× slower steps with 2 threads while another process was busy).
-    """
-    if torch.device(device).type != "cpu" or n <= 0:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)

@@ -7,6 +7,7 @@ import time
 import torch
 
 from .. import data, models, train
+from ..device import cpu_threads
 from ..params import Param, ParamError, same
 from ..results import envelope, thin
 
@@ -46,10 +47,13 @@ def plateau(P) -> train.Plateau | None:
 
 def run(P) -> dict:
     start = time.perf_counter()
-    if P.device.type == "cpu":
-        # ~600-parameter nets on 1,000 points: splitting such small ops over threads costs more in
-        # synchronization than it saves (measured 5-10× slower per epoch with 2 threads on a busy 2-core CPU).
-        torch.set_num_threads(1)
+    # ~600-parameter nets on 1,000 points: splitting such small ops over threads costs more in
+    # synchronization than it saves (measured 5-10× slower per epoch with 2 threads on a busy 2-core CPU).
+    with cpu_threads(1, P.device):
+        return _run(P, start)
+
+
+def _run(P, start: float) -> dict:
     table = []
     for depth in P.depths:
         info = models.describe(models.mlp_for_budget(P.budget, depth, activation=P.activation))

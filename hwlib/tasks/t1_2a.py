@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 import time
 
+from ..device import cpu_threads
 from .. import data, ensemble, models, train, trajectory
 from ..params import Param, ParamError, same
-from ..results import plain as plain  # tensors → lists, NaN → None, as in the saved JSON
-from ..results import envelope
+from ..results import envelope, plain  # plain: tensors → lists, NaN → None, as in the saved JSON
 
 NAME, SECTION = "1_2a_optimization_process", "1-2a"
 
@@ -49,7 +49,7 @@ def run(P) -> dict:
         columns = trajectory.layer_columns(ens.model, [P.layer])
     except ValueError as exc:
         raise ParamError(str(exc)) from None
-    with ensemble.cpu_threads(1, P.device):
+    with cpu_threads(1, P.device):
         hist = ensemble.train(ens, ds, epochs=P.epochs, batch_size=P.batch_size, lr=P.lr, optimizer=P.optimizer,
                               snapshot_every=P.snapshot_every, eval_every=P.epochs, label="8 runs")
     whole = trajectory.joint_pca(trajectory.runs_from_snapshots(hist.snapshots))

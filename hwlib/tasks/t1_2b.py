@@ -13,10 +13,10 @@ import time
 import numpy as np
 from scipy.stats import spearmanr
 
+from ..device import cpu_threads
 from .. import data, ensemble, models
 from ..params import Param, same
-from ..results import plain as plain  # tensors → lists, NaN → None, as in the saved JSON
-from ..results import envelope
+from ..results import envelope, plain  # plain: tensors → lists, NaN → None, as in the saved JSON
 
 NAME, SECTION = "1_2b_gradient_norm", "1-2b"
 
@@ -48,7 +48,7 @@ def _one(P, name: str) -> dict:
         widths, epochs, bs, lr = P.image_widths, P.image_epochs, P.image_batch_size, P.image_lr
     make = lambda: models.mlp(widths, in_dim=math.prod(ds.input_shape), out_dim=ds.out_dim)
     ens = ensemble.build(make, list(range(P.seeds)), P.device)
-    with ensemble.cpu_threads(1, P.device):
+    with cpu_threads(1, P.device):
         hist = ensemble.train(ens, ds, epochs=epochs, batch_size=bs, lr=lr, eval_every=epochs, label=name,
                               record_steps=True)
     gn, loss = hist.step_grad_norm.double().numpy(), hist.step_loss.double().numpy()  # (steps, K)

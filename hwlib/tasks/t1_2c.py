@@ -17,12 +17,12 @@ import torch
 from scipy.stats import spearmanr
 from torch.func import hessian, vmap
 
+from ..device import cpu_threads
 from .. import curvature as cv
 from .. import data, ensemble, models
 from ..params import Param, ParamError, same
 from ..progress import Progress
-from ..results import plain as plain  # tensors → lists, NaN → None, as in the saved JSON
-from ..results import envelope
+from ..results import envelope, plain  # plain: tensors → lists, NaN → None, as in the saved JSON
 
 NAME, SECTION = "1_2c_minimal_ratio", "1-2c"
 
@@ -69,7 +69,7 @@ def run(P) -> dict:
 
     # Phase 1: ordinary training (all runs at once).
     t = time.perf_counter()
-    with ensemble.cpu_threads(1, P.device):
+    with cpu_threads(1, P.device):
         hist = ensemble.train(ens, ds, epochs=P.epochs, batch_size=P.n_train, lr=P.lr, label="phase 1 (MSE)")
     timings["train"] = time.perf_counter() - t
     loss_of_theta = ens.loss_of_theta(ds.x_train, ds.y_train, ds.kind)
@@ -78,7 +78,7 @@ def run(P) -> dict:
 
     # Phase 2: minimize ‖∇L‖² by double backprop, each run until its own ‖∇L‖ < threshold.
     t = time.perf_counter()
-    with ensemble.cpu_threads(1, P.device):
+    with cpu_threads(1, P.device):
         phase = cv.grad_norm_phase(loss_of_theta, ens.theta, threshold=P.grad_threshold, max_steps=P.phase_steps,
                                    lr=P.phase_lr, progress=Progress(P.phase_steps, "phase 2 (‖∇L‖²)"))
     timings["grad_norm_phase"] = time.perf_counter() - t

@@ -15,10 +15,10 @@ import time
 import numpy as np
 import torch
 
+from ..device import cpu_threads
 from .. import data, ensemble, landscape, models, train
 from ..params import Param, same
-from ..results import plain as plain  # tensors → lists, NaN → None, as in the saved JSON
-from ..results import envelope
+from ..results import envelope, plain  # plain: tensors → lists, NaN → None, as in the saved JSON
 
 NAME, SECTION = "1_2d_error_surface", "1-2d"
 
@@ -52,7 +52,7 @@ def run(P) -> dict:
     ds = data.load(P.dataset, P.device, root=P.data_root, train_limit=P.train_limit or None)
     make = lambda: models.mlp(P.widths, in_dim=math.prod(ds.input_shape), out_dim=ds.n_classes)
     ens = ensemble.build(make, [P.seed], P.device)
-    with ensemble.cpu_threads(1, P.device):
+    with cpu_threads(1, P.device):
         hist = ensemble.train(ens, ds, epochs=P.epochs, batch_size=P.batch_size, lr=P.lr, optimizer=P.optimizer,
                               snapshot_every=1, eval_every=P.epochs, label="training")
     path = torch.stack([s[0] for s in hist.snapshots]).to(P.device)  # (epochs + 1, P)
