@@ -230,3 +230,8 @@ def resolve(spec: dict[str, Param], namespace: dict[str, Any] | None = None,
     if checks is not None:
         checks(P)
     return P
+
+
+def resolve_task(task, **given) -> SimpleNamespace:
+    """``resolve`` for a task module (hwlib.tasks.t*): its SPEC and its cross-setting checks."""
+    return resolve(task.SPEC, given, getattr(task, "checks", None))

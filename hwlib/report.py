@@ -106,8 +106,9 @@ def build(executed: list[Path], out_dir: Path) -> nbformat.NotebookNode:
     cells = [_markdown(
         '<div class="title-page">\n\n'
         "# HW1 — Deep vs Shallow, Optimization, Generalization\n\n"
-        "A reproducible report: every figure and number below was computed by the notebooks of this "
-        "revision, in one run of `make report`.\n\n"
+        "A reproducible report: every figure and number below was computed by the executed notebooks "
+        "listed in the appendix (with each one's profile, device and wall time); `make report` reruns "
+        "a notebook whenever its code or settings change.\n\n"
         + markdown_table([
             {"": "Profile", " ": ", ".join(profiles) or "—"},
             {"": "Datasets / functions", " ": "; ".join(datasets) or "—"},

@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from .params import ParamError, repo_root, resolve, resolve_profile
+from .params import ParamError, repo_root, resolve_profile, resolve_task
 
 
 def task_module(notebook: Path):
@@ -77,8 +77,7 @@ def _settings_for(task, profile: str, given: dict[str, str], out_dir: Path):
     """Resolve one notebook's settings from the profile and the given values it knows."""
     mine = {k: v for k, v in given.items() if k in task.SPEC}
     device = given.get("device", "auto")
-    return resolve(task.SPEC, {"profile": profile, "device": device, "out_dir": out_dir, **mine},
-                   getattr(task, "checks", None))
+    return resolve_task(task, profile=profile, device=device, out_dir=out_dir, **mine)
 
 
 def check(profile: str, given: dict[str, str], notebooks: list[Path], out_dir: Path) -> list[str]:

@@ -7,7 +7,7 @@ import re
 import pytest
 
 import hwlib.tasks
-from hwlib.params import resolve
+from hwlib.params import resolve_task
 from hwlib.results import plain
 
 TASKS = sorted(m.name for m in pkgutil.iter_modules(hwlib.tasks.__path__) if m.name.startswith("t1_"))
@@ -27,7 +27,7 @@ def _numbers(value):
 @pytest.mark.parametrize("name", TASKS)
 def test_task_is_deterministic_on_cpu(name, tmp_path):
     task = importlib.import_module(f"hwlib.tasks.{name}")
-    P = resolve(task.SPEC, {"profile": "smoke", "device": "cpu", "out_dir": tmp_path}, getattr(task, "checks", None))
+    P = resolve_task(task, profile="smoke", device="cpu", out_dir=tmp_path)
     first = _numbers(plain(task.run(P)))
     second = _numbers(plain(task.run(P)))
     assert first == second

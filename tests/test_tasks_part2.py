@@ -5,13 +5,12 @@ import pytest
 import torch
 
 from hwlib import curvature as cv
-from hwlib.params import ParamError, resolve
+from hwlib.params import ParamError, resolve_task
 from hwlib.tasks import t1_2a, t1_2b, t1_2c, t1_2d
 
 
 def _P(task, tmp_path, **kw):
-    return resolve(task.SPEC, {"profile": "smoke", "device": "cpu", "out_dir": tmp_path, **kw},
-                   getattr(task, "checks", None))
+    return resolve_task(task, profile="smoke", device="cpu", out_dir=tmp_path, **kw)
 
 
 def test_1_2a_one_pca_over_all_runs(tmp_path):

@@ -2,13 +2,12 @@
 
 import pytest
 
-from hwlib.params import ParamError, resolve
+from hwlib.params import ParamError, resolve_task
 from hwlib.tasks import t1_3a, t1_3b, t1_3c, t1_3d, t1_3e
 
 
 def _P(task, tmp_path, **kw):
-    return resolve(task.SPEC, {"profile": "smoke", "device": "cpu", "out_dir": tmp_path, **kw},
-                   getattr(task, "checks", None))
+    return resolve_task(task, profile="smoke", device="cpu", out_dir=tmp_path, **kw)
 
 
 def test_1_3a_random_labels(tmp_path):
