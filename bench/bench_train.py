@@ -88,6 +88,110 @@ def training_flops_per_sample(model: nn.Module) -> int:
     return sum(6 * m.weight.numel() for m in linears) - 2 * linears[0].weight.numel()
 
 
+def forward_flops_per_sample(model: nn.Module) -> int:
+    """Multiply-add FLOPs of one sample's forward pass through the Linear layers."""
+    return sum(2 * m.weight.numel() for m in model.modules() if isinstance(m, nn.Linear))
+
+
+def hwlib_fit_flops(model: nn.Module, data: Dataset, epochs: int) -> int:
+    """The FLOPs ``fit`` performs: the training steps, and its closing evaluation (one forward pass
+    over the training and the test set), which is real work inside its time."""
+    evaluated = len(data.x_train) + len(data.x_test)
+    return (training_flops_per_sample(model) * len(data.x_train) * epochs
+            + forward_flops_per_sample(model) * evaluated)
+
+
+def bare_step_loop(model: nn.Module, data: Dataset, *, epochs: int, batch_size: int, lr: float,
+                   seed: int = 0) -> int:
+    """The least an eager PyTorch training loop does per step: gather a shuffled minibatch on the
+    device, forward, loss, backward, fused Adam. No metrics, no evaluation, no hooks: what no
+    loop built on eager autograd can beat at this batch size. Returns the optimizer steps."""
+    x, y, n = data.x_train, data.y_train, len(data.x_train)
+    gen = torch.Generator(device=x.device).manual_seed(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, fused=True)
+    steps = 0
+    for _ in range(epochs):
+        perm = torch.randperm(n, device=x.device, generator=gen)
+        for i in range(0, n, batch_size):
+            idx = perm[i:i + batch_size]
+            loss = nn.functional.cross_entropy(model(x.index_select(0, idx)), y.index_select(0, idx))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            steps += 1
+    return steps
+
+
+def matmul_side(device: torch.device, n: int = 2048, products: int = 8):
+    """The dense float32 matmul reference: (callable, FLOPs per call)."""
+    a = torch.randn(n, n, device=device)
+    b = torch.randn(n, n, device=device)
+
+    def matmuls():
+        for _ in range(products):
+            torch.mm(a, b)
+
+    return matmuls, products * 2 * n**3
+
+
+def flop_fraction(what: str, loop, loop_flops: int, device: torch.device, target: float | None,
+                  n: int = 2048, products: int = 8, repeats: int = REPEATS) -> float:
+    """A loop's FLOP rate over the dense matmul rate (n×n by n×n float32 products, 2n³ FLOPs each),
+    the two timed alternately in this process so both see the same machine. Prints the line."""
+    matmuls, mm_flops = matmul_side(device, n, products)
+    pair = side_by_side(loop, matmuls, device, repeats=repeats)
+    loop_rate = loop_flops / pair.a_median
+    mm_rate = mm_flops / pair.b_median
+    fraction = loop_rate / mm_rate
+    line(what, "loop", f"{loop_rate / 1e9:.1f} GFLOP/s ({pair.a_median:.3f} s)",
+         "torch.mm", f"{mm_rate / 1e9:.1f} GFLOP/s ({n}×{n})",
+         target_text(fraction, target, unit="", word="of the matmul rate"), device)
+    return fraction
+
+
+def limits(model: nn.Module, data: Dataset, device: torch.device, *, epochs: int, batch_size: int) -> None:
+    """How close hwlib's loop comes to the machine, and what stands between: the bare eager loop at
+    the same batch size (the ceiling of eager autograd), hwlib at larger batches (the per-step cost
+    spread over more samples), and torch.compile on the bare loop."""
+    kw = {"epochs": epochs, "lr": 1e-3}
+    model = model.to(device)
+    train_flops = training_flops_per_sample(model) * len(data.x_train) * epochs
+    flop_fraction(f"FLOP rate of hwlib fit (MNIST-shaped, batch {batch_size}, {epochs} epochs + closing evaluation)",
+                  lambda: hwlib_fit(copy.deepcopy(model), data, batch_size=batch_size, **kw),
+                  hwlib_fit_flops(model, data, epochs), device, 0.5)
+    flop_fraction(f"FLOP rate of a bare eager loop (gather, forward, backward, fused Adam; batch {batch_size})",
+                  lambda: bare_step_loop(copy.deepcopy(model), data, batch_size=batch_size, **kw),
+                  train_flops, device, None)
+    for big in (512, 2048):
+        flop_fraction(f"FLOP rate of hwlib fit at batch {big} (same data, {epochs} epochs + closing evaluation)",
+                      lambda big=big: hwlib_fit(copy.deepcopy(model), data, batch_size=big, **kw),
+                      hwlib_fit_flops(model, data, epochs), device, None)
+    compiled_loop(model, data, device, batch_size=batch_size, **kw)
+
+
+def compiled_loop(model: nn.Module, data: Dataset, device: torch.device, **kw) -> None:
+    """The bare loop with torch.compile'd forward+loss and Adam step, against the same loop eager:
+    whether compilation would pay for hwlib's loop on this device (compile time not counted)."""
+    start = copy.deepcopy(model.state_dict())
+    m = copy.deepcopy(model)
+    compiled = torch.compile(m)  # one compiled module, reset before each run: a new module would recompile
+
+    def run_compiled():
+        m.load_state_dict(start)
+        return bare_step_loop(compiled, data, **kw)
+
+    try:
+        pair = side_by_side(run_compiled, lambda: bare_step_loop(copy.deepcopy(model), data, **kw), device,
+                            repeats=3)
+    except (RuntimeError, OSError) as exc:  # dynamo errors are RuntimeErrors: no C++ compiler, a device it cannot handle
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        print(f"bare loop, torch.compile vs eager | not measured: torch.compile failed here ({first[:120]})",
+              flush=True)
+        return
+    report_pair(f"bare loop, torch.compile'd model vs eager (batch {kw['batch_size']}, compile time excluded)",
+                pair, device, "compiled", "eager", None)
+
+
 def compare_loops(what: str, model: nn.Module, data: Dataset, device: torch.device, target: float, **kw):
     """Time both loops on fresh copies of one initialized model; print the line."""
     model = model.to(device)
@@ -102,31 +206,6 @@ def compare_loops(what: str, model: nn.Module, data: Dataset, device: torch.devi
     return pair
 
 
-def closeness_to_limit(model: nn.Module, data: Dataset, device: torch.device, *, epochs: int, batch_size: int,
-                       target: float = 0.5, n: int = 2048, products: int = 8) -> float:
-    """hwlib's training FLOP rate over the dense matmul rate (n×n by n×n float32 products, 2n³ FLOPs
-    each), the two timed alternately in this process so both see the same machine."""
-    model = model.to(device)
-    loop_flops = training_flops_per_sample(model) * len(data.x_train) * epochs
-    a = torch.randn(n, n, device=device)
-    b = torch.randn(n, n, device=device)
-
-    def matmuls():
-        for _ in range(products):
-            torch.mm(a, b)
-
-    pair = side_by_side(lambda: hwlib_fit(copy.deepcopy(model), data, epochs=epochs, batch_size=batch_size, lr=1e-3),
-                        matmuls, device, repeats=REPEATS)
-    loop_rate = loop_flops / pair.a_median
-    mm_rate = products * 2 * n**3 / pair.b_median
-    fraction = loop_rate / mm_rate
-    line(f"FLOP rate of hwlib fit (MNIST-shaped, {epochs} epochs) vs dense {n}×{n} matmul",
-         "hwlib fit", f"{loop_rate / 1e9:.1f} GFLOP/s ({pair.a_median:.3f} s)",
-         "torch.mm", f"{mm_rate / 1e9:.1f} GFLOP/s", target_text(fraction, target, unit="", word="of the matmul rate"),
-         device)
-    return fraction
-
-
 def main() -> None:
     device = bench_device()
 
@@ -137,7 +216,7 @@ def main() -> None:
     epochs = 2  # two passes: fit's closing evaluation of the training set weighs as it would in a real run
     compare_loops(f"train loop, MNIST-shaped 60000×784, MLP 784-128-10, batch 128, {epochs} epochs",
                   mlp, data, device, 1.3, epochs=epochs, batch_size=128, lr=1e-3)
-    closeness_to_limit(mlp, data, device, epochs=epochs, batch_size=128)
+    limits(mlp, data, device, epochs=epochs, batch_size=128)
     del data
 
     # 1b: a ~570-parameter MLP (3 hidden layers, as in 1-1a) on sin(5πx)/(5πx), batch 64
