@@ -58,21 +58,32 @@ def test_1_3c_path_endpoints_are_the_trained_models(tmp_path):
 
 
 def test_1_3d_and_1_3e_measure_the_same_models(tmp_path):
-    P = _P(t1_3d, tmp_path)
+    P = _P(t1_3d, tmp_path / "shared")
     D = t1_3d.run(P)
-    E = t1_3e.run(_P(t1_3e, tmp_path))
+    E = t1_3e.run(_P(t1_3e, tmp_path / "shared"))  # after 1-3d: loads its cached models
+    alone = t1_3e.run(_P(t1_3e, tmp_path / "alone"))  # no cache: trains them itself
+    assert not D["models_loaded"] and E["models_loaded"] and not alone["models_loaded"]
     assert [r["batch_size"] for r in D["models"]] == P.batch_sizes
     steps = [r["steps"] for r in D["models"]]
     assert steps == sorted(steps, reverse=True)  # same epochs: larger batches take fewer steps
     assert all(r["sensitivity_test"] > 0 for r in D["models"])
-    # 1-3e retrains 1-3d's models: same seed and data order give the same models
-    for d, e in zip(D["models"], E["models"]):
+    # trained here or loaded, 1-3e measures 1-3d's models: same seed and data order, same models
+    for d, e in zip(D["models"], alone["models"]):
         assert e["train_loss"] == pytest.approx(d["train_loss"], rel=1e-4)
         assert e["sensitivity_test"] == pytest.approx(d["sensitivity_test"], rel=1e-4)
         assert all(e[k] >= 0 for k in E["measures"] if k.startswith("sharpness"))
+    # and the cached models are those models exactly: every measurement equal, not just close
+    measured = [k for k in alone["models"][0] if "seconds" not in k]
+    assert [[r[k] for k in measured] for r in E["models"]] == [[r[k] for k in measured] for r in alone["models"]]
     keys = {c["key"] for c in E["correlations"]}
     assert set(E["measures"]) <= keys
     assert all(-1 <= c["gap_loss"] <= 1 for c in E["correlations"])
+
+
+def test_1_3d_cache_key_covers_every_training_setting():
+    """A setting that changes the trained models must be in the cache key, or a stale model loads."""
+    measuring_only = {"n_eval", "chunk_size"}
+    assert set(t1_3d.TRAINING) == set(t1_3d.SPEC) - measuring_only
 
 
 def test_bad_batch_sizes(tmp_path):

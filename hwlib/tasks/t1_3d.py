@@ -15,7 +15,7 @@ import time
 import torch
 from scipy.stats import spearmanr
 
-from .. import data, models, train
+from .. import cache, data, models, train
 from ..params import Param, ParamError, same
 from ..progress import Progress
 from ..results import envelope
@@ -50,8 +50,25 @@ def build(P, ds: data.Dataset):
     return models.cnn(ds.input_shape, ds.n_classes, P.channels, batchnorm=True).to(P.device)
 
 
-def train_models(P, ds: data.Dataset) -> list[tuple]:
-    """One model per batch size, all from one initialization: [(model, record)]."""
+# the settings that decide the trained models (n_eval and chunk_size only change the measuring)
+TRAINING = ("dataset", "train_limit", "channels", "batch_sizes", "epochs", "lr", "optimizer", "seed", "data_root")
+MODELS = "1_3d_models"  # cache name of the trained models, shared with 1-3e
+
+
+def train_models(P, ds: data.Dataset) -> tuple[list[tuple], bool]:
+    """One model per batch size, all from one initialization: ([(model, record)], loaded). The
+    models are cached (hwlib.cache): whichever of 1-3d and 1-3e runs second with the same
+    settings loads them instead of training again, and ``loaded`` says so."""
+    key = cache.key({k: getattr(P, k) for k in TRAINING}, P.device)
+    stored = cache.load(MODELS, key, P.out_dir)
+    if stored is not None:
+        out = []
+        for state, record in stored:
+            model = build(P, ds)
+            model.load_state_dict(state)
+            out.append((model, record))
+        print(f"loaded the {len(out)} trained models from {cache.path(MODELS, key, P.out_dir)}", flush=True)
+        return out, True
     out = []
     progress = Progress(len(P.batch_sizes), "batch sizes")
     for i, batch in enumerate(P.batch_sizes):
@@ -63,7 +80,8 @@ def train_models(P, ds: data.Dataset) -> list[tuple]:
                             "gap_acc": h.final["train_acc"] - h.final["test_acc"]}))
         progress.update(i + 1, batch=batch, test_acc=h.final["test_acc"])
     progress.done()
-    return out
+    cache.save(MODELS, key, [(m.state_dict(), dict(r)) for m, r in out], P.out_dir)
+    return out, False
 
 
 def eval_sets(P, ds: data.Dataset) -> dict:
@@ -84,7 +102,8 @@ def run(P) -> dict:
     # the common starting point: how sensitive the network is before any training
     init = input_jacobian_norms(build(P, ds), sets["test"], chunk_size=P.chunk_size).mean().item()
     rows = []
-    for model, record in train_models(P, ds):
+    trained, loaded = train_models(P, ds)
+    for model, record in trained:
         for name, x in sets.items():
             norms = input_jacobian_norms(model, x, chunk_size=P.chunk_size)
             record[f"sensitivity_{name}"] = norms.mean().item()
@@ -95,7 +114,7 @@ def run(P) -> dict:
     return envelope(P, NAME, SECTION, time.perf_counter() - start,
                     dataset=ds.describe(), n_train=len(ds.x_train), n_test=len(ds.x_test),
                     n_eval=len(sets["test"]), model=model_info(P, ds), sensitivity_of="logits", models=rows,
-                    sensitivity_at_init=init,
+                    sensitivity_at_init=init, models_loaded=loaded,
                     spearman=trends(rows))
 
 

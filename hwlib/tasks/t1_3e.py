@@ -1,7 +1,8 @@
 """1-3e Another measure of flatness: top Hessian eigenvalue and ε-sharpness vs the generalization gap.
 
-The models of 1-3d are trained again here with the same settings (same seed, same data order:
-the same models, without reading another notebook's files). For each one:
+The models of 1-3d: loaded from the model cache when 1-3d ran first with the same settings,
+else trained here exactly as 1-3d trains them (same seed, same data order; hwlib.cache). For
+each one:
 - the top eigenvalue of the Hessian of the training loss (Lanczos on Hessian-vector products,
   hwlib.curvature);
 - the ε-sharpness of Keskar et al. at the ε values given (hwlib.sharpness);
@@ -73,7 +74,8 @@ def run(P) -> dict:
         return F.cross_entropy(model(x), y)
 
     rows = []
-    for model, record in t1_3d.train_models(P, ds):
+    trained, loaded = t1_3d.train_models(P, ds)
+    for model, record in trained:
         model.eval()
         t = time.perf_counter()
         record["curvature_loss"] = loss_fn(model).item()
@@ -89,6 +91,6 @@ def run(P) -> dict:
     measures = measure_names(P)
     return envelope(P, NAME, SECTION, time.perf_counter() - start,
                     dataset=ds.describe(), n_train=len(ds.x_train), n_test=len(ds.x_test),
-                    n_curvature=n, n_eval=len(x_eval), model=t1_3d.model_info(P, ds),
+                    n_curvature=n, n_eval=len(x_eval), model=t1_3d.model_info(P, ds), models_loaded=loaded,
                     measures=measures, gaps=GAPS, models=rows,
                     correlations=rank_correlations(rows, {"batch_size": "batch size", **measures}, GAPS))
