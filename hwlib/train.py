@@ -115,6 +115,14 @@ class History:
         return asdict(self)
 
 
+def check_interval(steps_per_epoch: int) -> int:
+    """Epochs between the read-backs of the metrics (a device sync) and the plateau and divergence
+    checks: every epoch when an epoch is 10 steps or more; every 25 epochs for tiny problems of a
+    step or two per epoch, which run thousands of epochs. The checks fall on fixed epochs, never
+    on the clock, so where a run stops does not depend on the machine's speed."""
+    return 1 if steps_per_epoch >= 10 else 25
+
+
 def _call_all(hooks, name):
     return [getattr(h, name) for h in hooks if hasattr(h, name)]
 
@@ -148,11 +156,12 @@ def fit(model: nn.Module, data: Dataset, *, epochs: int, batch_size: int, lr: fl
     after_backward = _call_all(hooks, "after_backward")
     end_epoch = _call_all(hooks, "end_epoch")
     steps_per_epoch = math.ceil(n / batch_size)
-    # tiny full-batch problems run thousands of epochs: read metrics back every 25 epochs, not every one
-    check_every = check_every or (1 if steps_per_epoch >= 10 else 25)
+    check_every = check_every or check_interval(steps_per_epoch)
 
     hist = History(label=label, epochs_planned=epochs)
-    train_loss_t = torch.zeros(epochs, device=device)
+    # losses are summed in the model's own precision: a float64 model's loss overflows at float64's limit, not float32's
+    dtype = next(model.parameters()).dtype
+    train_loss_t = torch.zeros(epochs, device=device, dtype=dtype)
     train_acc_t = torch.zeros(epochs, device=device)
     test_t: list[tuple[int, torch.Tensor, torch.Tensor | None]] = []
     progress = Progress(epochs, label, enabled=log)
@@ -171,7 +180,7 @@ def fit(model: nn.Module, data: Dataset, *, epochs: int, batch_size: int, lr: fl
 
     epoch = 0
     for epoch in range(1, epochs + 1):
-        total = torch.zeros((), device=device)
+        total = torch.zeros((), device=device, dtype=dtype)
         correct = torch.zeros((), device=device)
         perm = None if full_batch else torch.randperm(n, device=device, generator=gen)
         for i in range(0, n, batch_size):
@@ -202,16 +211,17 @@ def fit(model: nn.Module, data: Dataset, *, epochs: int, batch_size: int, lr: fl
             metrics.update(test_loss=tl, test_acc=ta)
         for hook in end_epoch:
             hook(model, epoch, metrics)
-        if epoch % check_every == 0 or epoch == epochs or progress.due(epoch):
+        checkpoint = epoch % check_every == 0 or epoch == epochs
+        if checkpoint or progress.due(epoch):
             sync(epoch)
-            if not math.isfinite(hist.train_loss[-1]):
+            if checkpoint and not math.isfinite(hist.train_loss[-1]):
                 bad = next(i for i, v in enumerate(hist.train_loss) if not math.isfinite(v))
                 finite = [v for v in hist.train_loss[:bad] if math.isfinite(v)]
                 hist.diverged = {"epoch": bad + 1, "last_finite_loss": finite[-1] if finite else None}
                 hist.stopped = f"diverged: the training loss became {hist.train_loss[bad]} at epoch {bad + 1}"
                 del hist.epoch[bad:], hist.train_loss[bad:], hist.train_acc[bad:]
                 break
-            if plateau is not None and plateau.reached(hist.train_loss):
+            if checkpoint and plateau is not None and plateau.reached(hist.train_loss):
                 hist.stopped = f"plateau at epoch {epoch}: {plateau.describe()}"
                 break
             if epoch < epochs:  # the closing line below reports the last epoch

@@ -73,6 +73,21 @@ def test_plateau_stops_and_says_so():
     assert len(h.epoch) < 5000
 
 
+def test_where_a_run_stops_does_not_depend_on_the_clock(monkeypatch, capsys):
+    """Progress lines come every 10 % or every 30 s; the plateau check must not ride on them, or a
+    slower machine (more timed lines) would stop the same run at another epoch."""
+    def run():
+        torch.manual_seed(0)
+        return train.fit(models.mlp([16], 1, 1), _line_data(), epochs=5000, batch_size=64, lr=1e-2,
+                         plateau=train.Plateau(window=100, rel_tol=0.5))
+    quiet = run()
+    monkeypatch.setattr(train.Progress, "due", lambda self, i: True)  # a line every epoch, as on a slow machine
+    chatty = run()
+    capsys.readouterr()
+    assert quiet.stopped == chatty.stopped and quiet.epoch == chatty.epoch and quiet.steps == chatty.steps
+    assert len(quiet.epoch) % train.check_interval(1) == 0  # one step per epoch: checked every 25 epochs
+
+
 def test_plateau_rule():
     rule = train.Plateau(window=2, rel_tol=0.1)
     assert not rule.reached([5, 4, 3])
