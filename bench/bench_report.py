@@ -2,6 +2,7 @@
 memory of the largest notebook.
 
     python bench/bench_report.py            # takes minutes; runs in a temporary copy
+    BENCH_PROFILE=full python bench/bench_report.py   # the full report (a GPU box with MNIST/CIFAR-10)
 
 The pipeline runs in a throwaway folder, never in this checkout (whose report/ may be in use):
 the Makefile, pyproject.toml and notebooks/ are copied there (modification times kept, so make
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -25,8 +27,9 @@ from pathlib import Path
 
 from common import ROOT, bench_device, line
 
-TARGET_MINUTES = 8.0
+TARGET_MINUTES = 8.0  # for the quick profile on a 2-core CPU; the full profile's lines carry no target
 TARGET_GIB = 3.0
+DONE = re.compile(r"^\[\d+/\d+\] (\S+)\.ipynb done in ([\d.]+) s$", re.MULTILINE)  # hwlib.runner's closing line
 
 
 def met(ok: bool) -> str:
@@ -52,10 +55,11 @@ def main() -> int:
               file=sys.stderr)
         return 2
     device = bench_device()
+    profile = os.environ.get("BENCH_PROFILE", "quick")
     with tempfile.TemporaryDirectory(prefix="hw1-bench-report-") as name:
         tmp = Path(name)
         prepare(tmp)
-        cmd = ["make", "-C", str(tmp), f"VENV={venv}", "PROFILE=quick", "report"]
+        cmd = ["make", "-C", str(tmp), f"VENV={venv}", f"PROFILE={profile}", "report"]
         print(f"running: {' '.join(cmd)}", flush=True)
         start = time.perf_counter()
         done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
@@ -67,19 +71,24 @@ def main() -> int:
         peaks = {}
         for path in sorted((tmp / "report" / "results").glob("*.json")):
             peaks[path.stem] = json.loads(path.read_text()).get("peak_memory_mib")
-        seconds_by = {p.stem: json.loads(p.read_text()).get("seconds")
-                      for p in (tmp / "report" / "results").glob("*.json")}
+        compute = {p.stem: json.loads(p.read_text()).get("seconds")
+                   for p in (tmp / "report" / "results").glob("*.json")}
+        wall = {stem: float(sec) for stem, sec in DONE.findall(done.stdout)}
     known = {k: v for k, v in peaks.items() if v is not None}
     largest = max(known, key=known.get) if known else None
     minutes = seconds / 60
-    line("make report PROFILE=quick (warm environment, fresh outputs)", "wall time", f"{minutes:.2f} min",
-         "notebooks", str(len(peaks)), f"target ≤ {TARGET_MINUTES:g} min: {met(minutes <= TARGET_MINUTES)}", device)
+    quick = profile == "quick"
+    line(f"make report PROFILE={profile} (warm environment, fresh outputs)", "wall time", f"{minutes:.2f} min",
+         "notebooks", str(len(peaks)),
+         f"target ≤ {TARGET_MINUTES:g} min: {met(minutes <= TARGET_MINUTES)}" if quick else "no target", device)
     if largest is not None:
         gib = known[largest] / 1024
         line("peak memory of the largest notebook kernel", "notebook", largest, "peak RSS", f"{gib:.2f} GiB",
              f"target ≤ {TARGET_GIB:g} GiB: {met(gib <= TARGET_GIB)}", device)
-    for stem in sorted(peaks):
-        print(f"    {stem}: {seconds_by.get(stem)} s, peak {peaks[stem]} MiB", flush=True)
+    for stem in sorted(peaks):  # wall: the notebook's whole run (kernel start, plots); compute: its task's work
+        sec = compute.get(stem)
+        print(f"    {stem}: {wall.get(stem, float('nan')):.1f} s wall, "
+              f"{sec if sec is None else round(sec, 1)} s computing, peak {peaks[stem]} MiB", flush=True)
     return 0
 
 
