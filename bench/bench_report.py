@@ -68,9 +68,11 @@ def main() -> int:
             print(done.stdout[-4000:], file=sys.stderr)
             print(f"error: make report failed (exit {done.returncode}) after {seconds:.0f} s", file=sys.stderr)
             return 1
-        peaks = {}
+        peaks, gpu_peaks = {}, {}
         for path in sorted((tmp / "report" / "results").glob("*.json")):
-            peaks[path.stem] = json.loads(path.read_text()).get("peak_memory_mib")
+            results = json.loads(path.read_text())
+            peaks[path.stem] = results.get("peak_memory_mib")
+            gpu_peaks[path.stem] = results.get("peak_gpu_memory_mib")  # None unless the notebook used a GPU
         compute = {p.stem: json.loads(p.read_text()).get("seconds")
                    for p in (tmp / "report" / "results").glob("*.json")}
         wall = {stem: float(sec) for stem, sec in DONE.findall(done.stdout)}
@@ -87,8 +89,9 @@ def main() -> int:
              f"target ≤ {TARGET_GIB:g} GiB: {met(gib <= TARGET_GIB)}", device)
     for stem in sorted(peaks):  # wall: the notebook's whole run (kernel start, plots); compute: its task's work
         sec = compute.get(stem)
+        gpu = f", GPU peak {gpu_peaks[stem]} MiB" if gpu_peaks.get(stem) is not None else ""
         print(f"    {stem}: {wall.get(stem, float('nan')):.1f} s wall, "
-              f"{sec if sec is None else round(sec, 1)} s computing, peak {peaks[stem]} MiB", flush=True)
+              f"{sec if sec is None else round(sec, 1)} s computing, peak {peaks[stem]} MiB{gpu}", flush=True)
     return 0
 
 

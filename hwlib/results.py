@@ -76,7 +76,17 @@ def envelope(P, name: str, section: str, seconds: float, **metrics) -> dict:
     from .device import describe
 
     return {"name": name, "section": section, "profile": P.profile, "device": describe(P.device),
-            "params": P.settings, "seconds": round(seconds, 3), "peak_memory_mib": peak_memory_mib(), **metrics}
+            "params": P.settings, "seconds": round(seconds, 3), "peak_memory_mib": peak_memory_mib(),
+            "peak_gpu_memory_mib": peak_gpu_memory_mib(), **metrics}
+
+
+def peak_gpu_memory_mib() -> float | None:
+    """Peak memory torch allocated on the GPUs this process used, in MiB; None when it used none.
+    Host memory (peak_memory_mib) does not see it, and on a GPU box it is the one that runs out."""
+    if not (torch.cuda.is_available() and torch.cuda.is_initialized()):
+        return None
+    peak = max(torch.cuda.max_memory_allocated(i) for i in range(torch.cuda.device_count()))
+    return round(peak / 2**20, 1)
 
 
 def peak_memory_mib() -> float | None:

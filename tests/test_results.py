@@ -1,5 +1,6 @@
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -45,3 +46,27 @@ def test_markdown_table_escapes_pipes_in_headers_and_cells():
     header, rule, row = text.splitlines()
     assert header.count(" | ") == 1 and "\\|λ\\|" in header
     assert rule == "|---|---|" and row == "| a\\|b | 3 |"
+
+
+def test_gpu_peak_memory_only_when_a_gpu_was_used(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert results.peak_gpu_memory_mib() is None
+    # a process that used two GPUs: the larger peak, in MiB
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "max_memory_allocated", lambda i: [3 * 2**20, 1536 * 2**20][i])
+    assert results.peak_gpu_memory_mib() == 1536.0
+
+
+def test_appendix_shows_gpu_memory_only_for_gpu_runs():
+    import nbformat
+
+    from hwlib import report
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 1-1a · Simulate a function")])
+    cpu = {"profile": "quick", "device": "cpu", "peak_memory_mib": 800.0, "peak_gpu_memory_mib": None}
+    assert "GPU memory" not in report.appendix([(Path("a.ipynb"), nb)], [cpu])
+    gpu = dict(cpu, device="cuda:0 (A100)", peak_gpu_memory_mib=2048.0)
+    text = report.appendix([(Path("a.ipynb"), nb)], [gpu])
+    assert "peak GPU memory (MiB)" in text and "2048" in text
