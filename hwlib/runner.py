@@ -1,7 +1,8 @@
 """Run one notebook headlessly (papermill), or check settings for all of them before any run.
 
   python -m hwlib.runner check --profile quick [-p NAME VALUE ...] [--stamp FILE]
-  python -m hwlib.runner run notebooks/1_2a_x.ipynb report/executed/1_2a_x.ipynb --profile quick [-p NAME VALUE ...]
+  python -m hwlib.runner run notebooks/1_2a_x.ipynb report/executed/1_2a_x.ipynb --profile quick [--threads N]
+      [-p NAME VALUE ...]
 
 ``check`` validates the profile and every ``-p`` value against the settings of every notebook
 (a name known to none of them is an error), prints one line per problem and exits non-zero,
@@ -11,7 +12,8 @@ resolved settings changed, which is what makes make rerun every notebook then, a
 ``run`` passes each notebook only the settings it knows, executes it to a temporary file and
 renames it into place on success, so ``report/executed/`` only ever holds complete notebooks
 (a failed one is kept under ``report/failed/`` for inspection). It prints which notebook runs,
-its cells as they start, and the notebook's own progress lines.
+then the notebook's own progress lines, each tagged with its section (``1-3d | …``) because make
+runs several notebooks side by side; ``--threads`` sets the kernel's CPU thread count.
 """
 
 from __future__ import annotations
@@ -103,8 +105,9 @@ def check(profile: str, given: dict[str, str], notebooks: list[Path], out_dir: P
     return problems
 
 
-def _print_filter():
-    """papermill's --log-output, without its cell banners and object reprs: our own lines instead."""
+def _print_filter(tag: str):
+    """papermill's --log-output, without its cell banners and object reprs: our own lines instead,
+    each tagged with its notebook's section, since notebooks may run side by side (make's JOBS)."""
     import logging
 
     class Quiet(logging.Filter):
@@ -117,7 +120,7 @@ def _print_filter():
 
     log = logging.getLogger("papermill")
     log.addFilter(Quiet())
-    logging.basicConfig(level=logging.INFO, format="    %(message)s", stream=sys.stdout)
+    logging.basicConfig(level=logging.INFO, format=f"    {tag} | %(message)s", stream=sys.stdout)
 
 
 def _terminate(signum, frame):
@@ -143,7 +146,7 @@ def run(notebook: Path, output: Path, profile: str, given: dict[str, str], out_d
     tmp = output.parent / ".running" / output.name
     tmp.parent.mkdir(exist_ok=True)
     signal.signal(signal.SIGTERM, _terminate)  # make's interrupt: run the cleanup below, then exit
-    _print_filter()
+    _print_filter("-".join(notebook.stem.split("_")[:2]))  # 1_3d_sensitivity -> 1-3d
     start = time.perf_counter()
     try:
         pm.execute_notebook(str(notebook), str(tmp), parameters=params, log_output=True, progress_bar=False,
@@ -179,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         if name == "run":
             p.add_argument("notebook", type=Path)
             p.add_argument("output", type=Path)
+            p.add_argument("--threads", type=int, default=None,
+                           help="CPU threads of the notebook's kernel (default: torch's own, one per core)")
         p.add_argument("--profile", default="auto")
         p.add_argument("-p", nargs=2, action="append", metavar=("NAME", "VALUE"), dest="pairs")
         p.add_argument("--out-dir", type=Path, default=root / "report")
@@ -211,6 +216,13 @@ def main(argv: list[str] | None = None) -> int:
                 args.stamp.write_text(text)
         return 0
     try:
+        if args.threads is not None:
+            if args.threads < 1:
+                print(f"error: threads={args.threads} is not allowed: use a whole number ≥ 1 (e.g. THREADS=1)",
+                      file=sys.stderr)
+                return 2
+            # the kernel inherits this environment; torch takes its thread count from it at import
+            os.environ["OMP_NUM_THREADS"] = str(args.threads)
         return run(args.notebook, args.output, args.profile, given, args.out_dir)
     except ParamError as exc:
         print(f"error: {args.notebook.name}: {exc}", file=sys.stderr)

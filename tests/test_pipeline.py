@@ -39,10 +39,13 @@ def project(tmp_path):
     return tmp_path
 
 
-def _make(project: Path, *targets: str, **kw):
+def _make(project: Path, *targets: str, jobs: int = 1, **kw):
     venv = Path(sys.executable).parent.parent
-    return subprocess.Popen(["make", "-C", str(project), f"VENV={venv}", "PROFILE=smoke", *targets],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True, **kw)
+    # a make of its own: not the job server of a `make test` this may run under
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    return subprocess.Popen(["make", "-C", str(project), f"VENV={venv}", "PROFILE=smoke", f"JOBS={jobs}", *targets],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                            env=env, **kw)
 
 
 def test_interrupted_build_resumes_and_keeps_finished_work(project):
@@ -108,3 +111,24 @@ def test_diverging_run_is_recorded_and_the_notebook_completes(tmp_path):
     assert all(run["diverged"]["epoch"] >= 1 for run in runs)
     text = json.dumps(nbformat.read(tmp_path / "out.ipynb", as_version=4).cells[-1].outputs)
     assert "diverged" in text
+
+
+def test_notebooks_run_side_by_side_with_threads_split(project):
+    """JOBS=2: two notebooks run at once (their run intervals overlap), each kernel told to use
+    THREADS CPU threads, and every output line says which notebook it comes from."""
+    for name, section in (("9_1a_first", "9-1a"), ("9_1b_second", "9-1b")):
+        path = project / "notebooks" / f"{name}.ipynb"
+        nb = nbformat.read(path, as_version=4)
+        nb.cells[-1].source = ("import os, time\n"
+                               f"open('{project}/{name}.span', 'w').write(f'{{time.time()}} ')\n"
+                               "time.sleep(2)\n"
+                               f"open('{project}/{name}.span', 'a').write(f'{{time.time()}}')\n"
+                               "print('threads', os.environ.get('OMP_NUM_THREADS'))")
+        nbformat.write(nb, path)
+    proc = _make(project, "notebooks", "THREADS=1", jobs=2)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0, out
+    (a0, a1), (b0, b1) = ([float(t) for t in (project / f"{n}.span").read_text().split()]
+                          for n in ("9_1a_first", "9_1b_second"))
+    assert a0 < b1 and b0 < a1, "the two notebooks did not overlap"
+    assert "9-1a | threads 1" in out and "9-1b | threads 1" in out, out
