@@ -3,6 +3,7 @@ memory of the largest notebook.
 
     python bench/bench_report.py            # takes minutes; runs in a temporary copy
     BENCH_PROFILE=full python bench/bench_report.py   # the full report (a GPU box with MNIST/CIFAR-10)
+    BENCH_JOBS=1 python bench/bench_report.py         # notebooks one at a time (default: as make, 2)
 
 The pipeline runs in a throwaway folder, never in this checkout (whose report/ may be in use):
 the Makefile, pyproject.toml and notebooks/ are copied there (modification times kept, so make
@@ -56,10 +57,11 @@ def main() -> int:
         return 2
     device = bench_device()
     profile = os.environ.get("BENCH_PROFILE", "quick")
+    jobs = os.environ.get("BENCH_JOBS") or ("1" if (os.cpu_count() or 1) == 1 else "2")  # the Makefile's default
     with tempfile.TemporaryDirectory(prefix="hw1-bench-report-") as name:
         tmp = Path(name)
         prepare(tmp)
-        cmd = ["make", "-C", str(tmp), f"VENV={venv}", f"PROFILE={profile}", "report"]
+        cmd = ["make", "-C", str(tmp), f"VENV={venv}", f"PROFILE={profile}", f"JOBS={jobs}", "report"]
         print(f"running: {' '.join(cmd)}", flush=True)
         start = time.perf_counter()
         done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
@@ -80,7 +82,7 @@ def main() -> int:
     largest = max(known, key=known.get) if known else None
     minutes = seconds / 60
     quick = profile == "quick"
-    line(f"make report PROFILE={profile} (warm environment, fresh outputs)", "wall time", f"{minutes:.2f} min",
+    line(f"make report PROFILE={profile} JOBS={jobs} (warm environment, fresh outputs)", "wall time", f"{minutes:.2f} min",
          "notebooks", str(len(peaks)),
          f"target ≤ {TARGET_MINUTES:g} min: {met(minutes <= TARGET_MINUTES)}" if quick else "no target", device)
     if largest is not None:

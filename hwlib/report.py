@@ -161,7 +161,8 @@ def appendix(notebooks, results) -> str:
             if cuda else "All notebooks ran on the CPU, where the same profile, parameters and seeds give the "
             "same numbers. ")
     return ('<div class="section-start" id="appendix"></div>\n\n# Appendix: provenance\n\n'
-            + markdown_table(rows) + f"\n\nTotal notebook wall time: {total:.1f} s. " + note
+            + markdown_table(rows) + f"\n\nSum of the notebook wall times: {total:.1f} s (make runs notebooks "
+            "side by side, so the build itself can take less). " + note
             + f"\n\nSoftware: {_versions()}. Platform: {platform.platform()}. Revision: {_revision()}.\n\n"
             "Each notebook's full settings are in its settings table and in "
             "`report/results/<notebook>.json`; its executed copy with all logs is in `report/executed/`.")
