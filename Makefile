@@ -15,7 +15,13 @@ PARAMS ?=                    # extra settings for the notebooks, e.g. PARAMS="-p
 # cores: 2.0 min with JOBS=2, 2.9 min with JOBS=1). JOBS=1 runs them one after another.
 NPROC := $(shell nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
 JOBS ?= $(if $(filter 1,$(NPROC)),1,2)
+ifneq ($(shell [ "$(strip $(JOBS))" -ge 1 ] 2>/dev/null && echo ok),ok)
+$(error JOBS=$(strip $(JOBS)) is not allowed: use a whole number ≥ 1 (e.g. make report JOBS=1))
+endif
 THREADS ?= $(shell n=$$(( $(NPROC) / $(JOBS) )); echo $$(( n > 0 ? n : 1 )))
+ifneq ($(shell [ "$(strip $(THREADS))" -ge 1 ] 2>/dev/null && echo ok),ok)
+$(error THREADS=$(strip $(THREADS)) is not allowed: use a whole number ≥ 1 (e.g. make report THREADS=2))
+endif
 MAKEFLAGS += -j$(strip $(JOBS))
 ifneq ($(filter clean distclean,$(MAKECMDGOALS)),)
 .NOTPARALLEL:  # `make clean report` must clean first, not while the notebooks run

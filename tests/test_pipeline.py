@@ -132,3 +132,13 @@ def test_notebooks_run_side_by_side_with_threads_split(project):
                           for n in ("9_1a_first", "9_1b_second"))
     assert a0 < b1 and b0 < a1, "the two notebooks did not overlap"
     assert "9-1a | threads 1" in out and "9-1b | threads 1" in out, out
+
+
+@pytest.mark.parametrize("setting", ["JOBS=0", "JOBS=two", "THREADS=0"])
+def test_bad_jobs_or_threads_stop_make_with_one_line(project, setting):
+    proc = _make(project, "report", setting)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    name, value = setting.split("=")
+    assert f"{name}={value} is not allowed: use a whole number ≥ 1" in out, out
+    assert not (project / "report" / "executed").exists()  # stopped before anything ran
