@@ -104,8 +104,9 @@ def hwlib_fit_flops(model: nn.Module, data: Dataset, epochs: int) -> int:
 def bare_step_loop(model: nn.Module, data: Dataset, *, epochs: int, batch_size: int, lr: float,
                    seed: int = 0) -> int:
     """The least an eager PyTorch training loop does per step: gather a shuffled minibatch on the
-    device, forward, loss, backward, fused Adam. No metrics, no evaluation, no hooks: what no
-    loop built on eager autograd can beat at this batch size. Returns the optimizer steps."""
+    device, forward, loss, backward, fused Adam. No metrics, no evaluation, no hooks: how fast a
+    loop on eager autograd gets at this batch size, the reference for hwlib's own overhead.
+    Returns the optimizer steps."""
     x, y, n = data.x_train, data.y_train, len(data.x_train)
     gen = torch.Generator(device=x.device).manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr, fused=True)
@@ -170,8 +171,9 @@ def limits(model: nn.Module, data: Dataset, device: torch.device, *, epochs: int
 
 
 def compiled_loop(model: nn.Module, data: Dataset, device: torch.device, **kw) -> None:
-    """The bare loop with torch.compile'd forward+loss and Adam step, against the same loop eager:
-    whether compilation would pay for hwlib's loop on this device (compile time not counted)."""
+    """The bare loop with its model torch.compile'd (forward, and backward through AOTAutograd)
+    against the same loop eager: whether compiling would pay for hwlib's loop on this device
+    (compile time not counted)."""
     start = copy.deepcopy(model.state_dict())
     m = copy.deepcopy(model)
     compiled = torch.compile(m)  # one compiled module, reset before each run: a new module would recompile
