@@ -3,7 +3,7 @@ memory of the largest notebook.
 
     python bench/bench_report.py            # takes minutes; runs in a temporary copy
     BENCH_PROFILE=full python bench/bench_report.py   # the full report (a GPU box with MNIST/CIFAR-10)
-    BENCH_JOBS=1 python bench/bench_report.py         # notebooks one at a time (default: as make, 2)
+    BENCH_JOBS=1 python bench/bench_report.py         # notebooks one at a time (default: the Makefile's JOBS)
 
 The pipeline runs in a throwaway folder, never in this checkout (whose report/ may be in use):
 the Makefile, pyproject.toml and notebooks/ are copied there (modification times kept, so make
@@ -37,6 +37,14 @@ def met(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
+def makefile_jobs() -> str:
+    """The Makefile's own default JOBS on this machine, asked of make rather than computed again here."""
+    done = subprocess.run(["make", "-s", "-C", str(ROOT), "--no-print-directory",
+                           "--eval", "print-jobs: ; @echo $(JOBS)", "print-jobs"],
+                          capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
 def prepare(tmp: Path) -> None:
     for name in ("Makefile", "pyproject.toml"):
         shutil.copy2(ROOT / name, tmp / name)  # copy2 keeps mtimes: pyproject.toml stays older than the venv stamp
@@ -57,7 +65,7 @@ def main() -> int:
         return 2
     device = bench_device()
     profile = os.environ.get("BENCH_PROFILE", "quick")
-    jobs = os.environ.get("BENCH_JOBS") or ("1" if (os.cpu_count() or 1) == 1 else "2")  # the Makefile's default
+    jobs = os.environ.get("BENCH_JOBS") or makefile_jobs()
     with tempfile.TemporaryDirectory(prefix="hw1-bench-report-") as name:
         tmp = Path(name)
         prepare(tmp)
@@ -70,13 +78,12 @@ def main() -> int:
             print(done.stdout[-4000:], file=sys.stderr)
             print(f"error: make report failed (exit {done.returncode}) after {seconds:.0f} s", file=sys.stderr)
             return 1
-        peaks, gpu_peaks = {}, {}
+        peaks, gpu_peaks, compute = {}, {}, {}
         for path in sorted((tmp / "report" / "results").glob("*.json")):
             results = json.loads(path.read_text())
             peaks[path.stem] = results.get("peak_memory_mib")
             gpu_peaks[path.stem] = results.get("peak_gpu_memory_mib")  # None unless the notebook used a GPU
-        compute = {p.stem: json.loads(p.read_text()).get("seconds")
-                   for p in (tmp / "report" / "results").glob("*.json")}
+            compute[path.stem] = results.get("seconds")
         wall = {stem: float(sec) for stem, sec in DONE.findall(done.stdout)}
     known = {k: v for k, v in peaks.items() if v is not None}
     largest = max(known, key=known.get) if known else None

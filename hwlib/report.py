@@ -143,6 +143,7 @@ def build(executed: list[Path], out_dir: Path) -> nbformat.NotebookNode:
 
 def appendix(notebooks, results) -> str:
     rows, total = [], 0.0
+    used_gpu = any(r.get("peak_gpu_memory_mib") is not None for r in results)
     for (path, nb), res in zip(notebooks, results):
         pm = nb.metadata.get("papermill", {})
         seconds = pm.get("duration") or 0.0
@@ -151,8 +152,7 @@ def appendix(notebooks, results) -> str:
         seeds = {k: v for k, v in params.items() if "seed" in k}
         rows.append({"section": section_of(nb)[0], "notebook": path.name, "wall time (s)": round(seconds, 1),
                      "peak memory (MiB)": res.get("peak_memory_mib", "—"),
-                     **({"peak GPU memory (MiB)": res.get("peak_gpu_memory_mib") or "—"}
-                        if any(r.get("peak_gpu_memory_mib") is not None for r in results) else {}),
+                     **({"peak GPU memory (MiB)": res.get("peak_gpu_memory_mib") or "—"} if used_gpu else {}),
                      "profile": res.get("profile", "—"), "device": res.get("device", "—"),
                      "seeds": ", ".join(f"{k}={v}" for k, v in seeds.items()) or "—"})
     cuda = any("cuda" in str(r.get("device", "")) for r in results)
