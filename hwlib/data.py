@@ -18,6 +18,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from . import paths
 from .params import ParamError
 
 
@@ -153,16 +154,18 @@ def _missing(name: str, root: Path, why: str) -> str:
             f"{_TORCHVISION[name]} files there (or run once with network) or pass -p data_root PATH")
 
 
-def image_data(name: str, device: torch.device | str = "cpu", root: str | Path = "data", download: bool = True,
+def image_data(name: str, device: torch.device | str = "cpu", root: str | Path | None = None, download: bool = True,
                train_limit: int | None = None, test_limit: int | None = None) -> Dataset:
     """Images as float32 (N, C, H, W), standardized per channel with training statistics; labels int64.
+
+    ``root`` (default data/) is relative to the project whatever the working folder (hwlib.paths).
 
     ``train_limit``/``test_limit`` keep the first n images (the smoke profile's few seconds).
     """
     if name == "digits":
         x_tr, y_tr, x_te, y_te = _digits()
     elif name in _TORCHVISION:
-        x_tr, y_tr, x_te, y_te = _torchvision(name, Path(root), download)
+        x_tr, y_tr, x_te, y_te = _torchvision(name, paths.data_root(root), download)
     else:
         raise DataError(f"dataset={name!r} is unknown: use one of {', '.join(IMAGE_DATASETS)}")
     if train_limit:

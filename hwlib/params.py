@@ -17,6 +17,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Callable
 
+from . import paths
 from .device import default_profile, resolve_device
 
 PROFILES = ("smoke", "quick", "full")
@@ -178,15 +179,6 @@ def resolve_profile(profile: Any) -> str:
     return profile
 
 
-def repo_root() -> Path:
-    """The project folder: the nearest parent of the working directory holding pyproject.toml,
-    else the folder above the installed hwlib package (editable install)."""
-    for folder in [Path.cwd(), *Path.cwd().parents]:
-        if (folder / "pyproject.toml").exists() and (folder / "hwlib").is_dir():
-            return folder
-    return Path(__file__).resolve().parents[1]
-
-
 def check_writable(name: str, folder: Path) -> Path:
     """Create ``folder`` if needed and prove it can be written, before any work is done."""
     try:
@@ -206,8 +198,8 @@ def resolve(spec: dict[str, Param], namespace: dict[str, Any] | None = None,
     and ``overrides``; check each; return them as attributes.
 
     Also resolves ``profile`` (auto → full with CUDA, else quick), ``device`` (a torch.device)
-    and ``out_dir`` (a writable folder, default report/ in the project). ``checks(P)`` may test
-    relations between settings and raise ParamError.
+    and ``out_dir`` (a writable folder, default report/, relative to the project: hwlib.paths).
+    ``checks(P)`` may test relations between settings and raise ParamError.
     """
     given = dict(namespace or {})
     given.update(overrides)
@@ -223,8 +215,7 @@ def resolve(spec: dict[str, Param], namespace: dict[str, Any] | None = None,
         device = resolve_device(given.get("device", "auto"))
     except ValueError as exc:
         raise ParamError(str(exc)) from None
-    out_dir = given.get("out_dir") or (repo_root() / "report")
-    out_dir = check_writable("out_dir", Path(out_dir))
+    out_dir = check_writable("out_dir", paths.out_dir(given.get("out_dir")))
     P = SimpleNamespace(profile=profile, device=device, out_dir=out_dir, **values)
     P.settings = dict(values)  # what the results JSON records as "params"
     if checks is not None:

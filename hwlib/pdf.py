@@ -18,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .params import repo_root
+from . import paths
 from .results import atomic_write_bytes
 
 # Flags for a headless Chromium in a sandboxed, offline machine: no sandbox (runs as root in
@@ -96,10 +96,9 @@ def print_pdf(html: Path, pdf: Path, chromium: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    root = repo_root()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--html", type=Path, default=root / "report" / "report.html")
-    ap.add_argument("--pdf", type=Path, default=root / "report" / "report.pdf")
+    ap.add_argument("--html", type=paths.in_project, default=paths.out_dir() / "report.html")
+    ap.add_argument("--pdf", type=paths.in_project, default=paths.out_dir() / "report.pdf")
     ap.add_argument("--no-install", action="store_true", help="never download or install a Chromium")
     args = ap.parse_args(argv)
     if not args.html.exists():

@@ -23,7 +23,8 @@ from pathlib import Path
 import nbformat
 
 from . import results as results_mod
-from .params import repo_root
+from . import paths
+from .paths import project_root
 from .results import atomic_write_bytes
 from .tables import markdown_table
 
@@ -55,9 +56,9 @@ def figures_of(nb) -> list[str]:
 def _revision() -> str:
     try:
         rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                             cwd=repo_root(), timeout=10).stdout.strip()
+                             cwd=project_root(), timeout=10).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
-                               text=True, cwd=repo_root(), timeout=10).stdout.strip()
+                               text=True, cwd=project_root(), timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown (not a git checkout)"
     return (rev + (" with uncommitted changes" if dirty else "")) if rev else "unknown (not a git checkout)"
@@ -181,11 +182,10 @@ def to_html(nb: nbformat.NotebookNode) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    root = repo_root()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--executed", type=Path, default=root / "report" / "executed")
-    ap.add_argument("--out-dir", type=Path, default=root / "report", help="where results/ lives")
-    ap.add_argument("--html", type=Path, default=root / "report" / "report.html")
+    ap.add_argument("--executed", type=paths.in_project, default=paths.out_dir() / "executed")
+    ap.add_argument("--out-dir", type=paths.in_project, default=paths.out_dir(), help="where results/ lives")
+    ap.add_argument("--html", type=paths.in_project, default=paths.out_dir() / "report.html")
     args = ap.parse_args(argv)
     executed = sorted(p for p in args.executed.glob("*.ipynb") if not p.name.startswith("."))
     if not executed:

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 
 import torch
 
 from .. import data, models, train
 from ..labels import agreement, with_random_labels
-from ..params import Param, repo_root, same
+from ..params import Param, same
 from ..results import envelope
 
 NAME, SECTION = "1_3a_random_labels", "1-3a"
@@ -39,9 +38,7 @@ SPEC = {
 
 
 def load_data(P) -> data.Dataset:
-    root = Path(P.data_root)
-    return data.image_data(P.dataset, P.device, root=root if root.is_absolute() else repo_root() / root,
-                           train_limit=P.train_limit or None)
+    return data.load(P.dataset, P.device, root=P.data_root, train_limit=P.train_limit or None)
 
 
 class TrainSetMonitor:
