@@ -56,7 +56,34 @@ def results_path(name: str, out_dir: str | Path) -> Path:
     return Path(out_dir) / "results" / f"{name}.json"
 
 
+def host_data_problem(value: Any, where: str = "R") -> str | None:
+    """Where ``value`` holds something other than plain host data (dicts, lists, str, numbers,
+    bool, None), or None when it holds nothing else. A tensor in a task's results reaches its
+    figures, and matplotlib cannot read a CUDA tensor: on a GPU box that failed after minutes of
+    training, while the same code passed on the CPU. This check fails on the CPU too."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            problem = host_data_problem(v, f"{where}[{k!r}]")
+            if problem:
+                return problem
+        return None
+    if isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            problem = host_data_problem(v, f"{where}[{i}]")
+            if problem:
+                return problem
+        return None
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return None
+    return f"{where} is a {type(value).__module__}.{type(value).__qualname__}"
+
+
 def save(name: str, payload: dict, out_dir: str | Path) -> Path:
+    """Write the results a task returned, which must be plain host data (``envelope`` makes it so)."""
+    problem = host_data_problem(payload)
+    if problem:
+        raise TypeError(f"{name}: results must be plain host data, but {problem}: return them through "
+                        f"results.envelope (or results.plain)")
     path = results_path(name, out_dir)
     atomic_write_bytes(path, json.dumps(plain(payload), indent=1, allow_nan=False).encode())
     return path
@@ -72,12 +99,14 @@ def load(name: str, out_dir: str | Path) -> dict | None:
 
 
 def envelope(P, name: str, section: str, seconds: float, **metrics) -> dict:
-    """The fields every results file carries, then the notebook's own metrics."""
+    """The fields every results file carries, then the notebook's own metrics, as plain host data:
+    what the figures and the comment receive is exactly what the JSON file holds, never a tensor
+    on the device."""
     from .device import describe
 
-    return {"name": name, "section": section, "profile": P.profile, "device": describe(P.device),
+    return plain({"name": name, "section": section, "profile": P.profile, "device": describe(P.device),
             "params": P.settings, "seconds": round(seconds, 3), "peak_memory_mib": peak_memory_mib(),
-            "peak_gpu_memory_mib": peak_gpu_memory_mib(), **metrics}
+            "peak_gpu_memory_mib": peak_gpu_memory_mib(), **metrics})
 
 
 def peak_gpu_memory_mib() -> float | None:

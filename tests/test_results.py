@@ -3,6 +3,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from hwlib import results
@@ -10,10 +11,31 @@ from hwlib import results
 
 def test_save_and_load_roundtrip_plain_types(tmp_path):
     payload = {"t": torch.tensor([1.0, 2.0]), "n": np.float32(0.5), "nan": math.nan, "nested": {"a": (1, 2)}}
-    path = results.save("x", payload, tmp_path)
+    path = results.save("x", results.plain(payload), tmp_path)
     assert path == tmp_path / "results" / "x.json"
     assert results.load("x", tmp_path) == {"t": [1.0, 2.0], "n": 0.5, "nan": None, "nested": {"a": [1, 2]}}
     assert not list(path.parent.glob(".*.tmp"))  # no temporary file left behind
+
+
+def test_save_refuses_results_holding_a_tensor(tmp_path):
+    # what a task returns reaches its figures: a CUDA tensor there fails in matplotlib on a GPU box
+    # only, so the CPU run must fail too, naming where the tensor is
+    payload = {"predictions": {"sinc": {"x": [0.0, 0.5], "by_depth": {"3": torch.zeros(2)}}}}
+    with pytest.raises(TypeError, match=r"x: results must be plain host data, but "
+                                        r"R\['predictions'\]\['sinc'\]\['by_depth'\]\['3'\] is a torch.Tensor"):
+        results.save("x", payload, tmp_path)
+    assert not (tmp_path / "results" / "x.json").exists()
+    assert results.host_data_problem({"a": [1, 2.5, None, "s", True], "b": (1,)}) is None
+    assert "numpy.ndarray" in results.host_data_problem({"a": [np.zeros(2)]})
+
+
+def test_envelope_hands_figures_plain_host_data():
+    from types import SimpleNamespace
+
+    P = SimpleNamespace(profile="smoke", device=torch.device("cpu"), settings={"epochs": 1})
+    R = results.envelope(P, "x", "9-9a", 1.0, curve=torch.arange(3.0), nested={"v": np.float64(2.0)})
+    assert results.host_data_problem(R) is None
+    assert R["curve"] == [0.0, 1.0, 2.0] and R["nested"]["v"] == 2.0 and R["device"] == "cpu"
 
 
 def test_truncated_file_reads_as_missing(tmp_path):

@@ -14,13 +14,13 @@ import time
 from ..device import cpu_threads
 from .. import data, ensemble, models, train, trajectory
 from ..params import Param, ParamError, same
-from ..results import envelope, plain  # plain: tensors → lists, NaN → None, as in the saved JSON
+from ..results import envelope
 
 NAME, SECTION = "1_2a_optimization_process", "1-2a"
 
 SPEC = {
     "dataset": Param("str", "digits", "digits", "mnist", choices=data.IMAGE_DATASETS, doc="image dataset"),
-    "data_root": same("str", "data", doc="where torchvision datasets live"),
+    "data_root": same("str", "data", doc="torchvision data folder (relative to the project)"),
     "train_limit": Param("int", 256, 0, 0, low=0, doc="keep the first n training images (0 = all)"),
     "widths": Param("int_list", [16], [32, 32], [64, 64], positive=True, doc="hidden widths of the ReLU MLP"),
     "layer": same("str", "1.weight", doc="the single layer shown in its own PCA (a parameter name)"),
@@ -58,9 +58,9 @@ def run(P) -> dict:
              "loss": [row[k] for row in hist.snapshot_loss], "acc": [row[k] for row in hist.snapshot_acc],
              "test_loss": hist.test_loss[-1][k], "test_acc": hist.test_acc[-1][k]} for k, s in enumerate(seeds)]
     info = models.describe(ens.model)
-    return plain(envelope(
+    return envelope(
         P, NAME, SECTION, time.perf_counter() - start,
         dataset=ds.describe(), model=info, n_params=info["params"], layer_params=len(columns),
         snapshots_per_run=len(hist.snapshot_epoch), train_seconds=hist.seconds,
         runs=runs, pca={"whole": whole.to_dict(), "layer": layer.to_dict()},
-    ))
+    )

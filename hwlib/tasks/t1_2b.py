@@ -16,14 +16,14 @@ from scipy.stats import spearmanr
 from ..device import cpu_threads
 from .. import data, ensemble, models
 from ..params import Param, same
-from ..results import envelope, plain  # plain: tensors → lists, NaN → None, as in the saved JSON
+from ..results import envelope
 
 NAME, SECTION = "1_2b_gradient_norm", "1-2b"
 
 SPEC = {
     "datasets": same("str_list", ["sinc", "digits"], choices=data.DATASETS,
                      doc="a 1-D function (full batch) and/or an image dataset (minibatches)"),
-    "data_root": same("str", "data", doc="where torchvision datasets live"),
+    "data_root": same("str", "data", doc="torchvision data folder (relative to the project)"),
     "train_limit": Param("int", 256, 0, 0, low=0, doc="image datasets: keep the first n training images (0 = all)"),
     "seeds": same("int", 3, low=1, doc="runs per dataset (seeds 0 … seeds-1)"),
     "function_widths": Param("int_list", [8, 8], [10, 10, 10], [10, 10, 10], positive=True,
@@ -75,5 +75,5 @@ def _one(P, name: str) -> dict:
 def run(P) -> dict:
     start = time.perf_counter()
     per = {name: _one(P, name) for name in P.datasets}
-    return plain(envelope(P, NAME, SECTION, time.perf_counter() - start, per_dataset=per))
+    return envelope(P, NAME, SECTION, time.perf_counter() - start, per_dataset=per)
 

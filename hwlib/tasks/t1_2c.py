@@ -22,7 +22,7 @@ from .. import curvature as cv
 from .. import data, ensemble, models
 from ..params import Param, ParamError, same
 from ..progress import Progress
-from ..results import envelope, plain  # plain: tensors → lists, NaN → None, as in the saved JSON
+from ..results import envelope
 
 NAME, SECTION = "1_2c_minimal_ratio", "1-2c"
 
@@ -115,7 +115,7 @@ def run(P) -> dict:
                           "ratio_nonzero": float(np.nanmedian(s["ratio_nonzero"])),
                           "negligible": float(np.median(s["negligible"]))} for s in sweep],
     }
-    return plain(envelope(
+    return envelope(
         P, NAME, SECTION, time.perf_counter() - start,
         dataset=ds.describe(), model=info, n_params=info["params"],
         seeds=seeds, timings=timings,
@@ -127,7 +127,7 @@ def run(P) -> dict:
         eigenvalues=eig,
         ratio_all=main["ratio_all"], ratio_nonzero=main["ratio_nonzero"],
         sweep=sweep, summary=summary,
-    ))
+    )
 
 
 def quantiles(values) -> dict:

@@ -18,13 +18,13 @@ import torch
 from ..device import cpu_threads
 from .. import data, ensemble, landscape, models, train
 from ..params import Param, same
-from ..results import envelope, plain  # plain: tensors → lists, NaN → None, as in the saved JSON
+from ..results import envelope
 
 NAME, SECTION = "1_2d_error_surface", "1-2d"
 
 SPEC = {
     "dataset": Param("str", "digits", "digits", "mnist", choices=data.IMAGE_DATASETS, doc="image dataset"),
-    "data_root": same("str", "data", doc="where torchvision datasets live"),
+    "data_root": same("str", "data", doc="torchvision data folder (relative to the project)"),
     "train_limit": Param("int", 256, 0, 0, low=0, doc="keep the first n training images (0 = all)"),
     "surface_points": Param("int", 256, 0, 10000, low=0,
                             doc="training images the surface loss is averaged over (0 = all)"),
@@ -87,7 +87,7 @@ def run(P) -> dict:
     pi, pj = np.unravel_index(np.argmin(pca_grid), pca_grid.shape)
     path_loss = [float(loss(p)) for p in path]
     info = models.describe(ens.model)
-    return plain(envelope(
+    return envelope(
         P, NAME, SECTION, time.perf_counter() - start,
         dataset=ds.describe(), model=info, n_params=info["params"], surface_points=n, timings=timings,
         final={"train_loss": hist.snapshot_loss[-1][0], "train_acc": hist.snapshot_acc[-1][0],
@@ -108,4 +108,4 @@ def run(P) -> dict:
                    # is the plane's lowest point ahead of the end point, along the last step's direction?
                    "min_ahead": bool(np.dot([a[pi] - xy[-1, 0], b[pj] - xy[-1, 1]], xy[-1] - xy[-2]) > 0)
                    if len(xy) > 1 else False, "path_start_loss": path_loss[0], "path_end_loss": path_loss[-1]},
-    ))
+    )
