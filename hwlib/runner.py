@@ -19,6 +19,7 @@ runs several notebooks side by side; ``--threads`` sets the kernel's CPU thread 
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import os
 import signal
@@ -26,7 +27,9 @@ import sys
 import time
 from pathlib import Path
 
-from .params import ParamError, repo_root, resolve_profile, resolve_task
+from . import paths
+from .params import ParamError, resolve_profile, resolve_task
+from .paths import project_root
 
 
 def task_module(notebook: Path):
@@ -59,7 +62,7 @@ def write_deps(output: Path, task, out_dir: Path) -> None:
     """report/.deps/<notebook>.d for make: rerun the notebook when any task module it uses changes."""
     if task is None:
         return
-    root = repo_root()
+    root = project_root()
     files = sorted(str(p.resolve().relative_to(root)) if p.resolve().is_relative_to(root) else str(p)
                    for p in task_sources(Path(task.__file__)))
     deps = out_dir / ".deps" / f"{output.stem}.d"
@@ -127,9 +130,21 @@ def _terminate(signum, frame):
     raise SystemExit(128 + signum)
 
 
+def _keep_failed(tmp: Path, out_dir: Path, output: Path) -> Path:
+    """Move a failed run's partial notebook to <out_dir>/failed/ for inspection."""
+    failed = out_dir / "failed" / output.name
+    failed.parent.mkdir(parents=True, exist_ok=True)
+    if tmp.exists():
+        os.replace(tmp, failed)
+    return failed
+
+
 def run(notebook: Path, output: Path, profile: str, given: dict[str, str], out_dir: Path) -> int:
     import papermill as pm
+    from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
+
+    from .kernels import execute_with_one_retry
 
     task = task_module(notebook)
     params: dict = {"profile": resolve_profile(profile), "out_dir": str(out_dir)}
@@ -146,18 +161,22 @@ def run(notebook: Path, output: Path, profile: str, given: dict[str, str], out_d
     tmp = output.parent / ".running" / output.name
     tmp.parent.mkdir(exist_ok=True)
     signal.signal(signal.SIGTERM, _terminate)  # make's interrupt: run the cleanup below, then exit
-    _print_filter("-".join(notebook.stem.split("_")[:2]))  # 1_3d_sensitivity -> 1-3d
+    tag = "-".join(notebook.stem.split("_")[:2])  # 1_3d_sensitivity -> 1-3d
+    _print_filter(tag)
     start = time.perf_counter()
+    execute = functools.partial(pm.execute_notebook, str(notebook), str(tmp), parameters=params, log_output=True,
+                                progress_bar=False, cwd=str(notebook.parent), kernel_name="python3",
+                                # start-up chatter of the kernel is noise in the build log
+                                extra_arguments=["--IPKernelApp.log_level=ERROR"])
     try:
-        pm.execute_notebook(str(notebook), str(tmp), parameters=params, log_output=True, progress_bar=False,
-                            cwd=str(notebook.parent), kernel_name="python3",
-                            # the kernel talks to us over loopback only; its TCP warning is noise in the log
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
+        execute_with_one_retry(execute, lambda line: print(f"    {tag} | {line}", flush=True))
+    except DeadKernelError as exc:  # died mid-run: out of memory, a crash in native code
+        failed = _keep_failed(tmp, out_dir, output)
+        print(f"error: {notebook.name}: the kernel died while running ({exc}); out of memory? The partial "
+              f"notebook: {failed}", file=sys.stderr)
+        return 1
     except PapermillExecutionError as exc:
-        failed = out_dir / "failed" / output.name
-        failed.parent.mkdir(parents=True, exist_ok=True)
-        if tmp.exists():
-            os.replace(tmp, failed)
+        failed = _keep_failed(tmp, out_dir, output)
         if exc.ename in ("ParamError", "DataError"):
             print(f"error: {notebook.name}: {exc.evalue}", file=sys.stderr)
         else:
@@ -174,7 +193,7 @@ def run(notebook: Path, output: Path, profile: str, given: dict[str, str], out_d
 
 
 def main(argv: list[str] | None = None) -> int:
-    root = repo_root()
+    root = project_root()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="command", required=True)
     for name in ("check", "run"):
@@ -186,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
                            help="CPU threads of the notebook's kernel (default: torch's own, one per core)")
         p.add_argument("--profile", default="auto")
         p.add_argument("-p", nargs=2, action="append", metavar=("NAME", "VALUE"), dest="pairs")
-        p.add_argument("--out-dir", type=Path, default=root / "report")
+        p.add_argument("--out-dir", type=paths.in_project, default=paths.out_dir())
         p.add_argument("--notebooks", type=Path, default=root / "notebooks")
         if name == "check":
             p.add_argument("--stamp", type=Path)
