@@ -1,13 +1,12 @@
 import math
 import os
-import pickle
-import struct
 
 import numpy as np
 import pytest
 import torch
 
 from hwlib import data
+from support.fake_datasets import write_cifar10, write_idx
 
 
 def test_sinc_is_one_at_zero_and_matches_formula():
@@ -65,21 +64,14 @@ def test_unreadable_root(tmp_path, monkeypatch):
 
 # ----------------------------------------------------------- torchvision loaders on tiny real-format files
 
-def _write_idx(folder, prefix, images, labels):
-    folder.mkdir(parents=True, exist_ok=True)
-    n, h, w = images.shape
-    (folder / f"{prefix}-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 2051, n, h, w) + images.tobytes())
-    (folder / f"{prefix}-labels-idx1-ubyte").write_bytes(struct.pack(">II", 2049, n) + labels.tobytes())
-
-
 @pytest.mark.parametrize("name,folder", [("mnist", "MNIST"), ("fashion_mnist", "FashionMNIST")])
 def test_mnist_format_loader(tmp_path, name, folder):
     rng = np.random.default_rng(0)
     raw = tmp_path / folder / "raw"
     tr_x, tr_y = rng.integers(0, 256, (12, 28, 28), dtype=np.uint8), rng.integers(0, 10, 12, dtype=np.uint8)
     te_x, te_y = rng.integers(0, 256, (5, 28, 28), dtype=np.uint8), rng.integers(0, 10, 5, dtype=np.uint8)
-    _write_idx(raw, "train", tr_x, tr_y)
-    _write_idx(raw, "t10k", te_x, te_y)
+    write_idx(raw, "train", tr_x, tr_y)
+    write_idx(raw, "t10k", te_x, te_y)
     ds = data.image_data(name, root=tmp_path, download=False)
     assert ds.x_train.shape == (12, 1, 28, 28) and ds.x_test.shape == (5, 1, 28, 28)
     assert ds.y_train.tolist() == tr_y.tolist() and ds.y_test.tolist() == te_y.tolist()
@@ -94,18 +86,7 @@ def test_cifar10_format_loader(tmp_path, monkeypatch):
 
     # The real archive's md5 sums cannot match tiny files; keep the existence check, skip the checksum.
     monkeypatch.setattr(cifar, "check_integrity", lambda path, md5=None: os.path.isfile(path))
-    rng = np.random.default_rng(1)
-    base = tmp_path / "cifar-10-batches-py"
-    base.mkdir()
-    batches = {}
-    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        x = rng.integers(0, 256, (3, 3072), dtype=np.uint8)
-        y = rng.integers(0, 10, 3).tolist()
-        batches[name] = (x, y)
-        with open(base / name, "wb") as f:
-            pickle.dump({"data": x, "labels": y}, f)
-    with open(base / "batches.meta", "wb") as f:
-        pickle.dump({"label_names": [f"c{i}" for i in range(10)]}, f)
+    batches = write_cifar10(tmp_path, per_batch=3, n_test=3)
     ds = data.image_data("cifar10", root=tmp_path, download=False)
     assert ds.x_train.shape == (15, 3, 32, 32) and ds.x_test.shape == (3, 3, 32, 32)
     assert ds.y_test.tolist() == batches["test_batch"][1]

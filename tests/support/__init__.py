@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: datasets written in their real on-disk formats."""
