@@ -37,19 +37,28 @@ def socket_kernel_manager() -> Iterator[type[AsyncKernelManager]]:
         yield SocketKernelManager
 
 
+class KernelStartError(RuntimeError):
+    """The kernel died while starting, twice: one line saying why, for the build log."""
+
+
 def execute_with_one_retry(execute: Callable[..., object], say: Callable[[str], None]) -> None:
     """Call ``execute(kernel_manager_class=…, on_cell_start=…)`` (papermill's or nbclient's keyword
     arguments); if it fails before its first cell started, the kernel died while starting: say so
     in one line and start it once more. A failure after a cell started is the notebook's own and is
-    raised at once, never retried (a retry would repeat its work and hide the error)."""
+    raised at once, never retried (a retry would repeat its work and hide the error). A second
+    failure to start raises KernelStartError."""
     for attempt in (1, 2):
         started: list[int] = []
         try:
             with socket_kernel_manager() as manager:
-                execute(kernel_manager_class=manager, on_cell_start=lambda cell, cell_index, seen=started: seen.append(cell_index))
+                execute(kernel_manager_class=manager,
+                        on_cell_start=lambda cell, cell_index, seen=started: seen.append(cell_index))
             return
         except Exception as exc:
-            if started or attempt == 2:
+            if started:
                 raise
-            what = str(exc).strip().splitlines()[-1:] or [""]
-            say(f"the kernel died while starting ({type(exc).__name__}: {what[0][:200]}); starting it once more")
+            last = (str(exc).strip().splitlines() or [""])[-1][:200]
+            why = f"{type(exc).__name__}: {last}"
+            if attempt == 2:
+                raise KernelStartError(f"the kernel died while starting, twice ({why})") from exc
+            say(f"the kernel died while starting ({why}); starting it once more")

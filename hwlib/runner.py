@@ -118,7 +118,9 @@ def _print_filter(tag: str):
             record.msg, record.args = record.getMessage().rstrip("\n"), None
             msg = record.msg
             return not (msg.startswith(("Executing Cell", "Ending Cell", "Executing notebook", "Input Notebook",
-                                        "Output Notebook", "Working directory", "Executing:"))
+                                        "Output Notebook", "Working directory", "Executing:",
+                                        # said once, our way, by kernels.execute_with_one_retry
+                                        "Error occurred while starting new kernel client"))
                         or msg.startswith("<IPython.core.display") or msg.strip() == "")
 
     log = logging.getLogger("papermill")
@@ -144,7 +146,7 @@ def run(notebook: Path, output: Path, profile: str, given: dict[str, str], out_d
     from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
-    from .kernels import execute_with_one_retry
+    from .kernels import KernelStartError, execute_with_one_retry
 
     task = task_module(notebook)
     params: dict = {"profile": resolve_profile(profile), "out_dir": str(out_dir)}
@@ -170,6 +172,11 @@ def run(notebook: Path, output: Path, profile: str, given: dict[str, str], out_d
                                 extra_arguments=["--IPKernelApp.log_level=ERROR"])
     try:
         execute_with_one_retry(execute, lambda line: print(f"    {tag} | {line}", flush=True))
+    except KernelStartError as exc:
+        tmp.unlink(missing_ok=True)
+        print(f"error: {notebook.name}: {exc}: run it again; if it persists, `jupyter kernelspec list` should "
+              f"show python3 in {sys.prefix}", file=sys.stderr)
+        return 1
     except DeadKernelError as exc:  # died mid-run: out of memory, a crash in native code
         failed = _keep_failed(tmp, out_dir, output)
         print(f"error: {notebook.name}: the kernel died while running ({exc}); out of memory? The partial "

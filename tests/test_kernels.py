@@ -1,6 +1,7 @@
 """Notebook kernels start reliably side by side (make runs JOBS notebooks at once), and a kernel
 that dies while starting is said in one line and started once more, never silently."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -71,7 +72,8 @@ def test_a_kernel_that_dies_twice_while_starting_fails():
     def execute(kernel_manager_class, on_cell_start):
         raise TimeoutError("Kernel didn't respond in 60 seconds")
 
-    with pytest.raises(TimeoutError):
+    with pytest.raises(kernels.KernelStartError, match=r"^the kernel died while starting, twice "
+                                                       r"\(TimeoutError: Kernel didn't respond in 60 seconds\)$"):
         kernels.execute_with_one_retry(execute, said.append)
     assert len(said) == 1
 
@@ -97,3 +99,23 @@ def test_socket_folder_is_private_and_removed():
         folder = Path(km.ip).parent
         assert len(str(km.ip)) < 60  # Unix socket paths are limited to ~100 characters
     assert not folder.exists()
+
+
+@pytest.mark.slow
+def test_runner_says_in_one_line_when_the_kernel_cannot_start(tmp_path):
+    # a python3 kernelspec whose process exits at once, found first on JUPYTER_PATH
+    spec = tmp_path / "jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text('{"argv": ["/bin/false", "{connection_file}"], "display_name": "broken", '
+                                      '"language": "python"}')
+    notebook = tmp_path / "9_9k_kernel.ipynb"
+    _transport_notebook(notebook)
+    env = {**os.environ, "JUPYTER_PATH": str(tmp_path / "jupyter")}
+    r = subprocess.run([sys.executable, "-m", "hwlib.runner", "run", str(notebook), str(tmp_path / "out.ipynb"),
+                        "--profile", "smoke", "--out-dir", str(tmp_path)], cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1
+    assert r.stdout.count("the kernel died while starting (") == 1 and "starting it once more" in r.stdout
+    errors = r.stderr.strip().splitlines()
+    assert len(errors) == 1 and errors[0].startswith("error: 9_9k_kernel.ipynb: the kernel died while starting, twice (")
+    assert not (tmp_path / "out.ipynb").exists()
