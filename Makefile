@@ -90,8 +90,11 @@ bench: $(INSTALLED) ## run the benchmarks in bench/ (ratios measured side by sid
 kernel: $(INSTALLED) ## register the environment as the Jupyter kernel "HW1 (.venv)"
 	$(PY) -m ipykernel install --user --name hw1 --display-name "HW1 (.venv)"
 
-lab: kernel ## open the notebooks in JupyterLab with that kernel
-	$(VENV)/bin/jupyter lab notebooks/
+# extra JupyterLab options, e.g. LAB_ARGS="--no-browser --port=8890"; as root (a container, a GPU box)
+# JupyterLab refuses to start without --allow-root, which is then added
+LAB_ARGS ?=
+lab: kernel ## open the notebooks in JupyterLab with that kernel (Run All runs a notebook with its profile)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 clean: ## remove generated outputs (executed notebooks, results, report)
 	rm -rf report/executed report/results report/cache report/failed report/report.html report/report.pdf \
