@@ -2,8 +2,10 @@
 
 One idea per module: ``data`` (datasets as device tensors), ``models`` (nets built from a
 parameter budget), ``train`` (the device-resident minibatch loop), ``params`` (profiles and
-validated notebook parameters), ``results`` (atomic JSON results), ``plots`` / ``tables``
-(what the report shows), ``report`` / ``pdf`` (stitching the executed notebooks).
+validated notebook parameters), ``paths`` (the project's folders: relative paths resolve
+against the project), ``results`` (atomic JSON results of plain host data), ``plots`` /
+``tables`` (what the report shows), ``runner`` / ``kernels`` (running a notebook headlessly),
+``report`` / ``pdf`` (stitching the executed notebooks).
 """
 
 __version__ = "0.1.0"
