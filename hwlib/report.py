@@ -100,7 +100,7 @@ def build(executed: list[Path], out_dir: Path) -> nbformat.NotebookNode:
     results = [results_mod.load(p.stem, out_dir) or {} for p, _ in notebooks]
     profiles = sorted({r.get("profile") for r in results if r.get("profile")})
     devices = sorted({r.get("device") for r in results if r.get("device")})
-    datasets = sorted({str(v) for r in results for k in ("dataset", "functions", "function")
+    datasets = sorted({str(v) for r in results for k in ("dataset", "datasets", "functions", "function")
                        for v in _as_list(r.get("params", {}).get(k))})
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 

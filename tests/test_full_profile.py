@@ -6,6 +6,7 @@ a branch the quick profile never takes fails here first."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -112,4 +113,10 @@ def test_report_builds_from_the_full_profile_notebooks(full_run):
                         "--out-dir", str(out), "--html", str(html)], cwd=ROOT, capture_output=True, text=True,
                        timeout=300)
     assert r.returncode == 0, r.stderr
-    assert "profile <b>full</b>" in html.read_text() or "full" in html.read_text()
+    text = html.read_text()
+    # the title page says which profile and data the numbers come from
+    assert "<td>Profile</td>\n<td>full</td>" in text
+    datasets = re.search(r"<td>Datasets / functions</td>\n<td>(.*?)</td>", text).group(1).split("; ")
+    assert {"cifar10", "mnist", "digits", "sinc", "sign"} <= set(datasets)
+    for nb in NOTEBOOKS:
+        assert f'id="sec-{"-".join(_section(nb).split("_"))}"' in text
