@@ -22,9 +22,8 @@ from pathlib import Path
 
 import nbformat
 
-from . import results as results_mod
 from . import paths
-from .paths import project_root
+from . import results as results_mod
 from .results import atomic_write_bytes
 from .tables import markdown_table
 
@@ -56,9 +55,9 @@ def figures_of(nb) -> list[str]:
 def _revision() -> str:
     try:
         rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                             cwd=project_root(), timeout=10).stdout.strip()
+                             cwd=paths.project_root(), timeout=10).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
-                               text=True, cwd=project_root(), timeout=10).stdout.strip()
+                               text=True, cwd=paths.project_root(), timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown (not a git checkout)"
     return (rev + (" with uncommitted changes" if dirty else "")) if rev else "unknown (not a git checkout)"

@@ -29,7 +29,6 @@ from pathlib import Path
 
 from . import paths
 from .params import ParamError, resolve_profile, resolve_task
-from .paths import project_root
 
 
 def task_module(notebook: Path):
@@ -62,7 +61,7 @@ def write_deps(output: Path, task, out_dir: Path) -> None:
     """report/.deps/<notebook>.d for make: rerun the notebook when any task module it uses changes."""
     if task is None:
         return
-    root = project_root()
+    root = paths.project_root()
     files = sorted(str(p.resolve().relative_to(root)) if p.resolve().is_relative_to(root) else str(p)
                    for p in task_sources(Path(task.__file__)))
     deps = out_dir / ".deps" / f"{output.stem}.d"
@@ -200,7 +199,7 @@ def run(notebook: Path, output: Path, profile: str, given: dict[str, str], out_d
 
 
 def main(argv: list[str] | None = None) -> int:
-    root = project_root()
+    root = paths.project_root()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="command", required=True)
     for name in ("check", "run"):

@@ -4,9 +4,9 @@ import os
 import numpy as np
 import pytest
 import torch
+from support.fake_datasets import write_cifar10, write_idx
 
 from hwlib import data
-from support.fake_datasets import write_cifar10, write_idx
 
 
 def test_sinc_is_one_at_zero_and_matches_formula():

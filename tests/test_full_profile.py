@@ -14,9 +14,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from support.fake_datasets import write_cifar10, write_mnist
 
 from hwlib.runner import task_module
-from support.fake_datasets import write_cifar10, write_mnist
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))

@@ -5,10 +5,10 @@ import os
 from pathlib import Path
 
 import pytest
+from support.fake_datasets import write_mnist
 
 from hwlib import data, paths
 from hwlib.params import Param, resolve
-from support.fake_datasets import write_mnist
 
 ROOT = Path(__file__).resolve().parents[1]
 
