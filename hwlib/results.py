@@ -61,18 +61,9 @@ def host_data_problem(value: Any, where: str = "R") -> str | None:
     bool, None), or None when it holds nothing else. A tensor in a task's results reaches its
     figures, and matplotlib cannot read a CUDA tensor: on a GPU box that failed after minutes of
     training, while the same code passed on the CPU. This check fails on the CPU too."""
-    if isinstance(value, dict):
-        for k, v in value.items():
-            problem = host_data_problem(v, f"{where}[{k!r}]")
-            if problem:
-                return problem
-        return None
-    if isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            problem = host_data_problem(v, f"{where}[{i}]")
-            if problem:
-                return problem
-        return None
+    if isinstance(value, (dict, list, tuple)):
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        return next((p for k, v in items if (p := host_data_problem(v, f"{where}[{k!r}]"))), None)
     if value is None or isinstance(value, (str, int, float, bool)):
         return None
     return f"{where} is a {type(value).__module__}.{type(value).__qualname__}"
