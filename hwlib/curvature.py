@@ -182,8 +182,12 @@ def grad_norm_phase(loss_of_theta, theta: torch.Tensor, *, threshold: float, max
     loss_of_theta(θ) -> scalar loss of ONE model (flat θ); theta is (K, P). The objective's
     gradient is taken through the gradient (double backprop) and fed to Adam. A model whose
     ‖∇L‖ is below ``threshold`` at an evaluated point is frozen there, so the point we keep
-    is exactly the one that was measured. Returns theta, the final ‖∇L‖ and loss per model,
-    the steps each took, whether it reached the threshold, and the ‖∇L‖ trace of every step.
+    is exactly the one that was measured. A model that never gets below it keeps its BEST
+    point — the lowest ‖∇L‖ it was evaluated at, not where the step limit left it (Adam on
+    ‖∇L‖² oscillates, and the last point can be far worse than one passed on the way).
+    Returns theta, ‖∇L‖ and loss at the kept point of each model, the steps each took, the
+    step its kept point was reached at (0 = the start), whether it reached the threshold, and
+    the ‖∇L‖ trace of every step.
     """
     if threshold <= 0:
         raise ValueError(f"threshold={threshold} must be > 0")
@@ -205,6 +209,15 @@ def grad_norm_phase(loss_of_theta, theta: torch.Tensor, *, threshold: float, max
     rows = torch.arange(k, device=theta.device)  # the models still descending
     steps = torch.zeros(k, dtype=torch.long, device=theta.device)
     trace = torch.full((max_steps + 1, k), float("nan"), dtype=theta.dtype, device=theta.device)
+    # the lowest-‖∇L‖ point each model has been evaluated at, and the step it was reached at
+    best_theta, best_norm = theta.clone(), torch.full((k,), float("inf"), dtype=theta.dtype, device=theta.device)
+    best_step = torch.zeros(k, dtype=torch.long, device=theta.device)
+
+    def remember(at_rows, norm, step):
+        better = norm < best_norm[at_rows]
+        idx = at_rows[better]
+        best_theta[idx], best_norm[idx], best_step[idx] = theta[idx], norm[better], step
+
     t = 0
     for t in range(1, max_steps + 1):
         # Only the rows still above the threshold are computed: most models stop early, and
@@ -212,6 +225,7 @@ def grad_norm_phase(loss_of_theta, theta: torch.Tensor, *, threshold: float, max
         d, sq = step_fn(theta[rows])
         norm = sq.clamp_min(0).sqrt()
         trace[t - 1, rows] = norm
+        remember(rows, norm, t - 1)  # the point evaluated here is θ after t − 1 steps
         keep = norm >= threshold
         rows, d = rows[keep], d[keep]
         if rows.numel() == 0:
@@ -223,7 +237,11 @@ def grad_norm_phase(loss_of_theta, theta: torch.Tensor, *, threshold: float, max
         steps[rows] = t
         if progress is not None and t < max_steps and progress.due(t):  # the last line comes from done()
             progress.update(t, active=int(rows.numel()), max_grad_norm=float(norm.max()))
-    _, sq = step_fn(theta)
+    if rows.numel():  # the step limit was hit: the point the last step led to is a candidate too
+        _, sq = step_fn(theta[rows])
+        remember(rows, sq.clamp_min(0).sqrt(), t)
+    theta = best_theta
+    _, sq = step_fn(theta)  # re-measured at the kept points, so the stored norm is the true one there
     final_norm = sq.clamp_min(0).sqrt()
     if progress is not None:
         progress.done(t, active=int(rows.numel()), max_grad_norm=float(final_norm.max()))
@@ -232,6 +250,7 @@ def grad_norm_phase(loss_of_theta, theta: torch.Tensor, *, threshold: float, max
         "grad_norm": final_norm,
         "loss": loss_fn(theta).detach(),
         "steps": steps,
+        "best_step": best_step,
         "reached": final_norm < threshold,
         "trace": trace[:t],  # (steps, K): ‖∇L‖ at each evaluated point, NaN once a model stopped
     }

@@ -123,9 +123,38 @@ def test_grad_norm_objective_gradient_is_two_h_g():
     # … and it is that direction the phase follows: Adam's first step is -lr·sign(∇‖∇L‖²), which is not
     # the sign of ∇L (a phase that merely kept training on L would fail here).
     out = cv.grad_norm_phase(loss, theta[None], threshold=1e-12, max_steps=1, lr=1e-3)
+    assert out["best_step"].tolist() == [1]  # the step lowered ‖∇L‖ here, so the stepped point is the one kept
     step = out["theta"][0] - theta
     torch.testing.assert_close(step, -1e-3 * d / (d.abs() + 1e-8), atol=1e-12, rtol=1e-9)  # Adam, step 1
     assert not torch.equal(torch.sign(d), torch.sign(g))
+
+
+def test_grad_norm_phase_keeps_the_best_point_of_a_run_that_misses():
+    # L(θ) = ½θ², so ‖∇L‖ = |θ|. Adam's first step is lr·sign: with lr = 1 the run starting at 0.3
+    # overshoots to −0.7 (its last point is worse than its start), the one at 2.0 improves to 1.0.
+    loss = lambda t: 0.5 * (t ** 2).sum()
+    out = cv.grad_norm_phase(loss, torch.tensor([[0.3], [2.0]], dtype=torch.float64),
+                             threshold=1e-6, max_steps=1, lr=1.0)
+    assert not out["reached"].any()
+    torch.testing.assert_close(out["theta"][:, 0], torch.tensor([0.3, 1.0], dtype=torch.float64))
+    torch.testing.assert_close(out["grad_norm"], torch.tensor([0.3, 1.0], dtype=torch.float64))
+    torch.testing.assert_close(out["loss"], torch.tensor([0.045, 0.5], dtype=torch.float64))
+    assert out["best_step"].tolist() == [0, 1]
+    # Longer runs on an anisotropic quadratic that Adam (large lr) makes oscillate: whatever the path,
+    # the kept point is the lowest ‖∇L‖ of every point evaluated, the trace's minimum included.
+    a = torch.tensor([1.0, 30.0], dtype=torch.float64)
+    quad = lambda t: 0.5 * (a * t * t).sum()
+    start = torch.tensor([[1.0, 1.0], [-0.5, 2.0], [0.2, -0.1]], dtype=torch.float64)
+    out = cv.grad_norm_phase(quad, start, threshold=1e-9, max_steps=25, lr=0.4)
+    assert not out["reached"].any()
+    trace_min = torch.from_numpy(np.nanmin(out["trace"].numpy(), axis=0))
+    assert (out["grad_norm"] <= trace_min + 1e-12).all()
+    torch.testing.assert_close(out["grad_norm"], (a * out["theta"]).norm(dim=1))  # measured at the kept θ
+    last_norm = out["trace"][-1]
+    assert (out["grad_norm"] < last_norm).any(), "the case must include a run whose last point is not its best"
+    for k, s in enumerate(out["best_step"].tolist()):
+        if s < len(out["trace"]):
+            assert out["trace"][s, k] == pytest.approx(float(out["grad_norm"][k]))
 
 
 def test_bad_inputs_raise():
