@@ -27,7 +27,7 @@ from torch.func import vmap
 from . import curvature as cv
 from .data import Dataset
 from .progress import Progress
-from .train import OPTIMIZERS, loss_function
+from .train import OPTIMIZERS, Plateau, check_interval, loss_function
 
 
 @dataclass
@@ -62,11 +62,13 @@ class Ensemble:
         return cv.load_flat(copy.deepcopy(self.model), self.theta[i])
 
 
-def build(make_model, seeds: list[int], device: torch.device | str, dtype: torch.dtype = torch.float32) -> Ensemble:
-    """Build one model per seed, each right after ``torch.manual_seed(seed)`` (its own init)."""
+def build(make_model, seeds: list[int], device: torch.device | str, dtype: torch.dtype = torch.float32,
+          distinct: bool = True) -> Ensemble:
+    """Build one model per seed, each right after ``torch.manual_seed(seed)`` (its own init).
+    ``distinct=False`` allows a seed twice, for models that differ in their targets (``per_model_y``)."""
     if not seeds:
         raise ValueError("seeds=[] : an ensemble needs at least one seed")
-    if len(set(seeds)) != len(seeds):
+    if distinct and len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds={seeds}: seeds must be distinct, or the 'independent' runs coincide")
     rows, model = [], None
     for s in seeds:
@@ -82,19 +84,21 @@ def build(make_model, seeds: list[int], device: torch.device | str, dtype: torch
 
 @torch.no_grad()
 def evaluate(ens: Ensemble, theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor, kind: str,
-             chunk: int = 4096) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Mean loss (K,) and accuracy (K,) of every model on (x, y), as device tensors."""
+             chunk: int = 4096, per_model_y: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Mean loss (K,) and accuracy (K,) of every model on (x, y), as device tensors.
+    ``per_model_y``: y is (K, n, ...), model k's own targets for the shared inputs x."""
     loss_fn = loss_function(kind)
     total = torch.zeros(ens.k, device=x.device, dtype=torch.float64)
     correct = torch.zeros(ens.k, device=x.device, dtype=torch.float64)
     for i in range(0, len(x), chunk):
         out = ens.outputs(theta, x[i:i + chunk])  # (K, B, out)
-        yb = y[i:i + chunk]
+        yb = y[:, i:i + chunk] if per_model_y else y[i:i + chunk]
         if kind == "classification":
-            per = loss_fn(out.flatten(0, 1), yb.repeat(ens.k), reduction="none").view(ens.k, -1).sum(1)
+            targets = yb.flatten() if per_model_y else yb.repeat(ens.k)
+            per = loss_fn(out.flatten(0, 1), targets, reduction="none").view(ens.k, -1).sum(1)
             correct += (out.argmax(-1) == yb).sum(1)
         else:
-            per = ((out - yb) ** 2).flatten(1).mean(1) * len(yb)
+            per = ((out - yb) ** 2).flatten(1).mean(1) * out.shape[1]
         total += per
     n = max(len(x), 1)
     return total / n, (correct / n if kind == "classification" else None)
@@ -144,17 +148,34 @@ class EnsembleHistory:
     snapshot_acc: list[list[float]] = field(default_factory=list)
     steps: int = 0
     seconds: float = 0.0
+    # per model, as fit's History has them: epochs it trained (its rows of train_loss beyond are not its
+    # own: its parameters were set back to where it stopped), why it stopped early, where it diverged
+    epochs_run: list[int] = field(default_factory=list)
+    stopped: list[str | None] = field(default_factory=list)
+    diverged: list[dict | None] = field(default_factory=list)
+
+    def curve(self, i: int) -> list[float]:
+        """Model i's training loss per epoch, up to where it stopped."""
+        return [row[i] for row in self.train_loss[:self.epochs_run[i]]]
 
 
 def train(ens: Ensemble, data: Dataset, *, epochs: int, batch_size: int, lr: float, optimizer: str = "adam",
           eval_every: int = 0, snapshot_every: int = 0, record_steps: bool = False,
-          label: str = "", log: bool = True) -> EnsembleHistory:
+          label: str = "", log: bool = True, plateau: Plateau | None = None, check_every: int | None = None,
+          per_model_y: bool = False) -> EnsembleHistory:
     """Train all K models in place (``ens.theta`` is updated) and return their history.
 
     Minibatches: model k draws ``torch.randperm(n)`` each epoch from its own generator seeded with
     ``ens.seeds[k]`` (as ``fit(seed=...)`` does); a batch size ≥ n is full-batch. Snapshots of all
     parameters (with the loss/accuracy on the whole training set) are taken at epoch 0 and every
     ``snapshot_every`` epochs; ``record_steps`` keeps each iteration's loss and gradient norm.
+
+    Early stops are fit's, model by model, at the same checkpoints (``check_interval``): a model whose
+    loss became NaN/Inf, or that met ``plateau``, stops there. Its row keeps being computed with the
+    others (that costs nothing extra in one vectorized step) but is set back to its state at the stop,
+    so every model ends as its own ``fit`` run would; the loop ends when every model has stopped.
+    ``per_model_y``: ``data.y_train``/``y_test`` are (K, n, ...), model k's own targets for the
+    shared inputs (e.g. one function per model).
     """
     for name, value in (("epochs", epochs), ("batch_size", batch_size)):
         if value < 1:
@@ -173,7 +194,9 @@ def train(ens: Ensemble, data: Dataset, *, epochs: int, batch_size: int, lr: flo
     def one_loss(th, xb, yb):
         return loss_fn(f(th, xb), yb)
 
-    batched_loss = vmap(one_loss, in_dims=(0, None, None) if full_batch else (0, 0, 0))
+    y_dim = 0 if per_model_y else None
+    batched_loss = vmap(one_loss, in_dims=(0, None, y_dim) if full_batch else (0, 0, 0))
+    rows = torch.arange(k, device=device)[:, None]  # model k's row, to gather its own targets
     hist = EnsembleHistory()
     steps_per_epoch = math.ceil(n / batch_size)
     step_loss = torch.zeros(epochs * steps_per_epoch if record_steps else 0, k, device=device, dtype=theta.dtype)
@@ -181,9 +204,35 @@ def train(ens: Ensemble, data: Dataset, *, epochs: int, batch_size: int, lr: flo
     epoch_loss = torch.zeros(epochs, k, device=device, dtype=torch.float64)
     progress = Progress(epochs, label, enabled=log)
     start, step = time.perf_counter(), 0
+    check_every = check_every or check_interval(steps_per_epoch)
+    kept = theta.detach().clone()  # row i: model i's parameters at its stop
+    active = [True] * k
+    hist.epochs_run, hist.stopped, hist.diverged = [epochs] * k, [None] * k, [None] * k
+    host_loss: list[list[float]] = [[] for _ in range(k)]  # read back at checkpoints only (a sync)
+
+    def check(epoch: int) -> None:
+        new = (epoch_loss[len(host_loss[0]):epoch] / n).T.tolist()
+        for i in range(k):
+            host_loss[i] += new[i]
+            if not active[i]:
+                continue
+            losses = host_loss[i]
+            if not math.isfinite(losses[-1]):
+                bad = next(j for j, v in enumerate(losses) if not math.isfinite(v))
+                finite = [v for v in losses[:bad] if math.isfinite(v)]
+                hist.diverged[i] = {"epoch": bad + 1, "last_finite_loss": finite[-1] if finite else None}
+                hist.stopped[i] = f"diverged: the training loss became {losses[bad]} at epoch {bad + 1}"
+                hist.epochs_run[i] = bad
+            elif plateau is not None and plateau.reached(losses):
+                hist.stopped[i] = f"plateau at epoch {epoch}: {plateau.describe()}"
+                hist.epochs_run[i] = epoch
+            else:
+                continue
+            active[i] = False
+            kept[i] = theta.detach()[i]
 
     def snapshot(epoch):
-        tl, ta = evaluate(ens, theta.detach(), x, y, kind)
+        tl, ta = evaluate(ens, theta.detach(), x, y, kind, per_model_y=per_model_y)
         hist.snapshot_epoch.append(epoch)
         hist.snapshots.append(theta.detach().cpu().clone())
         hist.snapshot_loss.append(tl.tolist())
@@ -196,7 +245,7 @@ def train(ens: Ensemble, data: Dataset, *, epochs: int, batch_size: int, lr: flo
             batches = [(x, y)]
         else:
             perm = torch.stack([torch.randperm(n, device=device, generator=g) for g in gens])  # (K, n)
-            batches = [(x[idx], y[idx]) for idx in perm.split(batch_size, dim=1)]
+            batches = [(x[idx], y[rows, idx] if per_model_y else y[idx]) for idx in perm.split(batch_size, dim=1)]
         for xb, yb in batches:
             losses = batched_loss(theta, xb, yb)  # (K,)
             (g,) = torch.autograd.grad(losses.sum(), theta)
@@ -207,20 +256,29 @@ def train(ens: Ensemble, data: Dataset, *, epochs: int, batch_size: int, lr: flo
             epoch_loss[epoch - 1] += losses.detach().double() * (n if full_batch else xb.shape[1])
             step += 1
         if eval_every and (epoch % eval_every == 0 or epoch == epochs):
-            tl, ta = evaluate(ens, theta.detach(), data.x_test, data.y_test, kind)
+            tl, ta = evaluate(ens, theta.detach(), data.x_test, data.y_test, kind, per_model_y=per_model_y)
             hist.eval_epoch.append(epoch)
             hist.test_loss.append(tl.tolist())
             hist.test_acc.append(ta.tolist() if ta is not None else [])
         if snapshot_every and epoch % snapshot_every == 0:
             snapshot(epoch)
+        if epoch % check_every == 0 or epoch == epochs:
+            check(epoch)
+            if not any(active):
+                break
         if epoch < epochs and progress.due(epoch):  # the last line comes from done()
             progress.update(epoch, median_loss=float(epoch_loss[epoch - 1].median() / n))
     theta.requires_grad_(False)
-    hist.epoch = list(range(1, epochs + 1))
-    hist.train_loss = (epoch_loss / n).tolist()
+    with torch.no_grad():
+        done = torch.tensor([not a for a in active], device=device)
+        theta[done] = kept[done]
+    last = epoch
+    hist.epoch = list(range(1, last + 1))
+    hist.train_loss = (epoch_loss[:last] / n).tolist()
     hist.step_loss = step_loss.cpu() if record_steps else None
     hist.step_grad_norm = step_norm.cpu() if record_steps else None
     hist.steps = step
     hist.seconds = time.perf_counter() - start
-    progress.done(epochs, median_loss=float(epoch_loss[-1].median() / n))
+    finals = [host_loss[i][hist.epochs_run[i] - 1] for i in range(k) if hist.epochs_run[i] >= 1]
+    progress.done(last, median_loss=float(torch.tensor(finals).median()) if finals else float("nan"))
     return hist

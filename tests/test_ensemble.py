@@ -78,3 +78,48 @@ def test_snapshots_and_bad_inputs():
         ensemble.train(ens, data, epochs=1, batch_size=4, lr=0.1, optimizer="lbfgs", log=False)
     with pytest.raises(ValueError, match="epochs"):
         ensemble.train(ens, data, epochs=0, batch_size=4, lr=0.1, log=False)
+
+
+def two_function_data():
+    """One input grid, two targets: model k fits its own function (per_model_y), as 1-1a's ensembles do."""
+    x = torch.linspace(-1, 1, 40, dtype=torch.float64)[:, None]
+    xt = x[::4] + 0.01
+    fns = [lambda t: torch.sinc(5 * t), torch.sign]
+    return [Dataset(f"f{i}", "regression", x, fn(x), xt, fn(xt)) for i, fn in enumerate(fns)]
+
+
+@pytest.mark.parametrize("optimizer, lr, bs, scale", [
+    ("adam", 2e-2, 1000, 1.0),  # full batch, plateau stops at different epochs
+    ("adam", 2e-2, 16, 1.0),  # minibatches gathered per model from its own targets
+    ("sgd", 0.2, 1000, 1e100),  # the second function's targets ×10¹⁰⁰: its models diverge, the others do not
+])
+def test_per_model_targets_and_stops_equal_sequential_fit(optimizer, lr, bs, scale):
+    sets = two_function_data()
+    sets[1].y_train.mul_(scale), sets[1].y_test.mul_(scale)
+    pairs = [(d, s) for d in sets for s in (0, 5)]  # seeds repeat across the two functions
+    stacked = Dataset("both", "regression", sets[0].x_train, torch.stack([d.y_train for d, _ in pairs]),
+                      sets[0].x_test, torch.stack([d.y_test for d, _ in pairs]))
+    make = lambda: models.mlp([6, 5], in_dim=1, out_dim=1)
+    ens = ensemble.build(make, [s for _, s in pairs], "cpu", dtype=torch.float64, distinct=False)
+    plateau = train.Plateau(window=4, rel_tol=0.05)
+    hist = ensemble.train(ens, stacked, epochs=60, batch_size=bs, lr=lr, optimizer=optimizer, plateau=plateau,
+                          check_every=3, per_model_y=True, log=False)
+    loss, _ = ensemble.evaluate(ens, ens.theta, stacked.x_test, stacked.y_test, "regression", per_model_y=True)
+    stops = set()
+    for i, (d, s) in enumerate(pairs):
+        torch.manual_seed(s)
+        model = make().double()
+        h = train.fit(model, d, epochs=60, batch_size=bs, lr=lr, optimizer=optimizer, seed=s, plateau=plateau,
+                      check_every=3, eval_every=60, log=False)
+        assert hist.epochs_run[i] == len(h.epoch) and hist.stopped[i] == h.stopped
+        assert hist.diverged[i] == h.diverged
+        stops.add(hist.epochs_run[i])
+        if h.diverged is None:
+            torch.testing.assert_close(ens.theta[i], cv.flatten(model), atol=1e-10, rtol=1e-9)
+            torch.testing.assert_close(torch.tensor(hist.curve(i), dtype=torch.float64),
+                                       torch.tensor(h.train_loss, dtype=torch.float64), rtol=1e-6, atol=1e-7)
+            assert loss[i].item() == pytest.approx(h.final["test_loss"], rel=1e-6)
+    if scale > 1:
+        assert [r is not None for r in hist.diverged] == [False, False, True, True]
+    else:
+        assert len(stops) > 1 and min(stops) < 60  # the models did stop, and not all at once
