@@ -105,7 +105,8 @@ class History:
     test_loss: list[float] = field(default_factory=list)
     test_acc: list[float] = field(default_factory=list)
     epochs_planned: int = 0
-    stopped: str | None = None  # why training ended before epochs_planned (plateau, divergence)
+    stopped: str | None = None  # why training ended before epochs_planned (target, plateau, divergence)
+    target_epoch: int | None = None  # the check epoch at which the epoch's training loss reached target_loss
     diverged: dict | None = None  # {"epoch", "last_finite_loss"} when the loss became NaN/Inf
     final: dict = field(default_factory=dict)  # train/test loss and accuracy, eval mode, at the end
     seconds: float = 0.0
@@ -129,15 +130,17 @@ def _call_all(hooks, name):
 
 def fit(model: nn.Module, data: Dataset, *, epochs: int, batch_size: int, lr: float, optimizer: str = "adam",
         seed: int = 0, hooks=(), eval_every: int = 1, plateau: Plateau | None = None, label: str = "",
-        log: bool = True, check_every: int | None = None) -> History:
+        log: bool = True, check_every: int | None = None, target_loss: float | None = None) -> History:
     """Train ``model`` on ``data`` in place and return its History.
 
     Minibatches follow a permutation drawn each epoch from a generator seeded with ``seed``, so
     the data order is reproducible and independent of the model's initialization (seed the
     model yourself before building it). A batch size ≥ the training set is full-batch (no
     permutation). The test set is evaluated every ``eval_every`` epochs and at the end.
-    Training stops early on ``plateau`` or when the loss becomes NaN/Inf (recorded in
-    ``history.diverged``; the run is kept, not raised).
+    Training stops early on ``plateau``, when the loss becomes NaN/Inf (recorded in
+    ``history.diverged``; the run is kept, not raised), or once an epoch's mean minibatch loss
+    is at most ``target_loss`` (``history.target_epoch``). Like the others, the target is
+    checked only on check epochs, where the metrics are read back anyway: no extra sync.
     """
     if epochs < 1:
         raise ValueError(f"epochs={epochs} is not allowed: epochs must be ≥ 1")
@@ -220,6 +223,10 @@ def fit(model: nn.Module, data: Dataset, *, epochs: int, batch_size: int, lr: fl
                 hist.diverged = {"epoch": bad + 1, "last_finite_loss": finite[-1] if finite else None}
                 hist.stopped = f"diverged: the training loss became {hist.train_loss[bad]} at epoch {bad + 1}"
                 del hist.epoch[bad:], hist.train_loss[bad:], hist.train_acc[bad:]
+                break
+            if checkpoint and target_loss is not None and hist.train_loss[-1] <= target_loss:
+                hist.target_epoch = epoch
+                hist.stopped = f"target at epoch {epoch}: the epoch's training loss {hist.train_loss[-1]:.4g} ≤ {target_loss:g}"
                 break
             if checkpoint and plateau is not None and plateau.reached(hist.train_loss):
                 hist.stopped = f"plateau at epoch {epoch}: {plateau.describe()}"

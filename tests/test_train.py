@@ -88,6 +88,23 @@ def test_where_a_run_stops_does_not_depend_on_the_clock(monkeypatch, capsys):
     assert len(quiet.epoch) % train.check_interval(1) == 0  # one step per epoch: checked every 25 epochs
 
 
+def test_target_loss_stops_on_a_check_epoch_and_says_so():
+    ds = _line_data()  # 4 steps per epoch: checked every 25 epochs unless told otherwise
+    def run(**kw):
+        torch.manual_seed(0)
+        return train.fit(models.mlp([16], 1, 1), ds, epochs=400, batch_size=16, lr=1e-2, log=False, **kw)
+    free = run()
+    target = free.train_loss[59]  # reached by epoch 60 at the latest
+    every = run(target_loss=target, check_every=1)
+    first = next(i + 1 for i, v in enumerate(free.train_loss) if v <= target)
+    assert every.target_epoch == first == len(every.epoch) and every.steps == 4 * first
+    assert every.train_loss == free.train_loss[:first] and every.stopped.startswith(f"target at epoch {first}")
+    coarse = run(target_loss=target)
+    assert coarse.target_epoch % 25 == 0 and first <= coarse.target_epoch < first + 25
+    missed = run(target_loss=-1.0)  # never reached: runs to the limit, no target epoch
+    assert missed.target_epoch is None and missed.stopped is None and missed.steps == 400 * 4
+
+
 def test_plateau_rule():
     rule = train.Plateau(window=2, rel_tol=0.1)
     assert not rule.reached([5, 4, 3])
