@@ -1,50 +1,74 @@
 """Input sensitivity (Novak et al. 2018): how much the output moves when the input moves.
 
-For each evaluation sample x_i, J_i = ∂ logits(x_i) / ∂ x_i (shape n_outputs × input size) and
-its Frobenius norm ‖J_i‖_F. The sensitivity of a model is the mean of ‖J_i‖_F over one fixed
-evaluation set. It is taken of the logits, not of the loss: the loss Jacobian shrinks to zero
-on every sample the model fits confidently and would measure the fit, not the function's
-smoothness.
+For each evaluation sample x_i the Frobenius norm of an input Jacobian, then the mean over one
+fixed evaluation set. Three outputs are measured, and they do not agree:
+- ``softmax``: J = ∂p(x_i)/∂x_i of the softmax probabilities, Novak et al.'s sensitivity (the
+  primary measure);
+- ``loss``: the gradient ∂ℓ_i/∂x_i of the sample's *own* cross-entropy ℓ_i = −log p_y(x_i), the
+  homework's wording (per sample: a mean-reduced batch loss would scale with 1/batch size);
+- ``logits``: J = ∂z(x_i)/∂x_i, a third view only. Logits grow freely as a model trains (the
+  softmax saturates instead), so on the same models their Jacobian can move the other way.
 
-The model is put in eval mode while measuring, so every sample is processed on its own
-(BatchNorm uses running statistics): the result cannot depend on how the evaluation set is
-chunked. Per-sample Jacobians come from torch.func (vmap over jacrev), a chunk of samples at a
-time, instead of a Python loop over samples.
+All three come from one Jacobian of the logits: with p = softmax(z), ∂p/∂x = (diag p − p pᵀ)·∂z/∂x
+and ∂ℓ/∂x = (p − e_y)ᵀ·∂z/∂x (tests/test_sensitivity.py checks each against autograd applied
+to that output directly). The model is in eval mode while measuring, so every sample is
+processed on its own (BatchNorm uses running statistics) and the result does not depend on the
+chunking. Per-sample Jacobians come from torch.func (vmap over jacrev), a chunk at a time.
 """
 
 import torch
 from torch.func import functional_call, jacrev, vmap
 
+OUTPUTS = {"softmax": "softmax probabilities", "loss": "per-sample loss", "logits": "logits"}
 
-def input_jacobian_norms(model: torch.nn.Module, x: torch.Tensor, chunk_size: int = 256) -> torch.Tensor:
-    """‖∂ model(x_i) / ∂ x_i‖_F for every row x_i of x: a tensor of shape (n,)."""
+
+def jacobian_norms(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor | None = None,
+                   chunk_size: int = 256) -> dict[str, torch.Tensor]:
+    """Per-sample ‖J‖_F of the logits and softmax probabilities (and, given labels y, of the
+    sample's loss) with respect to its input: {"logits", "softmax"[, "loss"]}, each of shape (n,)."""
     if chunk_size < 1:
         raise ValueError(f"chunk_size={chunk_size} must be >= 1")
+    if y is not None and len(y) != len(x):
+        raise ValueError(f"y has {len(y)} labels for {len(x)} inputs: pass one label per input")
     was_training = model.training
     model.eval()
     try:
         params = {k: v.detach() for k, v in model.named_parameters()}
         buffers = {k: v.detach() for k, v in model.named_buffers()}
 
-        def single(xi):  # one sample, without its batch dimension
-            return functional_call(model, (params, buffers), (xi.unsqueeze(0),)).squeeze(0)
+        def single(xi):  # one sample, without its batch dimension; the logits come back as aux
+            z = functional_call(model, (params, buffers), (xi.unsqueeze(0),)).squeeze(0)
+            return z, z
 
-        per_sample = vmap(jacrev(single))
-        norms = []
+        per_sample = vmap(jacrev(single, has_aux=True))
+        out = {"logits": [], "softmax": [], **({"loss": []} if y is not None else {})}
         for i in range(0, len(x), chunk_size):
-            jac = per_sample(x[i:i + chunk_size])  # (chunk, *out_shape, *in_shape)
-            norms.append(jac.flatten(1).norm(dim=1))
-        return torch.cat(norms) if norms else x.new_zeros(0)
+            jac, z = per_sample(x[i:i + chunk_size])  # (chunk, classes, *in_shape), (chunk, classes)
+            jac = jac.flatten(2)
+            p = torch.softmax(z, dim=1)
+            out["logits"].append(jac.norm(dim=(1, 2)))
+            # (diag p − p pᵀ) J = p ⊙ J − p (pᵀ J)
+            soft = p.unsqueeze(2) * (jac - torch.einsum("nc,ncd->nd", p, jac).unsqueeze(1))
+            out["softmax"].append(soft.norm(dim=(1, 2)))
+            if y is not None:
+                err = p - torch.nn.functional.one_hot(y[i:i + chunk_size], p.shape[1]).to(p.dtype)
+                out["loss"].append(torch.einsum("nc,ncd->nd", err, jac).norm(dim=1))
+        return {k: torch.cat(v) if v else x.new_zeros(0) for k, v in out.items()}
     finally:
         model.train(was_training)
 
 
-def sensitivity(model: torch.nn.Module, x: torch.Tensor, chunk_size: int = 256) -> dict:
-    """Mean, standard deviation and median of the per-sample Jacobian norms on x."""
-    norms = input_jacobian_norms(model, x, chunk_size=chunk_size)
-    return {
-        "mean": norms.mean().item(),
-        "std": norms.std().item() if len(norms) > 1 else 0.0,
-        "median": norms.median().item(),
-        "n": len(norms),
-    }
+def input_jacobian_norms(model: torch.nn.Module, x: torch.Tensor, chunk_size: int = 256) -> torch.Tensor:
+    """‖∂ logits(x_i) / ∂ x_i‖_F for every row x_i of x: a tensor of shape (n,)."""
+    return jacobian_norms(model, x, chunk_size=chunk_size)["logits"]
+
+
+def summary(norms: torch.Tensor) -> dict:
+    """Mean, standard deviation over samples and median of per-sample norms."""
+    return {"mean": norms.mean().item(), "std": norms.std().item() if len(norms) > 1 else 0.0,
+            "median": norms.median().item(), "n": len(norms)}
+
+
+def sensitivity(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor | None = None, chunk_size: int = 256) -> dict:
+    """{output: summary} for each output measured (see jacobian_norms)."""
+    return {k: summary(v) for k, v in jacobian_norms(model, x, y, chunk_size=chunk_size).items()}

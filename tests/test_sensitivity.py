@@ -1,10 +1,12 @@
-"""Input-Jacobian sensitivity against per-sample references; independent of the chunking."""
+"""Input-Jacobian sensitivity of the softmax, the per-sample loss and the logits, each against
+autograd applied per sample to that output directly; independent of the chunking."""
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from hwlib.sensitivity import input_jacobian_norms, sensitivity
+from hwlib.sensitivity import input_jacobian_norms, jacobian_norms, sensitivity
 
 
 def _tiny_cnn():
@@ -16,13 +18,22 @@ def _tiny_cnn():
     return net
 
 
-def _loop_autograd(model, x):
+def _loop_autograd(model, x, output=lambda z, yi: z):
+    """‖∂ output(model(x_i)) / ∂ x_i‖_F, one sample at a time, by torch.autograd.functional.jacobian."""
     model.eval()
     out = []
-    for xi in x:
-        jac = torch.autograd.functional.jacobian(lambda v: model(v.unsqueeze(0)).squeeze(0), xi)
+    for xi, yi in zip(x, torch.arange(len(x)) % 5):  # labels 0, 1, 2, ... (5 classes)
+        jac = torch.autograd.functional.jacobian(lambda v: output(model(v.unsqueeze(0)).squeeze(0), yi), xi)
         out.append(jac.norm())
     return torch.stack(out)
+
+
+def _softmax(z, yi):
+    return torch.softmax(z, dim=0)
+
+
+def _own_loss(z, yi):  # this sample's cross-entropy alone, no batch mean
+    return F.cross_entropy(z.unsqueeze(0), yi.view(1))
 
 
 def _loop_finite_differences(model, x, h=1e-4):
@@ -49,6 +60,26 @@ def test_matches_per_sample_autograd_loop():
     torch.testing.assert_close(input_jacobian_norms(model, x, chunk_size=4), _loop_autograd(model, x), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("output,reference", [("softmax", _softmax), ("loss", _own_loss),
+                                               ("logits", lambda z, yi: z)])
+def test_each_output_matches_autograd_on_that_output(output, reference):
+    model = _tiny_cnn()
+    x = torch.randn(9, 1, 4, 4) * 3  # spread-out inputs: some confident, some not
+    y = torch.arange(9) % 5
+    ours = jacobian_norms(model, x, y, chunk_size=4)[output]
+    torch.testing.assert_close(ours, _loop_autograd(model, x, reference), rtol=1e-5, atol=1e-7)
+
+
+def test_outputs_differ_and_softmax_is_bounded_by_logits():
+    # ‖(diag p − p pᵀ) J‖ ≤ ‖diag p − p pᵀ‖₂ ‖J‖ ≤ ½ ‖J‖: the softmax can never exceed half the logits' norm
+    model = _tiny_cnn()
+    norms = jacobian_norms(model, torch.randn(12, 1, 4, 4), torch.arange(12) % 5)
+    assert torch.all(norms["softmax"] <= 0.5 * norms["logits"] + 1e-7)
+    assert not torch.allclose(norms["softmax"], norms["loss"])
+    with pytest.raises(ValueError, match="one label per input"):
+        jacobian_norms(model, torch.randn(3, 1, 4, 4), torch.arange(2))
+
+
 def test_matches_finite_differences():
     model = _tiny_cnn()
     x = torch.randn(4, 1, 4, 4)
@@ -72,8 +103,13 @@ def test_invariant_to_evaluation_batch_size():
     for chunk in (1, 5, 8, 100):
         torch.testing.assert_close(input_jacobian_norms(model, x, chunk_size=chunk), ref, rtol=1e-6, atol=1e-7)
     assert model.training  # the mode is restored
-    s = sensitivity(model, x, chunk_size=7)
-    assert s["n"] == 23 and s["mean"] == pytest.approx(ref.mean().item(), rel=1e-6)
+    y = torch.arange(23) % 5
+    whole = jacobian_norms(model, x, y, chunk_size=23)
+    for k, v in jacobian_norms(model, x, y, chunk_size=5).items():
+        torch.testing.assert_close(v, whole[k], rtol=1e-6, atol=1e-7)
+    s = sensitivity(model, x, y, chunk_size=7)
+    assert s["logits"]["n"] == 23 and s["logits"]["mean"] == pytest.approx(ref.mean().item(), rel=1e-6)
+    assert s["loss"]["mean"] == pytest.approx(whole["loss"].mean().item(), rel=1e-6)
 
 
 def test_bad_chunk():
