@@ -10,6 +10,7 @@ each stage together, as one vectorized ensemble.
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -19,7 +20,7 @@ from torch.func import hessian, vmap
 
 from ..device import cpu_threads
 from .. import curvature as cv
-from .. import data, ensemble, models
+from .. import data, ensemble, models, wording
 from ..params import Param, ParamError, same
 from ..progress import Progress
 from ..results import envelope
@@ -121,7 +122,9 @@ def run(P) -> dict:
         seeds=seeds, timings=timings,
         phase1={"loss": loss_before, "grad_norm": grad_before, "loss_curve_median": _median_curve(hist.train_loss)},
         phase2={"loss": phase["loss"], "grad_norm": phase["grad_norm"], "steps": phase["steps"],
-                "reached": phase["reached"], "trace": _trace_sample(phase["trace"])},
+                "best_step": phase["best_step"], "reached": phase["reached"], "trace": _trace_sample(phase["trace"])},
+        # the MSE of the best constant prediction (the targets' variance): a run at this loss outputs a constant
+        constant_loss=float(ds.y_train.double().var(unbiased=False)),
         missed=int((~phase["reached"]).sum()),
         hessian={"max_relative_asymmetry": asym, "dtype": "float64"},
         eigenvalues=eig,
@@ -144,3 +147,143 @@ def _median_curve(train_loss: list[list[float]]) -> list[float]:
 def _trace_sample(trace: torch.Tensor, keep: int = 8) -> list[list[float]]:
     """‖∇L‖ per phase-2 step for the first few runs (NaN once a run stopped)."""
     return trace[:, :keep].T.tolist()
+
+
+# ------------------------------------------------------------------ comment
+# Phase 2 "stayed where phase 1 ended" when the median loss moved by less than this fraction.
+SAME_LOSS = 0.10
+# Shares of the P eigenvalues that are |λ| ≤ tol above which the loss is called flat in "most" /
+# "many" directions (the spec's warning: a ReLU net has a third to a half of them).
+FLAT_MOST, FLAT_MANY = 1 / 2, 1 / 3
+# Share of runs with a λ < −tol above which "most" of the points are saddles.
+MOST_RUNS = 1 / 2
+# A negative eigenvalue is "shallow" when its size is below this fraction of the median largest one.
+SHALLOW = 0.01
+# Spearman |ρ| bands over the runs (the usual reading of a rank correlation), and the fewest runs
+# for which a ρ is read at all (with fewer, chance alone gives |ρ| > 0.6 often).
+RHO_STRONG, RHO_MODERATE, RHO_WEAK = 0.6, 0.4, 0.2
+MIN_RUNS_RHO = 10
+# A run fits a constant when its loss is within this fraction of the targets' variance.
+CONSTANT_RTOL = 0.01
+# A run has "collapsed" when fewer of its eigenvalues are non-negligible than this share of the
+# median run's number (dead units take their parameters' curvature with them).
+FEW_CURVED = 0.5
+# The tolerance "matters" when the median ratio moves by more than this over the sweep.
+TOL_MATTERS = 0.05
+
+
+def _rho_words(rho, n: int) -> str:
+    """What a Spearman ρ of the minimal ratio against the loss over n runs says."""
+    if n < MIN_RUNS_RHO:
+        return f"too few runs ({n}) to read a rank correlation"
+    if rho is None or not math.isfinite(rho):
+        return "no rank correlation can be computed (the ratio is the same in every run)"
+    size = round(abs(rho), 2)  # the words follow the number as printed
+    if size < RHO_WEAK:
+        return f"no monotone relation with the loss (Spearman ρ = {rho:.2f})"
+    strength = "strong" if size >= RHO_STRONG else "moderate" if size >= RHO_MODERATE else "weak"
+    way = "lower" if rho < 0 else "*higher*"
+    return f"a {strength} tendency to a higher ratio at {way} loss (Spearman ρ = {rho:.2f})"
+
+
+def _degenerate(R: dict, main: dict) -> str:
+    """The runs whose every non-negligible eigenvalue is positive (ratio 1 over |λ| > tol): what they are."""
+    n_par, loss, rn = R["n_params"], R["phase2"]["loss"], R["ratio_nonzero"]
+    idx = [i for i, r in enumerate(rn) if r is not None and r >= 1.0]
+    if not idx:
+        return ""
+    curved = {i: n_par - main["negligible"][i] for i in range(len(rn))}
+    med_curved = float(np.median(list(curved.values())))
+    const = [i for i in idx if abs(loss[i] - R["constant_loss"]) <= CONSTANT_RTOL * R["constant_loss"]]
+    few = [i for i in idx if i not in const and curved[i] < FEW_CURVED * med_curved]
+    full = [i for i in idx if i not in const and i not in few]
+    seeds = lambda ids: f"{'seed' if len(ids) == 1 else 'seeds'} {wording.join([str(R['seeds'][i]) for i in ids])}"
+    verb = lambda ids, one, many: one if len(ids) == 1 else many
+    text = (f"- **Ratio 1 over the non-negligible eigenvalues:** {wording.plural(len(idx), 'run')} ({seeds(idx)}) "
+            f"at loss {wording.join([f'{loss[i]:.3g}' for i in idx])}, with "
+            f"{wording.join([str(curved[i]) for i in idx])} of the {n_par} eigenvalues non-negligible (median over "
+            f"all runs {med_curved:.0f}). ")
+    if const:
+        text += (f"{seeds(const).capitalize()} {verb(const, 'sits', 'sit')} at the loss of the best constant "
+                 f"prediction ({R['constant_loss']:.3g}, the targets' variance): the network outputs a constant, and "
+                 "only the few parameters that still act on the output (the output bias among them) are curved. ")
+    if few:
+        text += (f"{seeds(few).capitalize()} {verb(few, 'has', 'have')} fewer than "
+                 f"{wording.pct(FEW_CURVED, 0)} of the median number of curved directions: the network has collapsed "
+                 "to a much simpler function. ")
+    if const or few:
+        text += "A ratio of 1 there is a minimum of a network that no longer fits, not a sign of a better point. "
+    if full:
+        text += (f"{seeds(full).capitalize()} {verb(full, 'curves', 'curve')} upward in every one of a typical number "
+                 "of curved directions: a minimum in every direction that is curved at all.")
+    return text.rstrip() + "\n"
+
+
+def comment(R: dict) -> str:
+    """The Comment section, every sentence decided by the numbers it states."""
+    P, S = R["params"], R["summary"]
+    n, missed = len(R["seeds"]), R["missed"]
+    ph1, ph2 = R["phase1"], R["phase2"]
+    thr = P["grad_threshold"]
+    main = next(s for s in R["sweep"] if s["tol"] == P["tol"])
+    reached = [i for i in range(n) if ph2["reached"][i]]
+    out = [i for i in range(n) if not ph2["reached"][i]]
+    text = f"- **Reaching ‖∇L‖ ≈ 0.** {n - missed} of {wording.plural(n, 'run')} reached ‖∇L‖ < {thr:g}. "
+    if out:
+        worst = max(ph2["grad_norm"][i] for i in out)
+        text += (f"{wording.plural(len(out), 'run')} hit the {P['phase_steps']:,}-step limit first; each keeps the "
+                 f"point of lowest ‖∇L‖ it passed (the largest kept ‖∇L‖ is {worst:.2g}, {worst / thr:.1f} times the "
+                 f"threshold), and is shown marked ×, not dropped. ")
+        if reached:
+            g = wording.gap([R["ratio_all"][i] for i in out], [R["ratio_all"][i] for i in reached])
+            text += {"a": "Their minimal ratios are above those of every run that reached it. ",
+                     "b": "Their minimal ratios are below those of every run that reached it. ",
+                     "tie": "Their minimal ratios lie within the range of the runs that reached it: no clear difference. ",
+                     "unknown": "With one run on a side, whether its minimal ratio differs from the others cannot be told. "}[g.verdict]
+    else:
+        text += "None hit the step limit. "
+    m1, m2 = float(np.median(ph1["loss"])), float(np.median(ph2["loss"]))
+    text += f"The median loss went from {m1:.3g} after phase 1 to {m2:.3g} after phase 2"
+    text += (": the points lie near where ordinary training ended.\n" if abs(m2 / m1 - 1) < SAME_LOSS else
+             f", a change of more than {wording.pct(SAME_LOSS, 0)}: the search for ‖∇L‖ ≈ 0 moved the runs "
+             "away from where ordinary training ended.\n")
+    ra, rn, neg = S["ratio_all"], S["ratio_nonzero"], S["negligible"]
+    share = neg["median"] / R["n_params"]
+    text += (f"- **Minimal ratio over all eigenvalues** (tol = {P['tol']:g}): median {ra['median']:.2f}, "
+             f"interquartile {ra['q25']:.2f}–{ra['q75']:.2f}, range {ra['min']:.2f}–{ra['max']:.2f}. A median of "
+             f"{neg['median']:.0f} of the {R['n_params']} eigenvalues are |λ| ≤ tol ({wording.pct(share, 0)}), and "
+             "they count as not positive here")
+    if share > FLAT_MANY:
+        text += (f": the loss is flat in {'most' if share > FLAT_MOST else 'many'} directions. With a 1-D input the "
+                 "ReLU network is a piecewise-linear function with few kinks, so few parameter directions change "
+                 "the fit at all (dead units and rescaling symmetries add more flat ones).\n")
+    else:
+        text += ".\n"
+    n_neg = S["runs_with_negative"]
+    tops = [max(e) for e in R["eigenvalues"]]
+    med_top = float(np.median(tops))
+    text += (f"- **Among the non-negligible eigenvalues** the ratio is median {rn['median']:.2f} (interquartile "
+             f"{rn['q25']:.2f}–{rn['q75']:.2f}). {n_neg} of {wording.plural(n, 'run')} have an eigenvalue below "
+             f"−{P['tol']:g}")
+    if n_neg:
+        shallow = abs(S["most_negative"]) < SHALLOW * med_top
+        text += (f" (the most negative is {S['most_negative']:.2g}, {'small' if shallow else 'not small'} beside "
+                 f"the median largest eigenvalue, {med_top:.3g})")
+    if n_neg > MOST_RUNS * n:
+        text += (": most of these near-zero-gradient points are not minima but saddle points, with downhill "
+                 "directions beside the upward ones.\n")
+    elif n_neg:
+        text += ": most of these points curve upward in every curved direction; the rest are saddle points.\n"
+    else:
+        text += ": every point curves upward in every direction that is curved at all.\n"
+    text += _degenerate(R, main)
+    text += (f"- **Against the loss:** over all eigenvalues {_rho_words(S['spearman_all'], n)}; over the "
+             f"non-negligible ones {_rho_words(S['spearman_nonzero'], n)}.\n")
+    sw = S["sweep_median"]
+    moves = max(abs(sw[0]["ratio_all"] - sw[-1]["ratio_all"]), abs(sw[0]["ratio_nonzero"] - sw[-1]["ratio_nonzero"]))
+    text += (f"- **Tolerance:** from tol = {sw[0]['tol']:g} to {sw[-1]['tol']:g} the median ratio over all eigenvalues "
+             f"moves from {sw[0]['ratio_all']:.2f} to {sw[-1]['ratio_all']:.2f} and over the non-negligible ones from "
+             f"{sw[0]['ratio_nonzero']:.2f} to {sw[-1]['ratio_nonzero']:.2f}"
+             + (", so a single number means little without its tolerance." if moves > TOL_MATTERS else
+                f": within {TOL_MATTERS:.2f} over this range, so the tolerance hardly matters."))
+    return text

@@ -1,0 +1,124 @@
+"""1-2c comment(): every branch on small hand-made results dicts."""
+
+import pytest
+
+from hwlib.tasks import t1_2c
+
+
+def make_R(n=12, reached=None, ratio_all=None, ratio_nonzero=None, loss=None, negligible=None, p=20,
+           n_negative=None, most_negative=-1e-3, top=10.0, rho=(-0.7, -0.45), sweep=(0.30, 0.20, 0.70, 0.80),
+           phase1_loss=None, constant_loss=0.09):
+    reached = [True] * n if reached is None else reached
+    ratio_all = ratio_all or [0.2 + 0.01 * i for i in range(n)]
+    ratio_nonzero = ratio_nonzero or [0.7] * n
+    loss = loss or [0.004 + 0.0001 * i for i in range(n)]
+    negligible = negligible or [10] * n
+    eig = [[-1e-3] + [0.0] * (p - 2) + [top] for _ in range(n)]
+    q = lambda v: {"min": min(v), "q25": min(v), "median": sorted(v)[len(v) // 2], "q75": max(v), "max": max(v)}
+    return {
+        "params": {"grad_threshold": 1e-3, "phase_steps": 4000, "tol": 1e-6},
+        "seeds": list(range(n)), "n_params": p, "missed": sum(not r for r in reached),
+        "constant_loss": constant_loss,
+        "phase1": {"loss": phase1_loss or loss},
+        "phase2": {"loss": loss, "grad_norm": [5e-4 if r else 3e-3 for r in reached], "reached": reached},
+        "eigenvalues": eig, "ratio_all": ratio_all, "ratio_nonzero": ratio_nonzero,
+        "sweep": [{"tol": 1e-6, "negligible": negligible}],
+        "summary": {"ratio_all": q(ratio_all), "ratio_nonzero": q(ratio_nonzero), "negligible": q(negligible),
+                    "runs_with_negative": n if n_negative is None else n_negative, "most_negative": most_negative,
+                    "spearman_all": rho[0], "spearman_nonzero": rho[1],
+                    "sweep_median": [{"tol": 1e-10, "ratio_all": sweep[0], "ratio_nonzero": sweep[2]},
+                                     {"tol": 1e-4, "ratio_all": sweep[1], "ratio_nonzero": sweep[3]}]},
+    }
+
+
+def test_all_reached_saddles_strong_and_moderate_rho_tolerance_matters():
+    text = t1_2c.comment(make_R())
+    assert "12 of 12 runs reached" in text and "None hit the step limit" in text
+    assert "lie near where ordinary training ended" in text
+    assert "flat in many directions" in text  # 10 of 20: more than a third, not more than half
+    assert "saddle points, with downhill" in text and "small beside" in text
+    assert "a strong tendency to a higher ratio at lower loss" in text
+    assert "a moderate tendency" in text
+    assert "means little without its tolerance" in text
+    assert "Ratio 1" not in text
+    for bad in ("(s)", "[", "True", "False", "`", "nan"):
+        assert bad not in text, bad
+
+
+def test_flat_shares_most_and_many():
+    assert "flat in most directions" in t1_2c.comment(make_R(negligible=[12] * 12))
+    assert "flat in many directions" in t1_2c.comment(make_R(negligible=[8] * 12))
+    assert "flat in" not in t1_2c.comment(make_R(negligible=[5] * 12))
+
+
+def test_missed_runs_compared_with_the_others_every_way():
+    reached = [True] * 9 + [False] * 3
+    # the missed runs' ratios inside the others' range -> no clear difference
+    text = t1_2c.comment(make_R(reached=reached, ratio_all=[0.2, 0.3] * 6))
+    assert "3 runs hit the 4,000-step limit" in text and "lowest ‖∇L‖ it passed" in text
+    assert "3.0 times the threshold" in text and "no clear difference" in text
+    assert "are above those of every run" in t1_2c.comment(make_R(reached=reached, ratio_all=[0.2] * 9 + [0.5] * 3))
+    assert "are below those of every run" in t1_2c.comment(make_R(reached=reached, ratio_all=[0.5] * 9 + [0.2] * 3))
+    one = t1_2c.comment(make_R(reached=[True] * 11 + [False]))
+    assert "1 run hit" in one and "cannot be told" in one
+    # every run missed: nothing to compare with
+    none = t1_2c.comment(make_R(reached=[False] * 12))
+    assert "0 of 12 runs reached" in none and "cannot be told" not in none and "no clear" not in none
+
+
+def test_phase2_moved_the_loss():
+    text = t1_2c.comment(make_R(phase1_loss=[0.01] * 12))
+    assert "moved the runs away" in text and "near where ordinary training ended" not in text
+
+
+def test_negative_eigenvalues_few_none_and_not_small():
+    assert "the rest are saddle points" in t1_2c.comment(make_R(n_negative=2))
+    none = t1_2c.comment(make_R(n_negative=0))
+    assert "every point curves upward" in none and "most negative" not in none
+    assert "not small beside" in t1_2c.comment(make_R(most_negative=-1.0))
+
+
+@pytest.mark.parametrize("rho, words", [(0.65, "a strong tendency to a higher ratio at *higher* loss"),
+                                        (-0.3965, "a moderate tendency"),  # printed -0.40: words follow the print
+                                        (-0.39, "a weak tendency"), (0.1, "no monotone relation"),
+                                        (float("nan"), "no rank correlation can be computed"),
+                                        (None, "no rank correlation can be computed")])
+def test_rho_words(rho, words):
+    assert words in t1_2c.comment(make_R(rho=(rho, 0.0)))
+
+
+def test_rho_words_print_rounding():
+    assert "moderate" in t1_2c._rho_words(-0.3965, 100) and "weak" in t1_2c._rho_words(-0.394, 100)
+    assert "too few runs (6)" in t1_2c._rho_words(-0.9, 6)
+
+
+def test_tolerance_hardly_matters():
+    text = t1_2c.comment(make_R(sweep=(0.30, 0.28, 0.70, 0.72)))
+    assert "hardly matters" in text and "means little" not in text
+
+
+def test_ratio_one_runs_constant_collapsed_and_true_minimum():
+    n = 12
+    rn = [0.7] * n
+    rn[0] = rn[1] = rn[2] = 1.0
+    loss = [0.004] * n
+    loss[0] = 0.0901  # within 1 % of the constant fit 0.09
+    loss[1] = 0.04
+    negligible = [10] * n
+    negligible[0], negligible[1], negligible[2] = 19, 16, 9  # 1, 4 and 11 curved; the median run has 10
+    text = t1_2c.comment(make_R(ratio_nonzero=rn, loss=loss, negligible=negligible))
+    assert "3 runs (seeds 0, 1 and 2)" in text
+    assert "Seed 0 sits at the loss of the best constant prediction" in text
+    assert "Seed 1 has fewer than 50 % of the median number" in text
+    assert "no longer fits" in text
+    assert "Seed 2 curves upward in every one" in text
+    only_min = list(rn)
+    only_min[0] = only_min[1] = 0.7
+    text = t1_2c.comment(make_R(ratio_nonzero=only_min, loss=loss, negligible=negligible))
+    assert "1 run (seed 2)" in text and "no longer fits" not in text
+
+
+def test_ratio_nonzero_nan_is_skipped():
+    rn = [None] + [0.7] * 11
+    text = t1_2c.comment(make_R(ratio_nonzero=[0.7] * 12) | {"ratio_nonzero": rn})
+    assert "Ratio 1" not in text
