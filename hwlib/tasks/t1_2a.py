@@ -8,11 +8,14 @@ snapshots of all runs together — once for the whole parameter vector, once for
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 
+import numpy as np
+
 from ..device import cpu_threads
-from .. import data, ensemble, models, train, trajectory
+from .. import data, ensemble, models, train, trajectory, wording
 from ..params import Param, ParamError, same
 from ..results import envelope
 
@@ -52,7 +55,8 @@ def run(P) -> dict:
     with cpu_threads(1, P.device):
         hist = ensemble.train(ens, ds, epochs=P.epochs, batch_size=P.batch_size, lr=P.lr, optimizer=P.optimizer,
                               snapshot_every=P.snapshot_every, eval_every=P.epochs, label="8 runs")
-    whole = trajectory.joint_pca(trajectory.runs_from_snapshots(hist.snapshots))
+    per_run = trajectory.runs_from_snapshots(hist.snapshots)
+    whole = trajectory.joint_pca(per_run)
     layer = trajectory.joint_pca(trajectory.runs_from_snapshots(hist.snapshots, columns))
     runs = [{"seed": s, "epoch": hist.snapshot_epoch,
              "loss": [row[k] for row in hist.snapshot_loss], "acc": [row[k] for row in hist.snapshot_acc],
@@ -63,4 +67,76 @@ def run(P) -> dict:
         dataset=ds.describe(), model=info, n_params=info["params"], layer_params=len(columns),
         snapshots_per_run=len(hist.snapshot_epoch), train_seconds=hist.seconds,
         runs=runs, pca={"whole": whole.to_dict(), "layer": layer.to_dict()},
+        # in the full parameter space (not the plane): distance of every pair of runs at the start and at the
+        # end, and the length of each run's step between consecutive snapshots
+        pair_distance={"start": _pairs([r[0] for r in per_run]), "end": _pairs([r[-1] for r in per_run])},
+        step_length=[np.linalg.norm(np.diff(r, axis=0), axis=1) for r in per_run],
     )
+
+
+def _pairs(points) -> list[float]:
+    return [float(np.linalg.norm(a - b)) for a, b in itertools.combinations(points, 2)]
+
+
+# ------------------------------------------------------------------ comment
+# Two components "hold most" of the motion when they explain more than this share of the variance.
+MOST_VARIANCE = 0.5
+
+
+def _over_pairs(d: list[float]) -> str:
+    """'2.7 (2.5–2.9 over 28 pairs)': the mean distance and its range over the pairs of runs."""
+    if len(d) == 1:
+        return f"{d[0]:.3g}"
+    return f"{np.mean(d):.3g} ({min(d):.3g}–{max(d):.3g} over {wording.plural(len(d), 'pair')})"
+
+
+def comment(R: dict) -> str:
+    """The Comment section, every sentence decided by the numbers it states."""
+    runs, P = R["runs"], R["params"]
+    final_loss = [r["loss"][-1] for r in runs]
+    acc = [r["acc"][-1] for r in runs]
+    test = [r["test_acc"] for r in runs]
+    who = "The one run ends" if len(runs) == 1 else f"All {wording.plural(len(runs), 'run')} end"
+    lines = [f"- {who} at a training loss between {min(final_loss):.3g} and "
+             f"{max(final_loss):.3g} (training accuracy {wording.pct(min(acc))} to {wording.pct(max(acc))}, test "
+             f"accuracy {wording.pct(min(test))} to {wording.pct(max(test))})."]
+    d0, d1 = R["pair_distance"]["start"], R["pair_distance"]["end"]
+    text = (f"- In the full {R['n_params']:,}-dimensional parameter space the distance between two runs is "
+            f"{_over_pairs(d0)} at initialization and {_over_pairs(d1)} at the end: ")
+    g = wording.gap(d1, d0)
+    text += {
+        "a": "every pair ends farther apart than any pair started, so each seed finds its *own* low-loss solution, "
+             "not a common point (permuting the hidden units alone gives many equally good ones).",
+        "b": "every pair ends closer together than any pair started: the runs head towards a common region.",
+        "tie": "the two ranges overlap, so the runs end neither clearly closer together nor clearly farther apart "
+               "than they started.",
+        "unknown": "with a single pair of runs, whether that change exceeds what the seed alone does is unknown.",
+    }[g.verdict]
+    lines.append(text)
+    evr_w = sum(R["pca"]["whole"]["explained_variance_ratio"])
+    evr_l = sum(R["pca"]["layer"]["explained_variance_ratio"])
+    low = [name for name, v in (("the whole model", evr_w), ("the layer", evr_l)) if v <= MOST_VARIANCE]
+    lines.append(
+        f"- Two components explain {wording.pct(evr_w)} of the variance of all snapshots (whole model) and "
+        f"{wording.pct(evr_l)} (layer {P['layer']}, {R['layer_params']:,} parameters)"
+        + (f"; for {wording.join(low)} most of the motion is outside the plane, so the figure is a partial view."
+           if low else ": the plane holds most of the motion."))
+    first = [s[0] for s in R["step_length"]]
+    last = [s[-1] for s in R["step_length"]]
+    if len(R["step_length"][0]) < 2:
+        lines.append("- With a single step between snapshots, how the step length changes cannot be seen.")
+        return "\n".join(lines)
+    g = wording.gap(first, last)
+    lines.append(
+        f"- The step between the first two snapshots is {wording.spread(first)} long, between the last two "
+        f"{wording.spread(last)}: " + {
+            "a": "every run moves less at the end than any run did at the start, so the steps shrink as the loss "
+                 f"flattens (it falls by {np.mean([r['loss'][0] - r['loss'][1] for r in runs]):.3g} between the first "
+                 f"two snapshots and {np.mean([r['loss'][-2] - r['loss'][-1] for r in runs]):.3g} between the last two, "
+                 "on average).",
+            "b": "every run moves more at the end than any run did at the start: the steps grow, training has not "
+                 "settled.",
+            "tie": "the two ranges overlap, so there is no clear change of the step length.",
+            "unknown": "with one run the seed noise is unknown.",
+        }[g.verdict])
+    return "\n".join(lines)
