@@ -14,7 +14,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from ..device import cpu_threads
-from .. import data, ensemble, models
+from .. import data, ensemble, models, wording
 from ..params import Param, same
 from ..results import envelope
 
@@ -52,9 +52,11 @@ def _one(P, name: str) -> dict:
         hist = ensemble.train(ens, ds, epochs=epochs, batch_size=bs, lr=lr, eval_every=epochs, label=name,
                               record_steps=True)
     gn, loss = hist.step_grad_norm.double().numpy(), hist.step_loss.double().numpy()  # (steps, K)
+    window = trend_window(hist.steps, epochs)
     runs = []
     for k, seed in enumerate(ens.seeds):
         g, l = gn[:, k], loss[:, k]
+        trend = running_median(g, window)
         runs.append({
             "seed": seed, "grad_norm": g, "loss": l,
             "peak_grad_norm": float(g.max()), "peak_iteration": int(g.argmax()) + 1,
@@ -65,11 +67,35 @@ def _one(P, name: str) -> dict:
             # largest change from one iteration to the next, in decades (|log10 of the ratio|)
             "max_jump_grad_norm": float(np.abs(np.diff(np.log10(g))).max()) if len(g) > 1 else 0.0,
             "max_jump_loss": float(np.abs(np.diff(np.log10(l))).max()) if len(l) > 1 else 0.0,
+            # the trend under the iteration-to-iteration noise: medians over the first / last window,
+            # and the top of the running median with the iteration at the centre of its window
+            "start_grad_norm": float(np.median(g[:window])), "end_grad_norm": float(np.median(g[-window:])),
+            "start_loss": float(np.median(l[:window])), "end_loss": float(np.median(l[-window:])),
+            "trend_peak_grad_norm": float(trend.max()), "trend_peak_iteration": int(trend.argmax()) + window // 2 + 1,
         })
     info = models.describe(ens.model)
-    return {"dataset": ds.describe(), "kind": ds.kind, "full_batch": bs >= len(ds.x_train),
+    return {"dataset": ds.describe(), "name": name, "kind": ds.kind, "trend_window": window, "full_batch": bs >= len(ds.x_train),
             "batch_size": min(bs, len(ds.x_train)), "epochs": epochs, "lr": lr, "steps": hist.steps,
             "optimizer": "adam", "model": info, "seconds": hist.seconds, "runs": runs}
+
+
+# A full-batch run's trend is read over windows of 1/TREND_WINDOWS of the run; a minibatch run's
+# over one epoch, so every window sees each training example once.
+TREND_WINDOWS = 50
+MIN_WINDOW = 5  # short runs: a median of fewer values is still mostly noise
+
+
+def trend_window(steps: int, epochs: int) -> int:
+    """Iterations per running-median window (at least 1)."""
+    per_epoch = steps // max(epochs, 1)
+    return max(1, per_epoch if per_epoch > 1 else max(min(MIN_WINDOW, steps), steps // TREND_WINDOWS))
+
+
+def running_median(values, window: int) -> np.ndarray:
+    """Median over each run of ``window`` consecutive values (len − window + 1 of them)."""
+    v = np.asarray(values, dtype=float)
+    window = min(window, len(v))
+    return np.median(np.lib.stride_tricks.sliding_window_view(v, window), axis=1)
 
 
 def run(P) -> dict:
@@ -77,3 +103,93 @@ def run(P) -> dict:
     per = {name: _one(P, name) for name in P.datasets}
     return envelope(P, NAME, SECTION, time.perf_counter() - start, per_dataset=per)
 
+
+
+# ------------------------------------------------------------------ comment
+# Spearman |ρ| bands (the usual reading of a rank correlation). Over the iterations of one run the
+# values are autocorrelated, so ρ describes how closely the two curves follow each other, not a test.
+RHO_STRONG, RHO_MODERATE, RHO_WEAK = 0.6, 0.4, 0.2
+# The running median "climbs before it falls" when its top is this many times its start and its end.
+HUMP = 1.5
+
+
+def _change(start: list[float], end: list[float]) -> str:
+    """How a quantity went from its start to its end, decided across seeds."""
+    s, e = float(np.mean(start)), float(np.mean(end))
+    return {"a": f"falls from {s:.3g} to {e:.3g} ({s / e:.0f} times lower, in every seed)",
+            "b": f"rises from {s:.3g} to {e:.3g} (in every seed)",
+            "tie": f"goes from {s:.3g} to {e:.3g}, within the spread of the seeds: no clear change",
+            "unknown": f"goes from {s:.3g} to {e:.3g} (one seed, so the seed noise is unknown)"}[wording.gap(start, end).verdict]
+
+
+def _rho_words(rhos: list[float]) -> tuple[str, str]:
+    """(the sentence, the strength word) for the rank correlations of the seeds."""
+    rho = float(np.mean(rhos))
+    value = f"{rhos[0]:.2f}" if len(rhos) == 1 else f"{rho:.2f} ({min(rhos):.2f} to {max(rhos):.2f} over {len(rhos)} seeds)"
+    if min(rhos) <= -RHO_WEAK and max(rhos) >= RHO_WEAK:
+        return (f"Spearman rank correlation of gradient norm and loss over the iterations: ρ = {value}; the seeds "
+                "disagree even on its sign, so no reading holds for all of them.", "disagree")
+    size = round(abs(rho), 2)  # the words follow the number as printed
+    strength = ("strong" if size >= RHO_STRONG else "moderate" if size >= RHO_MODERATE else
+                "weak" if size >= RHO_WEAK else "none")
+    meaning = {"strong": "the two rise and fall together",
+               "moderate": "they move together only loosely",
+               "weak": "iteration by iteration the gradient norm says little about the loss",
+               "none": "no monotone link between the two"}[strength]
+    if rho < 0 and strength != "none":
+        meaning += ", and in the opposite direction: the gradient norm tends to be larger where the loss is smaller"
+    label = "no" if strength == "none" else f"a {strength}"
+    return f"Spearman rank correlation of gradient norm and loss over the iterations: ρ = {value}, {label} link: {meaning}.", strength
+
+
+def _peaks(runs: list[dict]) -> str:
+    its = [r["peak_iteration"] for r in runs]
+    top = max(r["peak_grad_norm"] for r in runs)
+    if len(set(its)) == 1:
+        where = ("at the very first iteration" if its[0] == 1 else f"at iteration {its[0]:,}")
+        where += " in every seed" if len(its) > 1 else ""
+    else:
+        where = f"at iterations {wording.join([f'{i:,}' for i in its])}"
+    return f"The largest single gradient norm ({top:.3g}) comes {where}."
+
+
+def comment(R: dict) -> str:
+    """The Comment section, every sentence decided by the numbers it states."""
+    lines = []
+    for D in R["per_dataset"].values():
+        runs, w = D["runs"], D["trend_window"]
+        batches = "full batch" if D["full_batch"] else f"minibatches of {D['batch_size']}"
+        text = (f"- **{D['dataset']}** ({batches}, {wording.plural(len(runs), 'seed')}, "
+                f"{wording.plural(D['steps'], 'iteration')}; start and end are medians over the first and the last "
+                f"{wording.plural(w, 'iteration')}): the loss "
+                f"{_change([r['start_loss'] for r in runs], [r['end_loss'] for r in runs])}; the gradient norm "
+                f"{_change([r['start_grad_norm'] for r in runs], [r['end_grad_norm'] for r in runs])}. ")
+        start = float(np.mean([r["start_grad_norm"] for r in runs]))
+        end = float(np.mean([r["end_grad_norm"] for r in runs]))
+        peak = float(np.mean([r["trend_peak_grad_norm"] for r in runs]))
+        if peak > HUMP * max(start, end):
+            text += (f"On the way it first climbs, to a running median of {peak:.3g} near iteration "
+                     f"{np.mean([r['trend_peak_iteration'] for r in runs]):,.0f} on average. ")
+        text += _peaks(runs) + " "
+        sentence, strength = _rho_words([r["spearman_grad_loss"] for r in runs])
+        text += sentence
+        both_fall = (wording.gap([r["start_loss"] for r in runs], [r["end_loss"] for r in runs]).verdict == "a" and
+                     wording.gap([r["start_grad_norm"] for r in runs], [r["end_grad_norm"] for r in runs]).verdict == "a")
+        if both_fall and strength in ("weak", "none", "disagree"):
+            text += " Both fall over the run as a whole, but not in step with each other."
+        grad_fell = wording.gap([r["start_grad_norm"] for r in runs], [r["end_grad_norm"] for r in runs]).verdict == "a"
+        if not D["full_batch"] and not grad_fell:
+            text += (" With minibatches the gradient measured is the minibatch's, which need not vanish where the "
+                     "training loss as a whole stops falling.")
+        jg, jl = [r["max_jump_grad_norm"] for r in runs], [r["max_jump_loss"] for r in runs]
+        jumps = (f"largest change from one iteration to the next {max(jg):.2f} decades ({10 ** max(jg):.2g} times) for "
+                 f"the gradient norm, {max(jl):.2f} decades ({10 ** max(jl):.2g} times) for the loss")
+        text += " " + {
+            "a": f"The gradient norm is the noisier of the two in every seed ({jumps}): by itself it is a poor "
+                 "measure of progress.",
+            "b": f"The loss is the noisier of the two in every seed ({jumps}).",
+            "tie": f"Neither is clearly the noisier ({jumps}; the seeds overlap).",
+            "unknown": f"With one seed, which is noisier cannot be told from the seed noise ({jumps}).",
+        }[wording.gap(jg, jl).verdict]
+        lines.append(text)
+    return "\n".join(lines)
