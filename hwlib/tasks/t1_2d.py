@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from ..device import cpu_threads
-from .. import data, ensemble, landscape, models, train
+from .. import data, ensemble, landscape, models, train, wording
 from ..params import Param, same
 from ..results import envelope
 
@@ -109,3 +109,54 @@ def run(P) -> dict:
                    "min_ahead": bool(np.dot([a[pi] - xy[-1, 0], b[pj] - xy[-1, 1]], xy[-1] - xy[-2]) > 0)
                    if len(xy) > 1 else False, "path_start_loss": path_loss[0], "path_end_loss": path_loss[-1]},
     )
+
+
+# ------------------------------------------------------------------ comment
+# The first principal component alone "makes the path nearly one-dimensional" above this share.
+ONE_DIMENSIONAL = 0.8
+# The plane "holds lower loss than the end point" when its grid minimum is below this fraction of it
+# (a few per cent lower is within the grid's resolution and the end point's own noise).
+LOWER = 0.9
+
+
+def comment(R: dict) -> str:
+    """The Comment section, every sentence decided by the numbers it states."""
+    P, RP, PP = R["params"], R["random_plane"], R["pca_plane"]
+    text = f"- **Random plane.** The loss at θ* is {RP['center_loss']:.3g}; "
+    if RP["argmin"] == [0.0, 0.0]:
+        text += "it is the lowest point of the grid: along these directions θ* sits at the bottom of a basin. "
+    else:
+        text += (f"the grid's lowest value, {RP['min_loss']:.3g}, is at (α, β) = ({RP['argmin'][0]:.2g}, "
+                 f"{RP['argmin'][1]:.2g}): θ* is not the lowest point of this plane. ")
+    if RP["ring_half"] is not None and RP["ring_full"] is not None:
+        rise = PP["path_start_loss"] - RP["center_loss"]
+        text += (f"Averaged over the circle of radius {0.5 * P['span']:g} the loss is {RP['ring_half']:.3g} "
+                 f"({RP['ring_half'] / RP['center_loss']:.3g} times the centre), at radius {P['span']:g} "
+                 f"{RP['ring_full']:.3g} ({RP['ring_full'] / RP['center_loss']:.3g} times)")
+        if rise > 0:
+            text += (f": moving every filter by {0.5 * P['span']:g} of its own norm in a random direction undoes "
+                     f"{wording.pct((RP['ring_half'] - RP['center_loss']) / rise, 0)} of the loss decrease training "
+                     "achieved (from the loss at initialization).")
+        else:
+            text += "; training did not lower the loss from its initial value, so there is no decrease to compare with."
+    else:
+        text += "The grid is too coarse to average the loss over circles around θ*."
+    lines = [text]
+    evr = PP["explained_variance_ratio"]
+    text = (f"- **PCA plane.** Two components hold {wording.pct(sum(evr))} of the trajectory's variance (the first "
+            f"alone {wording.pct(evr[0])})"
+            + (", so the path is nearly one-dimensional at this scale" if evr[0] > ONE_DIMENSIONAL else "")
+            + f"; the farthest a snapshot lies from the plane is {wording.pct(PP['max_off_plane'], 0)} of the distance "
+            "from θ₀ to θ*, so the drawn path is its shadow on the plane. "
+            f"The loss along the real path {'falls' if PP['path_end_loss'] < PP['path_start_loss'] else 'rises'} "
+            f"from {PP['path_start_loss']:.3g} to {PP['path_end_loss']:.3g}. ")
+    if PP["min_loss"] < LOWER * PP["path_end_loss"]:
+        text += (f"The plane holds lower loss than the end point: {PP['min_loss']:.3g} at ({PP['argmin'][0]:.2g}, "
+                 f"{PP['argmin'][1]:.2g})"
+                 + (", ahead of it in the direction of the last step: training had not converged, it was still "
+                    "descending a long valley." if PP["min_ahead"] else
+                    ", not in the direction of the last step: the lower region lies off the path training took."))
+    else:
+        text += "No point of the plane is clearly lower than the end point: it sits at the bottom of the plane's valley."
+    lines.append(text)
+    return "\n".join(lines)

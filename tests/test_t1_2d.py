@@ -1,0 +1,33 @@
+"""1-2d comment(): every branch on small hand-made results dicts."""
+
+from hwlib.tasks import t1_2d
+
+
+def make_R(argmin=(0.0, 0.0), rings=(0.8, 4.9), start=2.3, end=0.05, pca_min=0.025, ahead=True, evr=(0.9, 0.08)):
+    return {"params": {"span": 1.0},
+            "random_plane": {"center_loss": 0.05, "min_loss": 0.05 if argmin == (0.0, 0.0) else 0.04,
+                             "argmin": list(argmin), "ring_half": rings[0], "ring_full": rings[1]},
+            "pca_plane": {"explained_variance_ratio": list(evr), "max_off_plane": 0.12, "path_start_loss": start,
+                          "path_end_loss": end, "min_loss": pca_min, "argmin": [-1.7, -0.66], "min_ahead": ahead}}
+
+
+def test_basin_one_dimensional_lower_ahead():
+    text = t1_2d.comment(make_R())
+    assert "it is the lowest point of the grid" in text and "undoes 33 %" in text
+    assert "nearly one-dimensional" in text and "path falls from 2.3" in text
+    assert "ahead of it in the direction of the last step" in text
+    for bad in ("(s)", "[", "True", "False", "`"):
+        assert bad not in text, bad
+
+
+def test_not_the_lowest_no_rings_lower_elsewhere_two_dimensional():
+    text = t1_2d.comment(make_R(argmin=(0.5, -0.25), rings=(None, None), ahead=False, evr=(0.6, 0.3)))
+    assert "θ* is not the lowest point of this plane" in text and "(0.5, -0.25)" in text
+    assert "too coarse to average" in text and "nearly one-dimensional" not in text
+    assert "off the path training took" in text
+
+
+def test_bottom_of_the_valley_and_no_decrease():
+    text = t1_2d.comment(make_R(pca_min=0.048, start=0.04, end=0.05))
+    assert "No point of the plane is clearly lower" in text and "path rises from" in text
+    assert "no decrease to compare with" in text
