@@ -6,6 +6,9 @@
     hwlib.ensemble.train (one vmapped computation) vs hwlib.train.fit once per model;
 (b) 100 exact Hessians (float64) and their eigenvalues: vmap(hessian) + batched eigvalsh vs a
     loop of hessian + eigvalsh;
+(d) 1-1a's models: at one depth, every function and seed of a profile (quick: sinc and sign ×
+    2 seeds, full: × 3) on its 1,000 points, full-batch Adam, as one ensemble with per-model
+    targets (what 1-1a runs) vs hwlib.train.fit once per model (what it ran before); held to ≥ 4×;
 (c) with --pipeline: the whole work of notebook 1-2c in its quick profile (train, ‖∇L‖² phase,
     Hessians, eigenvalues) for all runs, vectorized vs one run at a time (once each: minutes).
 (a) and (b) alternate the two sides, repeat, and print medians (bench/common.py); each line says
@@ -25,7 +28,7 @@ from torch.func import hessian, vmap
 from hwlib import curvature as cv
 from hwlib import data, ensemble, models, train
 from hwlib.device import resolve_device
-from hwlib.tasks import t1_2c
+from hwlib.tasks import t1_1a, t1_2c
 
 
 def make():
@@ -47,6 +50,32 @@ def bench_training(device, k, steps, lr=1e-2):
                       eval_every=steps, log=False)
 
     return vectorized, one_by_one
+
+
+def bench_1_1a(device, profile: str, depth: int, steps: int):
+    """1-1a's ensemble of one depth against its models trained one by one (plateau off: equal work)."""
+    from hwlib.params import resolve
+
+    P = resolve(t1_1a.SPEC, {"profile": profile, "device": str(device)}, t1_1a.checks)
+    sets = {fn: data.function_data(fn, device, n_train=P.n_train) for fn in P.functions}
+    pairs = [(fn, s) for fn in P.functions for s in range(P.seeds)]
+    both = data.Dataset("functions", "regression", sets[pairs[0][0]].x_train,
+                        torch.stack([sets[fn].y_train for fn, _ in pairs]), sets[pairs[0][0]].x_test,
+                        torch.stack([sets[fn].y_test for fn, _ in pairs]))
+    make = lambda: models.mlp_for_budget(P.budget, depth, activation=P.activation)  # noqa: E731
+
+    def vectorized():
+        ens = ensemble.build(make, [s for _, s in pairs], device, distinct=False)
+        ensemble.train(ens, both, epochs=steps, batch_size=P.batch_size, lr=P.lr, optimizer=P.optimizer,
+                       per_model_y=True, log=False)
+
+    def one_by_one():
+        for fn, s in pairs:
+            torch.manual_seed(s)
+            train.fit(make().to(device), sets[fn], epochs=steps, batch_size=P.batch_size, lr=P.lr,
+                      optimizer=P.optimizer, seed=s, eval_every=steps, log=False)
+
+    return vectorized, one_by_one, P, len(pairs)
 
 
 def bench_hessians(device, k):
@@ -137,6 +166,11 @@ def main():
     compare(f"{args.models} exact 141×141 Hessians + eigvalsh (float64, vmapped in chunks of "
             f"{t1_2c.SPEC['hessian_chunk'].full}, as the full profile)", bench_hessians(device, args.models), device, args.repeats,
             target=None)
+    for profile in ("quick", "full"):
+        vec, seq, P, k = bench_1_1a(device, profile, 3, args.steps)
+        compare(f"1-1a {profile}: {k} MLPs ({', '.join(P.functions)} × {P.seeds} seeds) × {P.budget} params, depth 3, "
+                f"{P.n_train} points, {args.steps} full-batch {P.optimizer} steps", (vec, seq), device, args.repeats,
+                target=4.0)
     if args.pipeline:
         pipeline(device)
 

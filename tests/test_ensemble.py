@@ -36,12 +36,14 @@ class GradNorm:
     (regression_data, [6, 5], "adam", 1e-2, 1000),
     (classification_data, [7], "sgd_momentum", 5e-2, 10),
 ])
-def test_ensemble_equals_sequential_fit(case):
+@pytest.mark.parametrize("batched", [True, False], ids=["baddbmm", "vmap"])
+def test_ensemble_equals_sequential_fit(case, batched):
     make_data, widths, opt, lr, bs = case
     data = make_data()
     seeds = [3, 11, 42]
     make = lambda: models.mlp(widths, in_dim=data.x_train.shape[1], out_dim=data.out_dim)
     ens = ensemble.build(make, seeds, "cpu", dtype=torch.float64)
+    ens.batched = batched
     assert not torch.equal(ens.theta[0], ens.theta[1])  # each model its own init
     hist = ensemble.train(ens, data, epochs=4, batch_size=bs, lr=lr, optimizer=opt, record_steps=True, log=False)
     for i, s in enumerate(seeds):
@@ -123,3 +125,28 @@ def test_per_model_targets_and_stops_equal_sequential_fit(optimizer, lr, bs, sca
         assert [r is not None for r in hist.diverged] == [False, False, True, True]
     else:
         assert len(stops) > 1 and min(stops) < 60  # the models did stop, and not all at once
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "gelu"])
+def test_batched_mlp_equals_vmapped_functional_call(activation):
+    make = lambda: models.mlp([7, 5], in_dim=3, out_dim=2, activation=activation)
+    ens = ensemble.build(make, [0, 1, 2], "cpu", dtype=torch.float64)
+    fast = ensemble.batched_mlp(ens.model)
+    assert fast is not None
+    x = torch.randn(9, 3, dtype=torch.float64)
+    own_x = torch.randn(3, 9, 3, dtype=torch.float64)
+    images = torch.randn(9, 1, 1, 3, dtype=torch.float64)  # flattened by the MLP's leading Flatten
+    theta = ens.theta.clone().requires_grad_(True)
+    ens.batched = False
+    for xs, per in ((x, False), (own_x, True), (images, False)):
+        ref = ens.outputs(theta, xs, per_model_x=per)
+        out = fast(theta, xs, per)
+        torch.testing.assert_close(out, ref, rtol=1e-12, atol=1e-12)
+        (g_ref,) = torch.autograd.grad(ref.square().sum(), theta)
+        (g,) = torch.autograd.grad(out.square().sum(), theta)
+        torch.testing.assert_close(g, g_ref, rtol=1e-12, atol=1e-12)
+    # anything but Linear layers and elementwise activations keeps the vmap path
+    assert ensemble.batched_mlp(models.mlp([4], 1, 1)) is not None
+    assert ensemble.batched_mlp(torch.nn.Sequential(torch.nn.Linear(4, 2), torch.nn.Flatten())) is None
+    assert ensemble.batched_mlp(models.cnn((1, 8, 8), 10, [4])) is None
+    assert ensemble.batched_mlp(torch.nn.Sequential(torch.nn.Linear(4, 2, bias=False))) is None
