@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from matplotlib.lines import Line2D
+
 from .plots import figure, palette
+
+# Every legend here goes below the axes (fig.legend "outside"): the curves fill the whole panel,
+# so no corner is reliably free of data.
 
 
 def loss_curves(R: dict, fn: str):
@@ -20,7 +25,7 @@ def loss_curves(R: dict, fn: str):
         if r["diverged"]:
             ax.plot(r["curve"]["x"][-1:], r["curve"]["y"][-1:], "x", color=colours[r["depth"]], ms=8)
     ax.set(xscale="log", yscale="log", xlabel="epoch", ylabel="training loss (MSE)")
-    ax.legend(title="model")
+    fig.legend(loc="outside lower center", ncols=min(len(depths), 3), fontsize="small")
     return fig
 
 
@@ -33,7 +38,7 @@ def predictions(R: dict, fn: str, formula: str):
     for depth, colour in zip(depths, palette(len(depths))):
         ax.plot(P["x"], P["by_depth"][depth], color=colour, lw=1.3, label=f"{depth} hidden layer{'s' if depth != '1' else ''}")
     ax.set(xlabel="x", ylabel="y")
-    ax.legend(loc="upper right", fontsize="small")
+    fig.legend(loc="outside lower center", ncols=min(len(depths) + 1, 4), fontsize="small")
     return fig
 
 
@@ -41,14 +46,20 @@ def training_curves(R: dict, dataset: str, metric: str):
     """Train (solid) and test (dashed) ``metric`` ("loss" or "acc") against epoch, one colour per model."""
     fig, ax = figure()
     runs = [r for r in R["runs"] if r["dataset"] == dataset]
+    handles = []
     for run, colour in zip(runs, palette(len(runs))):
         h = run["history"]
         note = f", diverged at epoch {h['diverged']['epoch']}" if h["diverged"] else ""
-        ax.plot(h["epoch"], h[f"train_{metric}"], color=colour, lw=1.5,
-                label=f"{run['model']} ({run['params']:,} params{note}) train")
-        ax.plot(h["eval_epoch"], h[f"test_{metric}"], color=colour, lw=1.5, ls="--", label=f"{run['model']} test")
+        ax.plot(h["epoch"], h[f"train_{metric}"], color=colour, lw=1.5)
+        ax.plot(h["eval_epoch"], h[f"test_{metric}"], color=colour, lw=1.5, ls="--")
+        handles.append(Line2D([], [], color=colour, lw=1.5, label=f"{run['model']} ({run['params']:,} params{note})"))
+    # colour says the model, line style the split: one entry each instead of one per line. The legend
+    # fills column by column, so putting train/test after the first two models puts them on row 2.
+    styles = [Line2D([], [], color="black", lw=1.2, label="train"),
+              Line2D([], [], color="black", lw=1.2, ls="--", label="test")]
+    handles = [h for i, m in enumerate(handles) for h in ([m, styles[i]] if i < 2 else [m])]
     ax.set(xlabel="epoch", ylabel="cross-entropy loss" if metric == "loss" else "accuracy")
     if metric == "loss":
         ax.set_yscale("log")
-    ax.legend(fontsize="small", ncols=2)
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(runs), 4), fontsize="small")
     return fig

@@ -39,8 +39,12 @@ def random_labels(R: dict):
     ax_acc.axhline(R["chance"], color="black", lw=0.8, ls="--", label="chance")
     ax_loss.set(yscale="log", xlabel="epoch", ylabel="cross-entropy loss", title="loss")
     ax_acc.set(xlabel="epoch", ylabel="accuracy", ylim=(-0.02, 1.02), title="accuracy")
-    ax_loss.legend(fontsize="x-small")
-    ax_acc.legend(fontsize="x-small", loc="center right")
+    # below both panels: the accuracy curves span the whole height and the loss curves the whole width
+    handles, labels = [], []
+    for ax in (ax_loss, ax_acc):
+        h, l = ax.get_legend_handles_labels()
+        handles, labels = handles + h, labels + l
+    fig.legend(handles, labels, loc="outside lower center", ncols=3, fontsize="x-small")
     return fig
 
 
@@ -61,7 +65,8 @@ def parameters_vs_generalization(R: dict):
         ax.set(xscale="log", xlabel="number of parameters", ylabel=ylabel)
         if metric == "loss":
             ax.set_yscale("log")
-        ax.legend(fontsize="small")
+    # one legend below both panels: the train and test curves cross the whole range of widths
+    fig.legend(*axes[0][0].get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize="small")
     return fig
 
 

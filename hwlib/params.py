@@ -37,6 +37,10 @@ class Param:
     kind: int | float | str | bool | int_list | float_list | str_list.
     low/high: inclusive bounds (for lists, of every element); positive=True means > 0.
     choices: allowed values (for lists, of every element); min_len: shortest list.
+    internal: a knob of how the work is done, not of what is computed (a data folder, a chunk
+    size): the settings table leaves it out. off: the value that turns the setting off (e.g.
+    train_limit 0 = all images): the table leaves the setting out at that value, since it then
+    changes nothing. Both stay in P.settings and the results file.
     """
 
     kind: str
@@ -49,6 +53,8 @@ class Param:
     positive: bool = False
     choices: tuple | None = None
     min_len: int = 1
+    internal: bool = False
+    off: Any = None  # None: no "off" value (no setting here takes None as a value)
 
     def __post_init__(self):
         if self.kind not in _KINDS:
@@ -170,6 +176,20 @@ def _check_range(name: str, raw: Any, item: Any, param: Param) -> None:
         raise _fail(name, raw, param)
 
 
+class Settings(dict):
+    """The resolved settings (a plain dict to every reader) and, in ``hidden``, the names the
+    settings table leaves out (internal knobs, knobs at their "off" value)."""
+
+    hidden: frozenset = frozenset()
+
+
+def _settings(spec: dict[str, Param], values: dict[str, Any]) -> Settings:
+    settings = Settings(values)
+    settings.hidden = frozenset(name for name, p in spec.items()
+                                if p.internal or (p.off is not None and values[name] == p.off))
+    return settings
+
+
 def resolve_profile(profile: Any) -> str:
     if profile in (None, "", "auto"):
         return default_profile()
@@ -217,7 +237,7 @@ def resolve(spec: dict[str, Param], namespace: dict[str, Any] | None = None,
         raise ParamError(str(exc)) from None
     out_dir = check_writable("out_dir", paths.out_dir(given.get("out_dir")))
     P = SimpleNamespace(profile=profile, device=device, out_dir=out_dir, **values)
-    P.settings = dict(values)  # what the results JSON records as "params"
+    P.settings = _settings(spec, values)  # what the results JSON records as "params"
     if checks is not None:
         checks(P)
     return P

@@ -70,3 +70,17 @@ def test_relation_checks_run_last(tmp_path):
 def test_auto_profile_follows_device(tmp_path, monkeypatch):
     monkeypatch.setattr(params, "default_profile", lambda: "full")
     assert _resolve(tmp_path, profile="auto").profile == "full"
+
+
+def test_internal_and_off_settings_are_hidden_from_the_table_but_kept(tmp_path):
+    from hwlib.tables import settings_table
+
+    spec = {**SPEC, "train_limit": same("int", 0, low=0, off=0), "chunk": same("int", 64, low=1, internal=True)}
+    P = resolve(spec, {"out_dir": tmp_path, "profile": "quick"})
+    assert P.settings["train_limit"] == 0 and P.settings["chunk"] == 64  # the results file keeps them
+    assert P.settings.hidden == {"train_limit", "chunk"}
+    table = settings_table(P.settings)
+    assert "train_limit" not in table and "chunk" not in table and "epochs" in table
+    P = resolve(spec, {"out_dir": tmp_path, "profile": "quick", "train_limit": 300})
+    assert P.settings.hidden == {"chunk"}  # not at its off value: it changes the run, so it is shown
+    assert "train_limit" in settings_table(P.settings)

@@ -22,12 +22,18 @@ def test_1_1a_predictions_reach_the_figures_as_host_lists(tmp_path):
     pred = R["predictions"]["sinc"]
     assert isinstance(pred["x"], list) and isinstance(pred["truth"], list)
     assert all(isinstance(v, list) and len(v) == len(pred["x"]) for v in pred["by_depth"].values())
+    # the comment reads this very payload; the smoke profile's single seed leaves the noise unknown
+    text = t1_1a.comment(R)
+    assert "sin(5πx)/(5πx)" in text and "With 1 seed per model the seed noise is unknown" in text
 
 
 def test_1_1b_results_are_host_data(tmp_path):
     R = t1_1b.run(_P(t1_1b, tmp_path, epochs=1, train_limit=64))
     assert host_data_problem(R) is None
     assert {r["depth"] for r in R["runs"]} == {1, 2}
+    # the comment counts test images, so every run records how many there are
+    assert {r["n_test"] for r in R["runs"]} == {360}
+    assert "2-block CNN against the 1-block CNN" in t1_1b.comment(R)
 
 
 # ------------------------------------------------------------ the deep CNN on CIFAR-shaped input

@@ -23,6 +23,9 @@ def test_1_3a_random_labels(tmp_path):
     # the first-epoch rule
     assert t1_3a.first_epoch_reaching([0.2, 0.995, 0.98, 1.0], 0.99) == 2
     assert t1_3a.first_epoch_reaching([0.2, 0.5], 0.99) is None
+    # the comment reads this very payload
+    text = t1_3a.comment(R)
+    assert f"ended at **{100 * rand['final']['test_acc']:.1f} %**" in text and "On the true labels" in text
 
 
 def test_1_3b_widths_span_orders_of_magnitude(tmp_path):
@@ -34,6 +37,8 @@ def test_1_3b_widths_span_orders_of_magnitude(tmp_path):
     assert len(R["runs"]) == len(P.widths) * len(P.seeds)
     s = R["summary"]
     assert s["best"]["test_acc"] == max(r["test_acc"] for r in s["by_width"].values())
+    # the comment reads this very payload; one seed per width leaves the noise unknown
+    assert "With 1 seed per width the seed noise is unknown" in t1_3b.comment(R)
     with pytest.raises(ParamError, match="widths"):
         _P(t1_3b, tmp_path, widths=[8, 4])
 

@@ -6,7 +6,7 @@ import time
 
 import torch
 
-from .. import data, models, train
+from .. import data, models, train, wording
 from ..device import cpu_threads
 from ..params import Param, ParamError, same
 from ..results import envelope, thin
@@ -102,3 +102,96 @@ def summarize(runs: dict) -> dict:
                 "plateau_stops": sum(1 for r in ok if r["stopped"]),
             }
     return out
+
+
+# ------------------------------------------------------------------ comment
+
+def layers(depth) -> str:
+    return wording.plural(int(depth), "hidden layer")
+
+
+def _function_comment(fn: str, runs: list[dict], P: dict) -> tuple[list[str], str | None]:
+    """Bullet lines for one function and its verdict ('deeper', 'shallow', 'tie', 'unknown', 'mixed' or None):
+    every deeper model against the shallowest, on final training loss over seeds."""
+    name = data.FUNCTIONS[fn][1]
+    if not runs:
+        return [f"- **{name}**: no run was recorded, so there is nothing to compare."], None
+    depths = sorted({r["depth"] for r in runs})
+    loss = {d: [r["train_loss"] for r in runs if r["depth"] == d and r["diverged"] is None] for d in depths}
+    test = {d: [r["test_loss"] for r in runs if r["depth"] == d and r["diverged"] is None] for d in depths}
+    done = [d for d in depths if loss[d]]
+    lines = [f"- **{name}**: final training loss: "
+             + "; ".join(f"{layers(d)}: {wording.spread(loss[d], '.2e')}" for d in done)
+             + ". Test loss on the dense grid between the training points: "
+             + "; ".join(f"{layers(d)}: {wording.spread(test[d], '.2e')}" for d in done) + "."
+             if done else f"- **{name}**: every run diverged (the loss became NaN or infinite)."]
+    diverged = [r for r in runs if r["diverged"] is not None]
+    if diverged and done:
+        lines.append(f"  - {wording.plural(len(diverged), 'run')} diverged (the loss became NaN or infinite, "
+                     f"× in the figure) and {'is' if len(diverged) == 1 else 'are'} left out.")
+    if len(done) < 2:
+        lines.append(f"  - Fewer than two depths have a finished run, so depth is not compared; a lower learning "
+                     f"rate (now lr={P['lr']:g}) may keep the runs finite.")
+        return lines, None
+    ok = [r for r in runs if r["diverged"] is None]
+    at_limit = sum(1 for r in ok if not r["stopped"] and r["epochs_run"] >= P["epochs"])
+    lines.append(f"  - Mean epochs run: " + "; ".join(
+        f"{layers(d)}: {sum(r['epochs_run'] for r in ok if r['depth'] == d) / len(loss[d]):,.0f}" for d in done)
+        + ". " + (f"{wording.plural(at_limit, 'run')} of {len(ok)} reached the epoch limit without meeting the "
+                  f"plateau rule, so {'its loss is' if at_limit == 1 else 'their losses are'} not final."
+                  if at_limit else f"Every run stopped on the plateau rule before the epoch limit."))
+    shallow, said = done[0], []
+    for d in done[1:]:
+        g = wording.gap(loss[d], loss[shallow])
+        said.append({"a": "worse", "b": "better"}.get(g.verdict, g.verdict))
+        lines.append(f"  - The MLP with {layers(d)} against the one with {layers(shallow)}: " + {
+            "b": f"**clearly lower** training loss ({g.mean_a / g.mean_b:.2g} times the shallow one; every seed below "
+                 f"every seed of the shallow model)",
+            "a": f"**clearly higher** training loss ({g.mean_a / g.mean_b:.2g} times the shallow one; every seed above "
+                 f"every seed of the shallow model)",
+            "tie": "**no clear difference** (the seed ranges overlap)",
+            "unknown": "the seed noise is unknown (one finished run on a side), so no difference is called",
+        }[g.verdict] + ".")
+    kinds = set(said)
+    verdict = ("deeper" if kinds == {"better"} else "shallow" if kinds == {"worse"} else "tie" if kinds == {"tie"}
+               else "unknown" if kinds == {"unknown"} else "mixed")
+    return lines, verdict
+
+
+def comment(R: dict) -> str:
+    """The Comment section: per function, each deeper MLP against the shallowest; then across functions."""
+    P = R["params"]
+    lines, verdicts = [], {}
+    for fn in P["functions"]:
+        more, verdicts[fn] = _function_comment(fn, R["runs"].get(fn, []), P)
+        lines += more
+    name = lambda fn: data.FUNCTIONS[fn][1]
+    decided = {fn: v for fn, v in verdicts.items() if v}
+    kinds = set(decided.values())
+    seeds = wording.plural(P["seeds"], "seed")
+    if not decided:
+        verdict = "No function has two depths with finished runs, so depth is not compared."
+    elif kinds == {"deeper"}:
+        verdict = (f"At about {P['budget']:,} parameters every deeper model fit clearly better than the shallowest "
+                   f"on every function compared: here, depth paid off.")
+    elif kinds == {"shallow"}:
+        verdict = (f"At about {P['budget']:,} parameters every deeper model fit clearly worse than the shallowest: "
+                   f"with this training budget depth did not pay off.")
+    elif kinds == {"tie"}:
+        verdict = (f"At about {P['budget']:,} parameters no depth fit clearly better or worse than the shallowest: "
+                   f"the seeds vary more than the depths do.")
+    elif kinds == {"unknown"}:
+        verdict = (f"With {seeds} per model the seed noise is unknown, so no depth is called better; "
+                   f"run 2 or more seeds to compare.")
+    else:
+        parts = [f"on {wording.join([name(fn) for fn, v in decided.items() if v == kind])} {label}"
+                 for kind, label in (("deeper", "every deeper model fit clearly better"),
+                                     ("shallow", "every deeper model fit clearly worse"),
+                                     ("tie", "the seeds could not tell the depths apart"),
+                                     ("unknown", "the seed noise is unknown"),
+                                     ("mixed", "the deeper models did not agree with each other"))
+                 if kind in kinds]
+        verdict = f"Depth had no consistent effect at about {P['budget']:,} parameters: {wording.join(parts, 'and')}."
+    lines.append(f"\n{verdict} A difference is called only when every seed of one model beats every seed of the "
+                 f"other ({seeds} per model, {R['profile']} profile).")
+    return "\n".join(lines)

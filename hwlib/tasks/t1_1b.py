@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import time
+
 import torch
 
-from .. import data, models, train
+from .. import data, models, train, wording
 from ..params import Param, ParamError, same
 from ..results import envelope
 
@@ -61,5 +63,89 @@ def run(P) -> dict:
             h = train.fit(model.to(P.device), ds, epochs=P.epochs, batch_size=P.batch_size, lr=P.lr,
                           optimizer=P.optimizer, seed=P.seed, label=f"{name} {model_name(depth)}")
             runs.append({"dataset": name, "model": model_name(depth), "depth": depth, "params": info["params"],
-                         "history": h.to_dict()})
+                         "n_test": len(ds.x_test), "history": h.to_dict()})
     return envelope(P, NAME, SECTION, time.perf_counter() - start, models=table, runs=runs)
+
+
+# ------------------------------------------------------------------ comment
+# One seed per model, so the seed noise is unknown; what is known is the test set's own sampling
+# noise. Two accuracies p measured on n test images differ by chance with a standard deviation of
+# about sqrt(2·n·p·(1−p)) images (binomial, unpaired: conservative for two models scored on the
+# same images). A difference is called only beyond Z of those.
+NOISE_Z = 2  # two standard deviations: chance alone exceeds it about once in 20 comparisons
+MIN_IMAGES = 3  # near 100 % the binomial noise vanishes, yet one or two images are still no difference
+
+
+def threshold_images(n_test: int, acc_a: float, acc_b: float) -> int:
+    """Fewest test images by which two accuracies must differ to be called different."""
+    p = (acc_a + acc_b) / 2
+    return max(MIN_IMAGES, math.ceil(NOISE_Z * math.sqrt(2 * n_test * p * (1 - p))))
+
+
+def versus(deep: dict, shallow: dict) -> tuple[str, int, int]:
+    """('better' | 'worse' | 'tie', images gained by ``deep`` over ``shallow``, threshold in images)."""
+    n = deep["n_test"]
+    a, b = deep["history"]["final"]["test_acc"], shallow["history"]["final"]["test_acc"]
+    diff, need = round(a * n) - round(b * n), threshold_images(n, a, b)
+    return ("better" if diff >= need else "worse" if -diff >= need else "tie"), diff, need
+
+
+def _dataset_comment(name: str, runs: list[dict], epochs: int) -> tuple[list[str], str | None]:
+    """Bullet lines for one dataset and its verdict ('deeper', 'shallow', 'tie', 'mixed' or None)."""
+    lines = [f"- **{name}**: the {r['model']} diverged at epoch {r['history']['diverged']['epoch']}; it is left out."
+             for r in runs if r["history"]["diverged"]]
+    ok = sorted((r for r in runs if not r["history"]["diverged"]), key=lambda r: r["depth"])
+    if len(ok) < 2:
+        lines.append(f"- **{name}**: fewer than two CNNs finished, so depth cannot be compared here.")
+        return lines, None
+    f = lambda r: r["history"]["final"]
+    lines.append(f"- **{name}** ({wording.plural(epochs, 'epoch')}, {ok[0]['n_test']:,} test images): " + "; ".join(
+        f"{r['model']} ({r['params']:,} parameters): training loss {f(r)['train_loss']:.3f}, training accuracy "
+        f"{wording.pct(f(r)['train_acc'])}, test accuracy {wording.pct(f(r)['test_acc'])}" for r in ok) + ".")
+    shallow, said = ok[0], []
+    for deep in ok[1:]:
+        verdict, diff, need = versus(deep, shallow)
+        images = wording.plural(abs(diff), "test image")
+        said.append(verdict)
+        lines.append(f"  - {deep['model']} against the {shallow['model']}: " + {
+            "better": f"**better**, {images} more right (the threshold is {need})",
+            "worse": f"**worse**, {images} fewer right (the threshold is {need})",
+            "tie": f"**no clear difference** ({images} {'more' if diff > 0 else 'fewer'} right, below the threshold "
+                   f"of {need})" if diff else f"**no clear difference** (the same number right; threshold {need})",
+        }[verdict] + ".")
+    verdict = ("deeper" if set(said) == {"better"} else "shallow" if set(said) == {"worse"}
+               else "tie" if set(said) == {"tie"} else "mixed")
+    return lines, verdict
+
+
+def comment(R: dict) -> str:
+    """The Comment section: each deeper CNN against the shallowest on test accuracy, per dataset."""
+    P = R["params"]
+    lines, verdicts = [], {}
+    for name in P["datasets"]:
+        more, verdicts[name] = _dataset_comment(name, [r for r in R["runs"] if r["dataset"] == name], P["epochs"])
+        lines += more
+    decided = {n: v for n, v in verdicts.items() if v}
+    kinds = set(decided.values())
+    if not decided:
+        verdict = "No dataset has two finished CNNs, so depth is not compared."
+    elif kinds == {"deeper"}:
+        verdict = ("At the same parameter count, every deeper CNN tested clearly better than the shallowest one: "
+                   "here, spending the parameters on more conv blocks paid off.")
+    elif kinds == {"shallow"}:
+        verdict = ("At the same parameter count, every deeper CNN tested clearly worse than the shallowest one: "
+                   "here, spending the parameters on more conv blocks did not pay off.")
+    elif kinds == {"tie"}:
+        verdict = ("At the same parameter count, no deeper CNN tested clearly better or worse than the shallowest "
+                   "one: on this test set, depth made no measurable difference.")
+    else:
+        parts = [f"{label} on {wording.join([n for n, v in decided.items() if v == kind])}" for kind, label in (
+            ("deeper", "every deeper CNN tested clearly better"), ("shallow", "every deeper CNN tested clearly worse"),
+            ("tie", "no depth made a clear difference"), ("mixed", "only some deeper CNNs differed clearly"))
+            if kind in kinds]
+        verdict = f"Depth had no consistent effect: {wording.join(parts)}."
+    rule = (f"A difference counts only when it reaches {NOISE_Z} standard deviations of the test set's sampling "
+            f"noise and at least {MIN_IMAGES} images: with one seed per model the seed noise is unknown, so this "
+            f"is the least a difference must beat.")
+    lines.append(f"\n{verdict} {rule}")
+    return "\n".join(lines)

@@ -14,7 +14,7 @@ import time
 
 import torch
 
-from .. import data, models, train
+from .. import data, models, train, wording
 from ..labels import agreement, with_random_labels
 from ..params import Param, same
 from ..results import envelope
@@ -94,3 +94,78 @@ def run(P) -> dict:
                     chance=1 / ds.n_classes, label_agreement=agreement(noisy.y_train, ds.y_train),
                     model={"widths": info["widths"], "structure": info["structure"], "params": info["params"]},
                     steps_per_epoch=math.ceil(len(ds.x_train) / P.batch_size), runs=runs)
+
+
+# ------------------------------------------------------------------ comment
+# One run per label kind, so the seed noise is unknown; what is known is the test set's sampling
+# noise: an accuracy p measured on n images wobbles by sqrt(p·(1−p)/n) by chance.
+NOISE_Z = 2  # two standard deviations: chance alone exceeds it about once in 20 comparisons
+# The test loss of one run wobbles from epoch to epoch by a few per cent; a change smaller than
+# this fraction of the first epoch's value is read as flat, not as a trend.
+LOSS_CHANGE = 0.10
+
+
+def test_acc_vs(acc: float, other: float, n: int, both_measured: bool) -> str:
+    """'above' / 'below' / 'same': ``acc`` against ``other`` (a fixed level, or a second measured
+    accuracy when ``both_measured``, whose noise then adds) on ``n`` test images."""
+    sd = math.sqrt(max(acc * (1 - acc), other * (1 - other)) * (2 if both_measured else 1) / n)
+    return "above" if acc - other > NOISE_Z * sd else "below" if other - acc > NOISE_Z * sd else "same"
+
+
+def comment(R: dict) -> str:
+    """The Comment section, every sentence decided by the numbers it states."""
+    P, rand = R["params"], R["runs"][0]
+    ref = next((r for r in R["runs"][1:] if r["label"] == "true labels"), None)
+    f, e, chance, n = rand["final"], rand["epochs_to_target"], R["chance"], R["n_test"]
+    target = wording.pct(P["target_acc"], 0)
+    lines = [f"- The random labels agree with the true ones on {wording.pct(R['label_agreement'])} of the training "
+             f"images (chance: {wording.pct(chance, 0)}): they are drawn independently of the images."]
+    if e is not None:
+        lines.append(f"- The network **memorized** the random labels: its training accuracy first reached {target} "
+                     f"after {wording.plural(e, 'epoch')} ({wording.plural(e * R['steps_per_epoch'], 'step')} of "
+                     f"{P['batch_size']} images) and ended at {wording.pct(f['train_acc'], 2)} (training loss "
+                     f"{f['train_loss']:.2e}).")
+    else:
+        lines.append(f"- Within {wording.plural(P['epochs'], 'epoch')} the training accuracy on random labels did "
+                     f"**not** reach {target}: it ended at {wording.pct(f['train_acc'], 2)} (training loss "
+                     f"{f['train_loss']:.3g}); memorizing needs more epochs or a larger model.")
+    lines[-1] += (f" The model has {R['model']['params']:,} parameters, {R['model']['params'] / R['n_train']:,.0f} "
+                  f"per training image.")
+    level = test_acc_vs(f["test_acc"], chance, n, both_measured=False)
+    lines.append(f"- Test accuracy (true labels) ended at **{wording.pct(f['test_acc'])}**, " + {
+        "same": f"which is chance level ({wording.pct(chance, 0)}) within the sampling noise of {n:,} test images",
+        "above": f"above chance ({wording.pct(chance, 0)}) by more than the sampling noise of {n:,} test images: "
+                 f"the net learned something about the true labels along the way",
+        "below": f"below chance ({wording.pct(chance, 0)}) by more than the sampling noise of {n:,} test images",
+    }[level] + f" (best over the epochs: {wording.pct(rand['best_test_acc'])}).")
+    first, last = rand["test_loss"][0], rand["test_loss"][-1]
+    change = (last - first) / first
+    lines.append(f"- The test loss went from {first:.3g} after the first epoch to {last:.3g} at the end: " + (
+        "it **grew**: the net grows confident in labels that are wrong for the test images."
+        if change > LOSS_CHANGE else
+        "it **fell**, so the net still picked up something that holds on the test images."
+        if change < -LOSS_CHANGE else
+        f"it stayed within {wording.pct(LOSS_CHANGE, 0)} of where it started."))
+    if ref is not None:
+        er = ref["epochs_to_target"]
+        lines.append(
+            f"- On the true labels the same net (same initialization and data order) "
+            + (f"reached {target} training accuracy after {wording.plural(er, 'epoch')}" if er is not None
+               else f"did not reach {target} training accuracy within {wording.plural(P['epochs'], 'epoch')}")
+            + f" and ended at {wording.pct(ref['final']['test_acc'])} test accuracy"
+            + (f"; fitting the random labels took {e / er:.1f} times as many epochs in this run." if e and er else "."))
+    separated = (ref is not None and e is not None and ref["epochs_to_target"] is not None
+                 and test_acc_vs(ref["final"]["test_acc"], f["test_acc"], n, both_measured=True) == "above")
+    if separated:
+        lines.append(f"\nThe same network reached {target} training accuracy on labels that mean nothing and on "
+                     f"the true ones, yet the true-label net tests clearly better ({wording.pct(ref['final']['test_acc'])} "
+                     f"against {wording.pct(f['test_acc'])}): training accuracy alone cannot tell the two apart, so "
+                     f"the model's capacity alone does not explain why it generalizes.")
+    elif e is not None:
+        lines.append("\nA network this large can fit labels that carry no information. Without a true-label run "
+                     "that fits the training set too and tests clearly better, this run cannot show that training "
+                     "accuracy hides the difference.")
+    else:
+        lines.append(f"\nThis run does not show memorization within {wording.plural(P['epochs'], 'epoch')}, so "
+                     f"it cannot answer the question: train for more epochs.")
+    return "\n".join(lines)

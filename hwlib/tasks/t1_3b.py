@@ -13,7 +13,7 @@ import time
 
 import torch
 
-from .. import data, models, train
+from .. import data, models, train, wording
 from ..params import Param, ParamError, same
 from ..progress import Progress
 from ..results import envelope
@@ -90,3 +90,95 @@ def summarize(runs: list[dict]) -> dict:
     worst = min(rows, key=lambda r: r["test_acc"])
     return {"by_width": by_width, "best": best, "worst": worst,
             "orders_of_magnitude": math.log10(rows[-1]["params"] / rows[0]["params"])}
+
+
+# ------------------------------------------------------------------ comment
+FIT_ACC = 0.999  # "fits the training set": at most 1 training image in 1,000 still wrong
+
+
+def _by_width(runs: list[dict]) -> dict[int, dict[str, list[float]]]:
+    """Per width with a finished run: every final metric as a list over seeds; diverged runs dropped."""
+    out = {}
+    for r in runs:
+        if r.get("diverged") is None:
+            row = out.setdefault(r["width"], {"params": r["params"]})
+            for k in ("train_loss", "test_loss", "train_acc", "test_acc"):
+                row.setdefault(k, []).append(r[k])
+    return dict(sorted(out.items()))
+
+
+def _mean(v: list[float]) -> float:
+    return sum(v) / len(v)
+
+
+def comment(R: dict) -> str:
+    """The Comment section: the widest model against the narrowest and against the best width."""
+    P, seeds = R["params"], wording.plural(len(R["params"]["seeds"]), "seed")
+    W = _by_width(R["runs"])
+    lost = [r for r in R["runs"] if r.get("diverged") is not None]
+    lines = []
+    if lost:
+        where = sorted({r["width"] for r in lost})
+        lines.append(f"- {wording.plural(len(lost), 'run')} diverged and {'is' if len(lost) == 1 else 'are'} left "
+                     f"out ({'width' if len(where) == 1 else 'widths'} {wording.join([str(w) for w in where])}).")
+    if len(W) < 2:
+        lines.append("- Fewer than two widths have a finished run, so nothing is compared.")
+        return "\n".join(lines)
+    widths = list(W)
+    small, large = widths[0], widths[-1]
+    pw = lambda w: f"width {w} ({W[w]['params']:,} parameters)"
+    acc = lambda w, k="test_acc": wording.pct(_mean(W[w][k]))
+    lines.insert(0, f"- {wording.plural(len(W), 'width')} with a finished run, from {W[small]['params']:,} to "
+                    f"{W[large]['params']:,} parameters ({math.log10(W[large]['params'] / W[small]['params']):.1f} orders of "
+                    f"magnitude), {seeds} each; the training set has {R['n_train']:,} images.")
+    fit_from = next((w for i, w in enumerate(widths) if all(min(W[v]["train_acc"]) >= FIT_ACC for v in widths[i:])),
+                    None)
+    lines.append(f"- Mean training accuracy goes from {acc(small, 'train_acc')} at the narrowest to "
+                 f"{acc(large, 'train_acc')} at the widest" + (
+                     f"; from {pw(fit_from)} on, every run fits the training set (at least "
+                     f"{wording.pct(FIT_ACC)})." if fit_from is not None else
+                     f"; no width fits the training set in every run (at least {wording.pct(FIT_ACC)})."))
+    under = wording.gap(W[small]["train_acc"], W[large]["train_acc"]).verdict == "b"
+    if under:
+        lines.append(f"- The narrowest model is limited by its size: with the same training, its training accuracy "
+                     f"is clearly below the widest's (every seed lower).")
+    best = max(widths, key=lambda w: _mean(W[w]["test_acc"]))
+    g_size = wording.gap(W[large]["test_acc"], W[small]["test_acc"])
+    lines.append(f"- Test accuracy, widest against narrowest: {acc(large)} against {acc(small)}, " + {
+        "a": "**clearly higher** (every seed above)", "b": "**clearly lower** (every seed below)",
+        "tie": "**no clear difference** (the seed ranges overlap)",
+        "unknown": "with one run a side the seed noise is unknown, so no difference is called"}[g_size.verdict] + ".")
+    g_best = wording.gap(W[best]["test_acc"], W[large]["test_acc"])
+    if best == large:
+        lines.append(f"- The widest model also has the best mean test accuracy of all widths ({acc(large)}).")
+    else:
+        lines.append(f"- The best mean test accuracy is {acc(best)} at {pw(best)}; the widest model's is {acc(large)}, "
+                     # 'b' cannot happen: ``best`` has the highest mean
+                     + {"a": "**clearly lower** (every seed below)",
+                        "tie": "**no clear difference** (the seed ranges overlap)",
+                        "unknown": "with one run a side the seed noise is unknown"}[g_best.verdict] + ".")
+    low = min(widths, key=lambda w: _mean(W[w]["test_loss"]))
+    g_loss = wording.gap(W[large]["test_loss"], W[low]["test_loss"])
+    lines.append(f"- Test loss: " + (f"lowest at the widest model ({_mean(W[large]['test_loss']):.3g})." if low == large
+                 else f"lowest at {pw(low)} ({_mean(W[low]['test_loss']):.3g}); at the widest it is "
+                      f"{_mean(W[large]['test_loss']):.3g}, " + {
+                          # 'b' cannot happen: ``low`` has the lowest mean
+                          "a": "**clearly higher** (every seed above)", "tie": "**no clear difference** (the seed ranges overlap)",
+                          "unknown": "with one run a side the seed noise is unknown"}[g_loss.verdict] + "."))
+    per_image = W[large]["params"] / R["n_train"]
+    if g_best.verdict == "unknown":
+        verdict = (f"With {seeds} per width the seed noise is unknown, so no width is called better than another; "
+                   f"run 2 or more seeds to compare.")
+    elif best != large and g_best.verdict == "a":
+        verdict = (f"The widest model ({per_image:,.0f} parameters per training image) tests clearly below "
+                   f"width {best}: in this run, that much extra width cost some test accuracy.")
+    elif fit_from is not None and fit_from != large:
+        verdict = (f"Past the width where every model fits the training set, adding parameters (up to "
+                   f"{per_image:,.0f} per training image) did not clearly cost test accuracy: far more parameters "
+                   f"than training images did not overfit here, against the classical bias–variance expectation.")
+    else:
+        verdict = ("The widest model tests as well as the best width, but no narrower width fits the training set "
+                   "in every run, so this run does not show what happens beyond the point of fitting it.")
+    lines.append(f"\n{verdict} A difference is called only when every seed of one width beats every seed of the "
+                 f"other.")
+    return "\n".join(lines)

@@ -1,0 +1,94 @@
+"""1-3b comment: the widest model against the narrowest and against the best width, decided by the seeds."""
+
+from hwlib.tasks import t1_3b
+
+PARAMS = {2: 166, 8: 682, 64: 8970, 512: 301066}
+
+
+def _runs(width, test_acc, train_acc=(1.0, 1.0), test_loss=None, diverged=()):
+    """One run per seed; ``diverged`` lists the seeds that diverged."""
+    test_loss = test_loss or [1 - a for a in test_acc]
+    return [{"width": width, "seed": s, "params": PARAMS[width], "train_loss": 0.01, "test_loss": test_loss[s],
+             "train_acc": train_acc[s], "test_acc": test_acc[s], "seconds": 1.0,
+             "diverged": {"epoch": 2} if s in diverged else None} for s in range(len(test_acc))]
+
+
+def _R(*runs, seeds=(0, 1)):
+    return {"params": {"seeds": list(seeds)}, "runs": [r for rs in runs for r in rs], "n_train": 1437}
+
+
+def _clean(text):
+    for bad in ("(s)", "[", "True", "False", "`"):
+        assert bad not in text, bad
+    return text
+
+
+NARROW = _runs(2, (0.20, 0.24), train_acc=(0.19, 0.25))
+
+
+def test_widest_ties_the_best_width_past_the_fit():
+    # the quick run: width 128 best, the widest within its seed range
+    R = _R(NARROW, _runs(8, (0.90, 0.92), (0.97, 0.98)), _runs(64, (0.975, 0.978)), _runs(512, (0.970, 0.975)))
+    text = _clean(t1_3b.comment(R))
+    assert "from width 64 (8,970 parameters) on, every run fits the training set" in text
+    assert "The narrowest model is limited by its size" in text
+    assert "widest against narrowest: 97.2 % against 22.0 %, **clearly higher**" in text
+    assert "the widest model's is 97.2 %, **no clear difference**" in text
+    assert "did not clearly cost test accuracy" in text and "210 per training image" in text
+
+
+def test_widest_clearly_below_the_best_width():
+    R = _R(_runs(8, (0.90, 0.91)), _runs(64, (0.975, 0.978)), _runs(512, (0.95, 0.96), test_loss=(0.3, 0.35)))
+    text = _clean(t1_3b.comment(R))
+    assert "the widest model's is 95.5 %, **clearly lower**" in text
+    assert "tests clearly below width 64: in this run, that much extra width cost some test accuracy" in text
+    # test loss: lowest at width 64 (0.02–0.03), the widest clearly above
+    assert "lowest at width 64" in text and "**clearly higher** (every seed above)" in text
+    assert "limited by its size" not in text  # width 8 fits as well as the widest here
+
+
+def test_widest_clearly_below_the_narrowest_and_best_is_the_widest():
+    lower = _clean(t1_3b.comment(_R(_runs(8, (0.90, 0.91)), _runs(512, (0.80, 0.82)))))
+    assert "widest against narrowest: 81.0 % against 90.5 %, **clearly lower**" in lower
+    best = _clean(t1_3b.comment(_R(_runs(8, (0.90, 0.91)), _runs(512, (0.95, 0.96)))))
+    assert "The widest model also has the best mean test accuracy" in best
+    assert "Test loss: lowest at the widest model" in best
+
+
+def test_test_loss_tie_at_the_widest():
+    R = _R(_runs(8, (0.90, 0.91), test_loss=(0.30, 0.40)), _runs(512, (0.95, 0.96), test_loss=(0.35, 0.45)))
+    assert "at the widest it is 0.4, **no clear difference**" in _clean(t1_3b.comment(R))
+
+
+def test_one_seed_leaves_the_noise_unknown():
+    R = _R(_runs(8, (0.90,), (0.99,)), _runs(64, (0.97,)), _runs(512, (0.96,)), seeds=(0,))
+    text = _clean(t1_3b.comment(R))
+    assert "1 seed each" in text
+    assert text.count("the seed noise is unknown") >= 3
+    assert "With 1 seed per width the seed noise is unknown, so no width is called better" in text
+
+
+def test_no_width_fits_the_training_set():
+    R = _R(_runs(8, (0.90, 0.91), (0.95, 0.96)), _runs(512, (0.92, 0.93), (0.98, 0.99)))
+    text = _clean(t1_3b.comment(R))
+    assert "no width fits the training set in every run" in text
+    assert "does not show what happens beyond the point of fitting it" in text
+
+
+def test_only_the_widest_fits_the_training_set():
+    R = _R(_runs(8, (0.90, 0.91), (0.95, 0.96)), _runs(512, (0.92, 0.93)))
+    assert "does not show what happens beyond" in _clean(t1_3b.comment(R))
+
+
+def test_diverged_runs_are_left_out():
+    R = _R(NARROW, _runs(64, (0.97, 0.98), diverged=(1,)), _runs(512, (0.97, 0.98), diverged=(0, 1)))
+    text = _clean(t1_3b.comment(R))
+    assert "3 runs diverged and are left out (widths 64 and 512)" in text
+    # the widest finished width is 64 now, with one seed left: its noise is unknown
+    assert "to 8,970 parameters" in text and "seed noise is unknown" in text
+
+
+def test_fewer_than_two_widths_compare_nothing():
+    R = _R(_runs(64, (0.97, 0.98)), _runs(512, (0.97,), diverged=(0,)))
+    text = _clean(t1_3b.comment(R))
+    assert "1 run diverged and is left out (width 512)" in text and "nothing is compared" in text
