@@ -23,13 +23,13 @@ SPEC = {
     "lr": same("float", 1e-3, positive=True),
     "epochs": Param("int", 2, 20, 20, low=1),
     "batch_size": Param("int", 64, 64, 128, low=1),
-    "train_limit": Param("int", 300, 0, 0, low=0, doc="keep the first n training images (0: all)"),
+    "train_limit": Param("int", 300, 0, 0, low=0, off=0, doc="keep the first n training images (0: all)"),
     "seed": same("int", 0, low=0),
     # Without it the 4-block CNN of a 100k-parameter CIFAR-10-sized family stayed at chance on 2,000
     # random images (loss 2.30 after 8 epochs; with BatchNorm 0.34, all memorized).
     # tests/test_tasks_part1.py fails without it.
     "batchnorm": same("bool", True, doc="BatchNorm after every conv (lets the deepest CNN train)"),
-    "data_root": same("str", "data", doc="torchvision data folder (relative to the project)"),
+    "data_root": same("str", "data", internal=True, doc="torchvision data folder (relative to the project)"),
 }
 
 

@@ -23,8 +23,8 @@ NAME, SECTION = "1_2a_optimization_process", "1-2a"
 
 SPEC = {
     "dataset": Param("str", "digits", "digits", "mnist", choices=data.IMAGE_DATASETS, doc="image dataset"),
-    "data_root": same("str", "data", doc="torchvision data folder (relative to the project)"),
-    "train_limit": Param("int", 256, 0, 0, low=0, doc="keep the first n training images (0 = all)"),
+    "data_root": same("str", "data", internal=True, doc="torchvision data folder (relative to the project)"),
+    "train_limit": Param("int", 256, 0, 0, low=0, off=0, doc="keep the first n training images (0 = all)"),
     "widths": Param("int_list", [16], [32, 32], [64, 64], positive=True, doc="hidden widths of the ReLU MLP"),
     "layer": same("str", "1.weight", doc="the single layer shown in its own PCA (a parameter name)"),
     "runs": same("int", 8, low=2, doc="runs (seeds 0 … runs-1)"),

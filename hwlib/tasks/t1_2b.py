@@ -23,8 +23,8 @@ NAME, SECTION = "1_2b_gradient_norm", "1-2b"
 SPEC = {
     "datasets": same("str_list", ["sinc", "digits"], choices=data.DATASETS,
                      doc="a 1-D function (full batch) and/or an image dataset (minibatches)"),
-    "data_root": same("str", "data", doc="torchvision data folder (relative to the project)"),
-    "train_limit": Param("int", 256, 0, 0, low=0, doc="image datasets: keep the first n training images (0 = all)"),
+    "data_root": same("str", "data", internal=True, doc="torchvision data folder (relative to the project)"),
+    "train_limit": Param("int", 256, 0, 0, low=0, off=0, doc="image datasets: keep the first n training images (0 = all)"),
     "seeds": same("int", 3, low=1, doc="runs per dataset (seeds 0 … seeds-1)"),
     "function_widths": Param("int_list", [8, 8], [10, 10, 10], [10, 10, 10], positive=True,
                              doc="hidden widths of the MLP for a 1-D function"),

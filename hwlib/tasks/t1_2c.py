@@ -42,7 +42,7 @@ SPEC = {
     # Each Hessian already batches its ~141 tangent directions, so on a CPU stacking runs only adds memory
     # traffic: quick (the CPU default) takes one run per call, as vmapping 5 runs per call was 0.65× as fast
     # and 25 runs 0.42× (bench/bench_ensemble.py). On a GPU (full) larger chunks fill the device.
-    "hessian_chunk": Param("int", 3, 1, 25, positive=True, doc="runs per vectorized Hessian call"),
+    "hessian_chunk": Param("int", 3, 1, 25, positive=True, internal=True, doc="runs per vectorized Hessian call"),
 }
 
 

@@ -24,9 +24,9 @@ NAME, SECTION = "1_2d_error_surface", "1-2d"
 
 SPEC = {
     "dataset": Param("str", "digits", "digits", "mnist", choices=data.IMAGE_DATASETS, doc="image dataset"),
-    "data_root": same("str", "data", doc="torchvision data folder (relative to the project)"),
-    "train_limit": Param("int", 256, 0, 0, low=0, doc="keep the first n training images (0 = all)"),
-    "surface_points": Param("int", 256, 0, 10000, low=0,
+    "data_root": same("str", "data", internal=True, doc="torchvision data folder (relative to the project)"),
+    "train_limit": Param("int", 256, 0, 0, low=0, off=0, doc="keep the first n training images (0 = all)"),
+    "surface_points": Param("int", 256, 0, 10000, low=0, off=0,
                             doc="training images the surface loss is averaged over (0 = all)"),
     "widths": Param("int_list", [16], [32, 32], [64, 64], positive=True, doc="hidden widths of the ReLU MLP"),
     "epochs": Param("int", 4, 30, 20, positive=True, doc="training epochs (one snapshot per epoch)"),
@@ -36,7 +36,7 @@ SPEC = {
     "seed": same("int", 0, low=0, doc="initialization, data order and the random directions"),
     "grid": Param("int", 9, 31, 41, low=3, doc="grid points per axis"),
     "span": same("float", 1.0, positive=True, doc="random plane: α, β ∈ [-span, span]"),
-    "grid_chunk": Param("int", 32, 64, 128, positive=True, doc="grid points per vectorized evaluation"),
+    "grid_chunk": Param("int", 32, 64, 128, positive=True, internal=True, doc="grid points per vectorized evaluation"),
 }
 
 

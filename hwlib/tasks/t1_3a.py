@@ -23,7 +23,7 @@ NAME, SECTION = "1_3a_random_labels", "1-3a"
 
 SPEC = {
     "dataset": Param("str", "digits", "digits", "mnist", choices=data.IMAGE_DATASETS, doc="image dataset"),
-    "train_limit": Param("int", 256, 0, 0, low=0, doc="keep the first n training images (0: all)"),
+    "train_limit": Param("int", 256, 0, 0, low=0, off=0, doc="keep the first n training images (0: all)"),
     "widths": Param("int_list", [128], [512, 512], [700, 700, 700], positive=True, doc="hidden widths of the MLP"),
     "epochs": Param("int", 4, 80, 150, low=1),
     "batch_size": Param("int", 64, 64, 100, low=1),
@@ -33,7 +33,7 @@ SPEC = {
     "label_seed": same("int", 0, low=0, doc="seed of the random labels"),
     "true_labels_reference": same("bool", True, doc="also train the same net on the true labels"),
     "target_acc": same("float", 0.99, low=0.0, high=1.0, doc="training accuracy that counts as memorized"),
-    "data_root": same("str", "data", doc="torchvision data folder (relative to the project)"),
+    "data_root": same("str", "data", internal=True, doc="torchvision data folder (relative to the project)"),
 }
 
 

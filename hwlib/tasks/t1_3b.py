@@ -23,7 +23,7 @@ NAME, SECTION = "1_3b_parameters_vs_generalization", "1-3b"
 
 SPEC = {
     "dataset": Param("str", "digits", "digits", "mnist", choices=data.IMAGE_DATASETS, doc="image dataset"),
-    "train_limit": Param("int", 256, 0, 0, low=0, doc="keep the first n training images (0: all)"),
+    "train_limit": Param("int", 256, 0, 0, low=0, off=0, doc="keep the first n training images (0: all)"),
     "family": Param("str", "mlp", "mlp", "cnn", choices=("mlp", "cnn"), doc="model family"),
     "depth": same("int", 2, low=1, doc="hidden layers of the MLP family"),
     "widths": Param("int_list", [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024], [2, 4, 8, 12, 16, 32, 64, 128, 256, 512],
@@ -34,7 +34,7 @@ SPEC = {
     "batch_size": Param("int", 128, 64, 128, low=1),
     "lr": same("float", 1e-3, positive=True, doc="learning rate"),
     "optimizer": same("str", "adam", choices=train.OPTIMIZERS),
-    "data_root": same("str", "data", doc="torchvision data folder (relative to the project)"),
+    "data_root": same("str", "data", internal=True, doc="torchvision data folder (relative to the project)"),
 }
 
 

@@ -24,7 +24,7 @@ NAME, SECTION = "1_3c_interpolation", "1-3c"
 
 SPEC = {
     "dataset": Param("str", "digits", "digits", "mnist", choices=data.IMAGE_DATASETS, doc="image dataset"),
-    "train_limit": Param("int", 512, 0, 0, low=0, doc="keep the first n training images (0: all)"),
+    "train_limit": Param("int", 512, 0, 0, low=0, off=0, doc="keep the first n training images (0: all)"),
     "channels": Param("int_list", [4, 8], [16, 32], [32, 64], positive=True, doc="conv channels of the BatchNorm CNN"),
     "epochs": Param("int", 2, 20, 10, low=1, doc="training epochs, the same for both models of a pair"),
     "batch_sizes": same("int_list", [64, 1024], positive=True, min_len=2, doc="the batch-size pair (at base_lr)"),
@@ -38,7 +38,7 @@ SPEC = {
     "alpha_min": same("float", -1.0),
     "alpha_max": same("float", 2.0),
     "n_alpha": Param("int", 31, 61, 61, low=31, doc="α points (0, 0.5 and 1 are always added)"),
-    "data_root": same("str", "data", doc="torchvision data folder (relative to the project)"),
+    "data_root": same("str", "data", internal=True, doc="torchvision data folder (relative to the project)"),
 }
 
 

@@ -26,7 +26,7 @@ NAME, SECTION = "1_3d_sensitivity", "1-3d"
 
 SPEC = {
     "dataset": Param("str", "digits", "digits", "mnist", choices=data.IMAGE_DATASETS, doc="image dataset"),
-    "train_limit": Param("int", 512, 0, 0, low=0, doc="keep the first n training images (0: all)"),
+    "train_limit": Param("int", 512, 0, 0, low=0, off=0, doc="keep the first n training images (0: all)"),
     "channels": Param("int_list", [4, 8], [16, 32], [32, 64], positive=True, doc="conv channels of the BatchNorm CNN"),
     "batch_sizes": Param("int_list", [16, 32, 64, 128, 512], [16, 32, 64, 128, 256, 512, 1024],
                          [16, 64, 256, 1024, 4096], positive=True, min_len=5, doc="log-spaced, one model each"),
@@ -35,8 +35,8 @@ SPEC = {
     "optimizer": same("str", "adam", choices=train.OPTIMIZERS),
     "seed": same("int", 0, low=0, doc="initialization and data order, the same for every batch size"),
     "n_eval": Param("int", 128, 360, 2000, low=1, doc="evaluation images for the sensitivity"),
-    "chunk_size": Param("int", 64, 128, 128, low=1, doc="samples per vectorized Jacobian chunk (result unchanged)"),
-    "data_root": same("str", "data", doc="torchvision data folder (relative to the project)"),
+    "chunk_size": Param("int", 64, 128, 128, low=1, internal=True, doc="samples per vectorized Jacobian chunk (result unchanged)"),
+    "data_root": same("str", "data", internal=True, doc="torchvision data folder (relative to the project)"),
 }
 
 
