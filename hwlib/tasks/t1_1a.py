@@ -6,7 +6,7 @@ import time
 
 import torch
 
-from .. import data, models, train, wording
+from .. import data, ensemble, models, train, wording
 from ..device import cpu_threads
 from ..params import Param, ParamError, same
 from ..results import envelope, thin
@@ -59,33 +59,47 @@ def _run(P, start: float) -> dict:
         info = models.describe(models.mlp_for_budget(P.budget, depth, activation=P.activation))
         table.append({"depth": depth, "widths": info["widths"], "params": info["params"],
                       "activation": P.activation, "optimizer": P.optimizer, "lr": P.lr, "epochs (max)": P.epochs})
-    runs, predictions = {}, {}
-    for fn in P.functions:
-        ds = data.function_data(fn, P.device, n_train=P.n_train)
-        runs[fn], predictions[fn] = [], {"x": ds.x_test[:, 0], "truth": ds.y_test[:, 0], "by_depth": {}}
-        for depth in P.depths:
-            best = None
-            for seed in range(P.seeds):
-                torch.manual_seed(seed)
-                model = models.mlp_for_budget(P.budget, depth, activation=P.activation).to(P.device)
-                h = train.fit(model, ds, epochs=P.epochs, batch_size=P.batch_size, lr=P.lr, optimizer=P.optimizer,
-                              seed=seed, eval_every=P.epochs, plateau=plateau(P), label=f"{fn} depth {depth} seed {seed}")
-                runs[fn].append({"depth": depth, "seed": seed, "epochs_run": len(h.epoch), "stopped": h.stopped,
-                                 "diverged": h.diverged, "train_loss": h.final["train_loss"],
-                                 "test_loss": h.final["test_loss"], "seconds": h.seconds,
-                                 "curve": thin(h.epoch, h.train_loss)})
-                if h.diverged is None and (best is None or h.final["train_loss"] < best[0]):
-                    with torch.no_grad():
-                        best = (h.final["train_loss"], model.eval()(ds.x_test)[:, 0])
-            if best is not None:
-                predictions[fn]["by_depth"][str(depth)] = best[1]
+    sets = {fn: data.function_data(fn, P.device, n_train=P.n_train) for fn in P.functions}
+    pairs = [(fn, seed) for fn in P.functions for seed in range(P.seeds)]
+    # Every function and seed of one depth trains as one vectorized ensemble (one model per row, its
+    # own function as its targets): the per-step overhead that dominates these ~600-parameter nets is
+    # paid once per depth instead of once per model. Each row reproduces its own fit() run, plateau
+    # stop included (tests/test_ensemble.py).
+    both = data.Dataset("functions", "regression", sets[pairs[0][0]].x_train,
+                        torch.stack([sets[fn].y_train for fn, _ in pairs]), sets[pairs[0][0]].x_test,
+                        torch.stack([sets[fn].y_test for fn, _ in pairs]))
+    runs = {fn: [] for fn in P.functions}
+    predictions = {fn: {"x": sets[fn].x_test[:, 0], "truth": sets[fn].y_test[:, 0], "by_depth": {}}
+                   for fn in P.functions}
+    ensembles = []
+    for depth in P.depths:
+        ens = ensemble.build(lambda: models.mlp_for_budget(P.budget, depth, activation=P.activation),
+                             [seed for _, seed in pairs], P.device, distinct=False)
+        h = ensemble.train(ens, both, epochs=P.epochs, batch_size=P.batch_size, lr=P.lr, optimizer=P.optimizer,
+                           plateau=plateau(P), per_model_y=True,
+                           label=f"depth {depth}: {wording.plural(len(pairs), 'model')} "
+                                 f"({wording.join(P.functions)} × {wording.plural(P.seeds, 'seed')})")
+        train_loss, _ = ensemble.evaluate(ens, ens.theta, both.x_train, both.y_train, "regression", per_model_y=True)
+        test_loss, _ = ensemble.evaluate(ens, ens.theta, both.x_test, both.y_test, "regression", per_model_y=True)
+        with torch.no_grad():
+            outputs = ens.outputs(ens.theta, both.x_test)[:, :, 0]  # (K, n_test)
+        ensembles.append({"depth": depth, "models": len(pairs), "epochs": len(h.epoch), "seconds": h.seconds})
+        for i, (fn, seed) in enumerate(pairs):
+            runs[fn].append({"depth": depth, "seed": seed, "epochs_run": h.epochs_run[i], "stopped": h.stopped[i],
+                             "diverged": h.diverged[i], "train_loss": train_loss[i].item(),
+                             "test_loss": test_loss[i].item(), "curve": thin(h.epoch[:h.epochs_run[i]], h.curve(i))})
+        for fn in P.functions:  # the figure shows each depth's best seed (lowest final training loss)
+            ok = [i for i, (f, _) in enumerate(pairs) if f == fn and h.diverged[i] is None]
+            if ok:
+                best = min(ok, key=lambda i: train_loss[i].item())
+                predictions[fn]["by_depth"][str(depth)] = outputs[best]
     return envelope(P, NAME, SECTION, time.perf_counter() - start, models=table, runs=runs,
-                    predictions=predictions, summary=summarize(runs),
+                    predictions=predictions, summary=summarize(runs), ensembles=ensembles,
                     plateau=plateau(P).describe() if plateau(P) else "off")
 
 
 def summarize(runs: dict) -> dict:
-    """Per function and depth: mean/min final losses over seeds, epochs and seconds."""
+    """Per function and depth: mean/min final losses over seeds, and epochs run."""
     out = {}
     for fn, rs in runs.items():
         out[fn] = {}
@@ -98,7 +112,6 @@ def summarize(runs: dict) -> dict:
                 "train_loss_min": min((r["train_loss"] for r in ok), default=None),
                 "test_loss_mean": sum(r["test_loss"] for r in ok) / n if ok else None,
                 "epochs_mean": sum(r["epochs_run"] for r in ok) / n if ok else None,
-                "seconds_mean": sum(r["seconds"] for r in ok) / n if ok else None,
                 "plateau_stops": sum(1 for r in ok if r["stopped"]),
             }
     return out
