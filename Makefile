@@ -54,14 +54,19 @@ venv: $(INSTALLED) ## create or update the Python environment in .venv
 $(SETTINGS): FORCE | $(INSTALLED)
 	@$(PY) -m hwlib.runner check --profile $(strip $(PROFILE)) $(PARAMS) --stamp $@
 
+# After its first run a notebook depends on exactly the hwlib files its code imports, listed by the runner in
+# report/.deps/<name>.d (hwlib/sources.py): editing a figure reruns the notebooks that draw it, editing the
+# PDF printer or the template reruns none. Before that (no .d yet) it depends on every hwlib file.
+deps_of = $(if $(wildcard report/.deps/$(1).d),,$(CORE) $(call task_of,$(1)))
+
 .SECONDEXPANSION:
-report/executed/%.ipynb: notebooks/%.ipynb $$(call task_of,$$*) $(CORE) $(SETTINGS) | $(INSTALLED)
+report/executed/%.ipynb: notebooks/%.ipynb $$(call deps_of,$$*) $(SETTINGS) | $(INSTALLED)
 	@$(PY) -m hwlib.runner run $< $@ --profile $(strip $(PROFILE)) --threads $(strip $(THREADS)) $(PARAMS)
 
 # 1-3e measures the models 1-3d trains (hwlib/cache.py): run it after 1-3d, not beside it, so it loads them
 report/executed/1_3e_sharpness.ipynb: | report/executed/1_3d_sensitivity.ipynb
 
-# written by the runner: each notebook's task modules, including the sibling tasks it imports
+# written by the runner: the hwlib files each notebook imports
 -include $(wildcard report/.deps/*.d)
 
 notebooks: $(EXECUTED) ## execute the notebooks that changed (report/executed/)

@@ -40,30 +40,23 @@ def task_module(notebook: Path):
         return None
 
 
-def task_sources(path: Path, seen: set[Path] | None = None) -> set[Path]:
-    """The task module's file and those of the sibling task modules it imports (recursively):
-    what a notebook's results depend on beyond hwlib's shared modules."""
-    import ast
+def notebook_sources(notebook: Path) -> set[Path]:
+    """The hwlib files a notebook's code imports, directly or through other modules (hwlib.sources):
+    what its results and figures depend on. The build layer (runner, stitching, PDF) is not among
+    them, so editing it reruns no notebook."""
+    import nbformat
 
-    seen = set() if seen is None else seen
-    if path in seen or not path.exists():
-        return seen
-    seen.add(path)
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            names = [node.module] if node.module else [a.name for a in node.names]
-            for name in names:
-                task_sources(path.parent / f"{name.split('.')[0]}.py", seen)
-    return seen
+    from . import sources
+
+    nb = nbformat.read(notebook, as_version=4)
+    return sources.of_code([c.source for c in nb.cells if c.cell_type == "code"])
 
 
-def write_deps(output: Path, task, out_dir: Path) -> None:
-    """report/.deps/<notebook>.d for make: rerun the notebook when any task module it uses changes."""
-    if task is None:
-        return
+def write_deps(notebook: Path, output: Path, out_dir: Path) -> None:
+    """report/.deps/<notebook>.d for make: rerun the notebook when any hwlib file it imports changes."""
     root = paths.project_root()
     files = sorted(str(p.resolve().relative_to(root)) if p.resolve().is_relative_to(root) else str(p)
-                   for p in task_sources(Path(task.__file__)))
+                   for p in notebook_sources(notebook))
     deps = out_dir / ".deps" / f"{output.stem}.d"
     deps.parent.mkdir(parents=True, exist_ok=True)
     deps.write_text(f"report/executed/{output.name}: {' '.join(files)}\n")
@@ -193,7 +186,7 @@ def run(notebook: Path, output: Path, profile: str, given: dict[str, str], out_d
         tmp.unlink(missing_ok=True)
         raise
     os.replace(tmp, output)
-    write_deps(output, task, out_dir)
+    write_deps(notebook, output, out_dir)
     print(f"[{index}/{len(siblings)}] {notebook.name} done in {time.perf_counter() - start:.1f} s", flush=True)
     return 0
 
