@@ -1,4 +1,9 @@
-"""Figures of Part 2 (optimization), drawn from the results dicts of hwlib.tasks.t1_2a … t1_2d."""
+"""Figures of Part 2 (optimization), drawn from the results dicts of hwlib.tasks.t1_2a … t1_2d.
+
+Legends go below the axes (fig.legend "outside"): the paths, traces and scatters fill their
+panels, so no corner is reliably free. Runs are told apart by colour AND marker or line style,
+since eight colours of one palette are too alike to read on paper.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import cm
 from matplotlib.colors import LogNorm
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
-from .plots import figure, palette
+from .plots import figure, palette, setup
+from .tasks.t1_2b import running_median
+
+LINESTYLES = ("-", "--", ":", "-.")
 
 
 def _arr(values) -> np.ndarray:
@@ -29,36 +39,64 @@ def pca_paths(R: dict, which: str, color_by: str = "loss"):
         xy = np.array(P["coords"][i])
         ax.plot(xy[:, 0], xy[:, 1], color="0.6", lw=0.8, zorder=1)
         sc = ax.scatter(xy[:, 0], xy[:, 1], c=_arr(run[color_by]), cmap=cmap, norm=norm, s=22,
-                        marker=markers[i % len(markers)], edgecolor="k", linewidth=0.3, zorder=2,
-                        label=f"seed {run['seed']}")
+                        marker=markers[i % len(markers)], edgecolor="k", linewidth=0.3, zorder=2)
         acc = _arr(run["acc"])[-1] if run.get("acc") else None  # the end point is labelled with its accuracy
         text = f"{run['seed']}" + (f": {acc:.0%}" if acc is not None and np.isfinite(acc) else "")
-        ax.annotate(text, xy[-1], xytext=(3, 3), textcoords="offset points", fontsize=7)
+        # the label sits beyond the end point, along the run's overall direction, so it does not cover the path
+        span = np.ptp(np.vstack(P["coords"]), axis=0) + 1e-12
+        u = (xy[-1] - xy[0]) / span
+        u = u / (np.linalg.norm(u) + 1e-12)
+        ax.annotate(text, xy[-1], xytext=(10 * u[0], 10 * u[1]), textcoords="offset points", fontsize=7,
+                    ha="left" if u[0] >= 0 else "right", va="bottom" if u[1] >= 0 else "top",
+                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7})
         ax.scatter(*xy[0], s=40, facecolor="none", edgecolor="C3", linewidth=0.8, zorder=3)
+    ax.margins(0.14)  # room inside the axes for the end labels
     evr = P["explained_variance_ratio"]
     ax.set_xlabel(f"PC 1 ({evr[0]:.1%} of variance)")
     ax.set_ylabel(f"PC 2 ({evr[1]:.1%} of variance)")
     fig.colorbar(sc, ax=ax, label=("training loss" if color_by == "loss" else "training accuracy"))
-    ax.legend(fontsize=7, ncol=2, loc="best", markerscale=0.8)
+    # the legend keys the markers (grey: the colour means the loss, not the run), below the axes
+    handles = [Line2D([], [], ls="", marker=markers[i % len(markers)], color="0.5", markeredgecolor="k",
+                      markeredgewidth=0.3, label=f"seed {run['seed']}") for i, run in enumerate(R["runs"])]
+    handles.append(Line2D([], [], ls="", marker="o", markerfacecolor="none", markeredgecolor="C3", label="start"))
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 9), fontsize="x-small")
     return fig
 
 
 # ----------------------------------------------------------------------------- 1-2b
 
 def grad_norm_and_loss(R: dict):
-    """Two aligned panels sharing the iteration axis: ‖∇L‖ on top, the loss below (log y)."""
-    fig, axes = figure(nrows=2, ncols=1, height=5.2, sharex=True)
+    """Two aligned panels sharing the iteration axis: ‖∇L‖ on top, the loss below (log y).
+
+    The raw value of every iteration is drawn faint; over it, a running median over
+    ``R["trend_window"]`` iterations shows the trend that the iteration-to-iteration swings hide.
+    """
+    fig, axes = figure(nrows=2, ncols=1, height=5.4, sharex=True)
     colors = palette(len(R["runs"]))
-    for run, c in zip(R["runs"], colors):
-        it = np.arange(1, len(run["grad_norm"]) + 1)
-        axes[0, 0].plot(it, run["grad_norm"], color=c, lw=0.6, alpha=0.85, label=f"seed {run['seed']}")
-        axes[1, 0].plot(it, run["loss"], color=c, lw=0.6, alpha=0.85)
+    w = R.get("trend_window", 1)
+    for i, (run, c) in enumerate(zip(R["runs"], colors)):
+        ls = LINESTYLES[i % len(LINESTYLES)]
+        for ax, key in ((axes[0, 0], "grad_norm"), (axes[1, 0], "loss")):
+            v = _arr(run[key])
+            it = np.arange(1, len(v) + 1)
+            ax.plot(it, v, color=c, lw=0.5, alpha=0.25)
+            if w > 1 and len(v) >= w:
+                med = running_median(v, w)
+                ax.plot(it[w // 2: w // 2 + len(med)], med, color=c, lw=1.6, ls=ls,
+                        label=f"seed {run['seed']}" if key == "grad_norm" else None)
+            else:
+                ax.lines[-1].set(alpha=0.9, ls=ls, label=f"seed {run['seed']}" if key == "grad_norm" else None)
     axes[0, 0].set_ylabel("gradient norm ‖∇L‖")
     axes[1, 0].set_ylabel("training loss" + ("" if R.get("full_batch") else " (minibatch)"))
     axes[1, 0].set_xlabel("iteration")
     for ax in axes[:, 0]:
         ax.set_yscale("log")
-    axes[0, 0].legend(fontsize=7, ncol=min(len(R["runs"]), 4))
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    handles.append(Line2D([], [], color="0.5", lw=0.5, alpha=0.5))
+    labels.append("every iteration (faint)")
+    if w > 1:
+        labels = [f"{lab}: running median of {w}" if lab.startswith("seed") else lab for lab in labels]
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 4), fontsize="x-small")
     return fig
 
 
@@ -66,17 +104,18 @@ def grad_norm_and_loss(R: dict):
 
 def phase2_traces(R: dict):
     """How the point is found: ‖∇L‖ per step of the ‖∇L‖² descent for a few runs, and the threshold."""
-    fig, ax = figure(height=3.0)
+    fig, ax = figure(height=3.4)
+    colors = plt.get_cmap("tab10").colors  # ten clearly different hues, and a line style on top
     for i, tr in enumerate(R["phase2"]["trace"]):
         t = _arr(tr)
-        ax.plot(np.arange(1, len(t) + 1), t, lw=0.9, marker="." if np.isfinite(t).sum() < 3 else None,
-                label=f"seed {R['seeds'][i]}")
-    ax.axhline(R["params"]["grad_threshold"], color="k", ls="--", lw=0.8, label="threshold")
+        ax.plot(np.arange(1, len(t) + 1), t, lw=1.0, color=colors[i % len(colors)], ls=LINESTYLES[i % len(LINESTYLES)],
+                marker="." if np.isfinite(t).sum() < 3 else None, label=f"seed {R['seeds'][i]}")
+    ax.axhline(R["params"]["grad_threshold"], color="k", ls=(0, (6, 3)), lw=1.2, label="threshold")
     ax.set_yscale("log")
     ax.set_xscale("log")
     ax.set_xlabel("step of the ‖∇L‖² descent")
     ax.set_ylabel("‖∇L‖")
-    ax.legend(fontsize=7, ncol=3)
+    fig.legend(loc="outside lower center", ncols=5, fontsize="x-small")
     return fig
 
 
@@ -89,15 +128,15 @@ def ratio_vs_loss(R: dict):
     for ax, key, title in ((axes[0, 0], "ratio_all", "over all eigenvalues"),
                            (axes[0, 1], "ratio_nonzero", f"over |λ| > {tol:g}")):
         r = _arr(R[key])
-        ax.scatter(loss[reached], r[reached], s=16, alpha=0.8, label=f"‖∇L‖ < threshold ({reached.sum()})")
+        ax.scatter(loss[reached], r[reached], s=16, alpha=0.7, label=f"reached ‖∇L‖ < threshold ({reached.sum()} runs)")
         if (~reached).any():
             ax.scatter(loss[~reached], r[~reached], s=28, marker="x", color="C3",
-                       label=f"missed the threshold ({(~reached).sum()})")
+                       label=f"missed it: lowest ‖∇L‖ kept ({(~reached).sum()} runs)")
         ax.set_xscale("log")
         ax.set_xlabel("training loss (MSE)")
         ax.set_title(title, fontsize=10)
-        ax.legend(fontsize=7)
     axes[0, 0].set_ylabel(f"minimal ratio (λ > {tol:g})")
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize="x-small")
     return fig
 
 
@@ -106,44 +145,53 @@ def spectra(R: dict, picks: list[int]):
     fig, ax = figure(height=3.4)
     tol = R["params"]["tol"]
     loss = _arr(R["phase2"]["loss"])
-    for i in picks:
+    for j, i in enumerate(picks):
         lam = _arr(R["eigenvalues"][i])
-        ax.plot(np.arange(1, len(lam) + 1), lam, marker=".", ms=3, lw=0.8,
+        ax.plot(np.arange(1, len(lam) + 1), lam, marker="o^sD"[j % 4], ms=2.5, lw=0.8, ls=LINESTYLES[j % len(LINESTYLES)],
                 label=f"seed {R['seeds'][i]} (loss {loss[i]:.2g})")
     ax.set_yscale("symlog", linthresh=tol)
     ax.axhspan(-tol, tol, color="0.85", zorder=0, label=f"|λ| ≤ {tol:g}")
     ax.set_xlabel("eigenvalue index (ascending)")
     ax.set_ylabel("eigenvalue λ")
-    ax.legend(fontsize=7)
+    fig.legend(loc="outside lower center", ncols=len(picks) + 1, fontsize="x-small")
     return fig
 
 
 # ----------------------------------------------------------------------------- 1-2d
 
 def surface(R: dict, key: str, path: bool = False):
-    """Contour map (left) and 3-D view (right) of the loss on a plane; optionally the trajectory."""
+    """Contour map (left) and 3-D view (right) of the loss on a plane; optionally the trajectory.
+
+    The 3-D view keeps four ticks per axis with padded labels and short axis names (the full
+    names are on the contour map beside it), so its tick labels do not run into each other.
+    """
     S = R[key]
     a, b = np.array(S["alphas"]), np.array(S["betas"])
     z = np.log10(np.array(S["loss"]))
     A, B = np.meshgrid(a, b, indexing="ij")
-    fig = plt.figure(figsize=(6.8, 3.3), constrained_layout=True)
+    setup()
+    fig = plt.figure(figsize=(6.8, 3.6), constrained_layout=True)
     ax = fig.add_subplot(1, 2, 1)
     cs = ax.contourf(A, B, z, levels=25, cmap="viridis")
     ax.contour(A, B, z, levels=12, colors="k", linewidths=0.3)
     fig.colorbar(cs, ax=ax, label="log₁₀ training loss")
     if path:
         xy = np.array(S["path"])
-        ax.plot(xy[:, 0], xy[:, 1], color="w", lw=1.2, marker=".", ms=4)
+        ax.plot(xy[:, 0], xy[:, 1], color="w", lw=1.2, marker=".", ms=4, label="path (one point per epoch)")
         ax.scatter(*xy[0], color="C3", zorder=3, s=30, label="start")
         ax.scatter(*xy[-1], color="C1", marker="*", zorder=3, s=60, label="end")
-        ax.legend(fontsize=7, loc="upper right")
+        fig.legend(loc="outside lower center", ncols=3, fontsize="x-small", facecolor="0.75")
     ax.set_xlabel(S["xlabel"])
     ax.set_ylabel(S["ylabel"])
     ax3 = fig.add_subplot(1, 2, 2, projection="3d")
     ax3.plot_surface(A, B, z, cmap=cm.viridis, linewidth=0, antialiased=True, alpha=0.95)
-    ax3.set_xlabel(S["xlabel"], fontsize=7)
-    ax3.set_ylabel(S["ylabel"], fontsize=7)
-    ax3.set_zlabel("log₁₀ loss", fontsize=7)
-    ax3.tick_params(labelsize=6)
-    ax3.view_init(elev=35, azim=-60)
+    short = {"α (random direction 1)": "α", "β (random direction 2)": "β",
+             "PC 1 of the trajectory": "PC 1", "PC 2 of the trajectory": "PC 2"}
+    ax3.set_xlabel(short.get(S["xlabel"], S["xlabel"]), fontsize=8, labelpad=2)
+    ax3.set_ylabel(short.get(S["ylabel"], S["ylabel"]), fontsize=8, labelpad=2)
+    ax3.set_zlabel("log₁₀ loss", fontsize=8, labelpad=4)
+    for axis in (ax3.xaxis, ax3.yaxis, ax3.zaxis):
+        axis.set_major_locator(MaxNLocator(4))
+    ax3.tick_params(labelsize=7, pad=1)
+    ax3.view_init(elev=30, azim=-50)
     return fig

@@ -168,8 +168,9 @@ def comment(R: dict) -> str:
         end = float(np.mean([r["end_grad_norm"] for r in runs]))
         peak = float(np.mean([r["trend_peak_grad_norm"] for r in runs]))
         if peak > HUMP * max(start, end):
-            text += (f"On the way it first climbs, to a running median of {peak:.3g} near iteration "
-                     f"{np.mean([r['trend_peak_iteration'] for r in runs]):,.0f} on average. ")
+            text += (f"It does not get there steadily: its running median first climbs to {peak:.3g} near iteration "
+                     f"{np.mean([r['trend_peak_iteration'] for r in runs]):,.0f} (means over the seeds) and then comes "
+                     "down. ")
         text += _peaks(runs) + " "
         sentence, strength = _rho_words([r["spearman_grad_loss"] for r in runs])
         text += sentence
@@ -182,8 +183,8 @@ def comment(R: dict) -> str:
             text += (" With minibatches the gradient measured is the minibatch's, which need not vanish where the "
                      "training loss as a whole stops falling.")
         jg, jl = [r["max_jump_grad_norm"] for r in runs], [r["max_jump_loss"] for r in runs]
-        jumps = (f"largest change from one iteration to the next {max(jg):.2f} decades ({10 ** max(jg):.2g} times) for "
-                 f"the gradient norm, {max(jl):.2f} decades ({10 ** max(jl):.2g} times) for the loss")
+        jumps = (f"largest change from one iteration to the next {max(jg):.2f} decades ({10 ** max(jg):.3g} times) for "
+                 f"the gradient norm, {max(jl):.2f} decades ({10 ** max(jl):.3g} times) for the loss")
         text += " " + {
             "a": f"The gradient norm is the noisier of the two in every seed ({jumps}): by itself it is a poor "
                  "measure of progress.",
