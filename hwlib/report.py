@@ -12,7 +12,9 @@ leaves the previous report intact.
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime as dt
+import html as html_mod
 import platform
 import re
 import subprocess
@@ -25,11 +27,20 @@ import nbformat
 from . import paths
 from . import results as results_mod
 from .results import atomic_write_bytes
+from .plots import DPI
 from .tables import markdown_table
+from .wording import join
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "report" / "template"
 CAPTION = re.compile(r'<p class="caption"><b>Figure ([^<]+?)\.</b>')
 HEADING = re.compile(r"^#\s+(\S+)\s+·\s+(.+)$", re.M)
+# nbconvert writes every Markdown heading as <hN id="…">text<a class="anchor-link" href="#…">¶</a></hN>, its
+# id made from the text alone (so every "Comment" heading gets id="Comment"); the section markers built
+# below say which section a heading belongs to.
+RENDERED = re.compile(r'<h([1-6]) id="([^"]*)">(.*?)<a class="anchor-link" href="#[^"]*">¶</a></h\1>'
+                      r'|<div class="section-start[^"]*" id="(?:sec-)?([^"]+)"></div>', re.S)
+TAG = re.compile(r"<[^>]+>")
+TOC_LEVELS = 2  # sections and their subsections: deeper headings would make the side list longer than a screen
 PACKAGES = ("torch", "torchvision", "numpy", "scikit-learn", "matplotlib", "seaborn", "papermill", "nbconvert")
 
 
@@ -44,12 +55,57 @@ def section_of(nb) -> tuple[str, str]:
 
 
 def figures_of(nb) -> list[str]:
+    """The figure numbers a notebook shows, from its captions (Markdown, or HTML once stitched)."""
     found = []
     for cell in nb.cells:
         for out in cell.get("outputs", []):
-            text = out.get("data", {}).get("text/markdown", "")
+            data = out.get("data", {})
+            text = data.get("text/markdown") or data.get("text/html") or ""
             found += CAPTION.findall(text if isinstance(text, str) else "".join(text))
     return found
+
+
+def _caption_of(out) -> str | None:
+    text = out.get("data", {}).get("text/markdown", "") if out.get("output_type") == "display_data" else ""
+    text = text if isinstance(text, str) else "".join(text)
+    return text.strip() if CAPTION.search(text) else None
+
+
+def _png_width_in(png_b64: str) -> float | None:
+    """The PNG's width at the DPI plots.py renders at: the figure's size on paper. None if unreadable."""
+    head = base64.b64decode(png_b64[:44])  # signature, IHDR length and type, then the width
+    return int.from_bytes(head[16:20], "big") / DPI if head[:8] == b"\x89PNG\r\n\x1a\n" else None
+
+
+def _figure(image, caption: str):
+    """One output for a figure: the image, its caption as alt text, and the caption below it.
+
+    plots.show displays a PNG then its caption; kept as two outputs, print could put a page break
+    between them, and the image would carry no text for a screen reader. The image is printed at
+    the size it was drawn at (plots.WIDTH at plots.DPI), so its fonts keep their point sizes.
+    """
+    png = image["data"]["image/png"]
+    png = png if isinstance(png, str) else "".join(png)
+    alt = html_mod.escape(" ".join(html_mod.unescape(TAG.sub("", caption)).split()), quote=True)
+    width = _png_width_in(png)
+    style = f' style="--print-width: {width:.2f}in"' if width else ""
+    html = (f'<figure class="figure"><img src="data:image/png;base64,{png}" alt="{alt}"{style}>'
+            f"<figcaption>{caption}</figcaption></figure>")
+    return nbformat.v4.new_output("display_data", data={"text/html": html, "text/plain": TAG.sub("", caption)})
+
+
+def _join_figures(outputs: list) -> list:
+    joined, i = [], 0
+    while i < len(outputs):
+        out = outputs[i]
+        caption = _caption_of(outputs[i + 1]) if i + 1 < len(outputs) else None
+        if "image/png" in out.get("data", {}) and caption:
+            joined.append(_figure(out, caption))
+            i += 2
+        else:
+            joined.append(out)
+            i += 1
+    return joined
 
 
 def _revision() -> str:
@@ -89,7 +145,7 @@ def _clean(cell):
     """Keep what a notebook displays (tables, figures, comments, errors); drop stdout/stderr
     (progress lines belong to the log, not to the report)."""
     if cell.cell_type == "code":
-        cell.outputs = [o for o in cell.outputs if o.output_type != "stream"]
+        cell.outputs = _join_figures([o for o in cell.outputs if o.output_type != "stream"])
     return cell
 
 
@@ -127,9 +183,12 @@ def build(executed: list[Path], out_dir: Path) -> nbformat.NotebookNode:
     cells.append(_markdown('<div class="section-start"></div>\n\n# Map: questions → sections\n\n'
                            + markdown_table(rows)))
 
-    for path, nb in notebooks:
+    for i, (path, nb) in enumerate(notebooks):
         sec, _ = section_of(nb)
-        cells.append(_markdown(f'<div class="section-start" id="sec-{sec}"></div>'))
+        # the first section starts a page (after the title page); the others follow on, so a section's
+        # last, part-filled page does not cost a page per section
+        first = " new-page" if i == 0 else ""
+        cells.append(_markdown(f'<div class="section-start{first}" id="sec-{sec}"></div>'))
         cells += [_clean(c) for c in nb.cells]
 
     cells.append(_markdown(appendix(notebooks, results)))
@@ -141,6 +200,49 @@ def build(executed: list[Path], out_dir: Path) -> nbformat.NotebookNode:
     return merged
 
 
+def _seed_values(value) -> set[int]:
+    """Every int under a key "seed" or "seeds" in a results dict, outside its settings ("params", where
+    "seeds" may be a count): the seeds the runs actually used, whatever the settings call their count."""
+    found: set[int] = set()
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "params":
+                continue
+            if key in ("seed", "seeds"):
+                found |= {v for v in (item if isinstance(item, list) else [item])
+                          if isinstance(v, int) and not isinstance(v, bool)}
+            found |= _seed_values(item)
+    elif isinstance(value, list):
+        for item in value:
+            found |= _seed_values(item)
+    return found
+
+
+def seed_text(seeds) -> str:
+    """[0] -> 'seed 0'; [0, 1] -> 'seeds 0 and 1'; [0, …, 99] -> 'seeds 0 to 99'."""
+    seeds = sorted(set(seeds))
+    if not seeds:
+        return "—"
+    if len(seeds) == 1:
+        return f"seed {seeds[0]}"
+    if len(seeds) > 3 and seeds == list(range(seeds[0], seeds[-1] + 1)):
+        return f"seeds {seeds[0]} to {seeds[-1]}"
+    return "seeds " + join([str(s) for s in seeds])
+
+
+def seeds_of(res: dict) -> str:
+    """The seeds a notebook's runs used, in words; other seeds (e.g. of the random labels) by name."""
+    params = res.get("params", {})
+    used = _seed_values(res)
+    if not used:  # the runs did not record their seeds: the settings say them
+        seeds = params.get("seeds")
+        used = ({params["seed"]} if isinstance(params.get("seed"), int) else set()) | (
+            set(seeds) if isinstance(seeds, list) else set(range(seeds)) if isinstance(seeds, int) else set())
+    other = [f"{k.removesuffix('_seed').replace('_', ' ')} seed {v}" for k, v in params.items()
+             if k.endswith("_seed") and isinstance(v, int)]
+    return ", ".join(([seed_text(used)] if used else []) + other) or "—"
+
+
 def appendix(notebooks, results) -> str:
     rows, total = [], 0.0
     used_gpu = any(r.get("peak_gpu_memory_mib") is not None for r in results)
@@ -148,13 +250,11 @@ def appendix(notebooks, results) -> str:
         pm = nb.metadata.get("papermill", {})
         seconds = pm.get("duration") or 0.0
         total += seconds
-        params = res.get("params", {})
-        seeds = {k: v for k, v in params.items() if "seed" in k}
         rows.append({"section": section_of(nb)[0], "notebook": path.name, "wall time (s)": round(seconds, 1),
                      "peak memory (MiB)": res.get("peak_memory_mib", "—"),
                      **({"peak GPU memory (MiB)": res.get("peak_gpu_memory_mib") or "—"} if used_gpu else {}),
                      "profile": res.get("profile", "—"), "device": res.get("device", "—"),
-                     "seeds": ", ".join(f"{k}={v}" for k, v in seeds.items()) or "—"})
+                     "seeds": seeds_of(res)})
     cuda = any("cuda" in str(r.get("device", "")) for r in results)
     note = ("On CUDA, some kernels (cuDNN convolution algorithms, atomic additions in reductions) are not "
             "deterministic: rerunning on a GPU can change the last digits of the numbers. "
@@ -164,8 +264,9 @@ def appendix(notebooks, results) -> str:
             + markdown_table(rows) + f"\n\nSum of the notebook wall times: {total:.1f} s (make runs notebooks "
             "side by side, so the build itself can take less). " + note
             + f"\n\nSoftware: {_versions()}. Platform: {platform.platform()}. Revision: {_revision()}.\n\n"
-            "Each notebook's full settings are in its settings table and in "
-            "`report/results/<notebook>.json`; its executed copy with all logs is in `report/executed/`.")
+            "Each notebook's settings table shows the settings that shape its results; all of them, internal "
+            "ones such as the data folder and chunk sizes included, are in `report/results/<notebook>.json`, "
+            "and its executed copy with all logs is in `report/executed/`.")
 
 
 def to_html(nb: nbformat.NotebookNode) -> str:
@@ -177,7 +278,55 @@ def to_html(nb: nbformat.NotebookNode) -> str:
     exporter.exclude_output_prompt = True
     css = (TEMPLATE_DIR / "report.css").read_text()
     html, _ = exporter.from_notebook_node(nb, resources={"report_css": css})
-    return html
+    return with_toc(*unique_heading_ids(html))
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "-", text.lower()).strip("-") or "heading"
+
+
+def unique_heading_ids(html: str) -> tuple[str, list[tuple[int, str, str]]]:
+    """Give every heading an id of its own: "<section>-<slug>" below a section's first heading
+    (1-1a-comment), the slug alone elsewhere, with -2, -3 … where one would repeat. Returns the
+    HTML and the headings as (level, id, text) in order."""
+    seen: set[str] = set()
+    headings: list[tuple[int, str, str]] = []
+    section = ""
+
+    def rename(m: re.Match) -> str:
+        nonlocal section
+        if m.group(4) is not None:  # a section marker: headings up to the next one belong to it
+            section = "" if m.group(4) == "appendix" else _slug(m.group(4))
+            return m.group(0)
+        level, inner = int(m.group(1)), m.group(3)
+        text = " ".join(html_mod.unescape(TAG.sub("", inner)).split())
+        base = _slug(text) if level == 1 or not section else f"{section}-{_slug(text)}"
+        hid, n = base, 1
+        while hid in seen:
+            n += 1
+            hid = f"{base}-{n}"
+        seen.add(hid)
+        headings.append((level, hid, text))
+        return f'<h{level} id="{hid}">{inner}<a class="anchor-link" href="#{hid}">¶</a></h{level}>'
+
+    return RENDERED.sub(rename, html), headings
+
+
+def with_toc(html: str, headings: list[tuple[int, str, str]]) -> str:
+    """Fill the template's side table of contents with the sections and their subsections."""
+    items, open_sub = [], False
+    for level, hid, text in headings[1:]:  # the first heading is the report's title
+        if level > TOC_LEVELS:
+            continue
+        if level == 1 and open_sub:
+            items.append("</ul></li>")
+            open_sub = False
+        elif level > 1 and not open_sub:
+            items[-1:] = [items[-1].removesuffix("</li>") + "<ul>"] if items else ["<li><ul>"]
+            open_sub = True
+        items.append(f'<li><a href="#{hid}">{html_mod.escape(text)}</a></li>')
+    items.append("</ul></li>" if open_sub else "")
+    return html.replace("<!--TOC-->", "<ul>" + "".join(items) + "</ul>", 1)
 
 
 def main(argv: list[str] | None = None) -> int:

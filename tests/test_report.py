@@ -1,0 +1,106 @@
+"""The stitched report: unique heading ids, a side table of contents, figures with their caption as
+alt text (image and caption in one block), and the appendix's seeds in words."""
+
+import base64
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from hwlib import plots, report
+
+
+def _png() -> str:
+    fig, ax = plots.figure()
+    ax.plot([0, 1], [1, 0])
+    return base64.b64encode(plots.png(fig)).decode()
+
+
+def _notebook(path: Path, section: str, caption: str) -> Path:
+    figure = nbformat.v4.new_code_cell("show(...)")
+    figure.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="epoch 1/2\n"),
+        nbformat.v4.new_output("display_data", data={"image/png": _png(), "text/plain": "<Image>"}),
+        nbformat.v4.new_output("display_data", data={
+            "text/markdown": f'<p class="caption"><b>Figure {section}.1.</b> {caption}</p>', "text/plain": "<Md>"}),
+    ]
+    comment = nbformat.v4.new_code_cell("display(Markdown(task.comment(R)))")
+    comment.outputs = [nbformat.v4.new_output("display_data", data={"text/markdown": "- **a**: no clear difference"})]
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell(f"# {section} · Title of {section}"), nbformat.v4.new_markdown_cell("## Models"),
+        figure, nbformat.v4.new_markdown_cell("## Comment"), comment])
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def stitched(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("report")
+    paths = [_notebook(tmp / "9_1a.ipynb", "9-1a", "Loss of the <i>wide</i> net & the narrow one."),
+             _notebook(tmp / "9_1b.ipynb", "9-1b", "Accuracy per epoch.")]
+    nb = report.build(paths, tmp)
+    return nb, report.to_html(nb)
+
+
+def test_every_heading_id_is_unique_and_named_after_its_section(stitched):
+    _, html = stitched
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    heading_ids = re.findall(r'<h[1-6] id="([^"]+)"', html)
+    assert {"9-1a-comment", "9-1b-comment", "9-1a-models", "9-1a-title-of-9-1a", "appendix-provenance"} <= set(heading_ids)
+    for hid in heading_ids:  # each heading's own link points at itself
+        assert f'<a class="anchor-link" href="#{hid}">' in html
+
+
+def test_side_table_of_contents_links_every_section_and_subsection(stitched):
+    _, html = stitched
+    toc = re.search(r"<nav\b[^>]*class=\"toc\"[^>]*>(.*?)</nav>", html, re.S).group(1)
+    links = re.findall(r'href="#([^"]+)"', toc)
+    assert links[:4] == ["map-questions-sections", "9-1a-title-of-9-1a", "9-1a-models", "9-1a-comment"]
+    assert "appendix-provenance" in links and "9-1b-comment" in links
+    ids = set(re.findall(r'\bid="([^"]+)"', html))
+    assert set(links) <= ids  # no link into nothing
+    css = (report.TEMPLATE_DIR / "report.css").read_text()
+    assert re.search(r"@media print \{[^@]*nav\.toc \{ display: none; \}", css, re.S)  # not in the PDF
+
+
+def test_every_image_has_its_caption_as_alt_text_in_one_figure(stitched):
+    nb, html = stitched
+    imgs = re.findall(r"<img\b[^>]*>", html)
+    assert len(imgs) == 2
+    alts = [re.search(r'alt="([^"]*)"', img).group(1) for img in imgs]
+    assert alts == ["Figure 9-1a.1. Loss of the wide net &amp; the narrow one.", "Figure 9-1b.1. Accuracy per epoch."]
+    assert html.count("<figure") == 2 and all(re.search(r"<figure[^>]*>\s*<img", html) for _ in imgs)
+    widths = re.findall(r"--print-width: ([0-9.]+)in", html)
+    assert len(widths) == 2 and all(6.0 < float(w) <= plots.WIDTH + 0.3 for w in widths)  # drawn size, in inches
+    assert report.figures_of(nb) == ["9-1a.1", "9-1b.1"]  # still counted once joined
+    assert "epoch 1/2" not in html  # progress lines stay in the log
+
+
+def test_figures_of_reads_notebooks_as_plots_show_leaves_them(tmp_path):
+    nb = nbformat.read(_notebook(tmp_path / "9_1a.ipynb", "9-1a", "x"), as_version=4)
+    assert report.figures_of(nb) == ["9-1a.1"]
+
+
+@pytest.mark.parametrize("res,text", [
+    ({"params": {"seeds": 2}, "runs": {"sinc": [{"seed": 0}, {"seed": 1}]}}, "seeds 0 and 1"),
+    ({"params": {"runs": 100}, "seeds": list(range(100))}, "seeds 0 to 99"),
+    ({"params": {"seeds": 3}}, "seeds 0, 1 and 2"),  # a count, the runs not recording theirs
+    ({"params": {"seeds": [0, 1]}}, "seeds 0 and 1"),
+    ({"params": {"seed": 0, "label_seed": 0}}, "seed 0, label seed 0"),
+    ({"params": {"seed": 0, "inits": ["shared"]}, "pairs": [{"seed": 0}, {"seed": 1}]}, "seeds 0 and 1"),
+    ({"params": {"epochs": 3}}, "—"),
+    ({}, "—"),
+])
+def test_seeds_in_words(res, text):
+    assert report.seeds_of(res) == text
+
+
+def test_appendix_names_the_seeds_without_python_debris():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 1-2a · Visualize")])
+    res = {"profile": "quick", "device": "cpu", "params": {"runs": 8, "seed_like": True},
+           "runs": [{"seed": s} for s in range(8)]}
+    text = report.appendix([(Path("a.ipynb"), nb)], [res])
+    assert "seeds 0 to 7" in text
+    assert "seeds=" not in text and "[" not in text and "True" not in text
