@@ -86,8 +86,10 @@ def print_pdf(html: Path, pdf: Path, chromium: str) -> int:
         try:
             page = browser.new_page()
             page.goto(html.resolve().as_uri(), wait_until="load")
+            # outline: bookmarks from the headings (a PDF reader's side panel); tagged: a structured
+            # PDF that screen readers can follow, with the figures' alt text
             data = page.pdf(format="A4", print_background=True, display_header_footer=True,
-                            header_template="<span></span>", footer_template=FOOTER,
+                            header_template="<span></span>", footer_template=FOOTER, outline=True, tagged=True,
                             margin={"top": "14mm", "bottom": "16mm", "left": "12mm", "right": "12mm"})
         finally:
             browser.close()

@@ -40,3 +40,24 @@ def test_obtain_tries_playwright_then_package_manager(monkeypatch):
 def test_missing_html_is_a_clear_error(tmp_path, capsys):
     assert pdf.main(["--html", str(tmp_path / "none.html"), "--pdf", str(tmp_path / "r.pdf")]) == 2
     assert "make html" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_pdf_has_bookmarks_from_the_headings_and_is_tagged(tmp_path):
+    chromium = pdf.find_chromium()
+    if chromium is None:
+        pytest.skip("no Chromium here: install one (apt-get install chromium) to test the PDF")
+    from pypdf import PdfReader
+
+    html = tmp_path / "r.html"
+    html.write_text('<html><body><h1 id="a">1-1a · Simulate</h1><h2 id="a-c">Comment</h2><p>text</p>'
+                    '<h1 id="b">1-1b · Train</h1><img alt="Figure 1." src="data:image/gif;base64,'
+                    'R0lGODlhAQABAIAAAP///wAAACwAAAAAAQABAAACAkQBADs="></body></html>')
+    pdf.print_pdf(html, tmp_path / "r.pdf", chromium)
+    data = (tmp_path / "r.pdf").read_bytes()
+    assert b"/Outlines" in data and b"/StructTreeRoot" in data  # bookmarks; tags for screen readers
+
+    def titles(items):
+        return [t for i in items for t in (titles(i) if isinstance(i, list) else [i.title])]
+
+    assert titles(PdfReader(tmp_path / "r.pdf").outline) == ["1-1a · Simulate", "Comment", "1-1b · Train"]
