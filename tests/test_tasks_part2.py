@@ -26,6 +26,8 @@ def test_1_2a_one_pca_over_all_runs(tmp_path):
         assert 0 < sum(R["pca"][which]["explained_variance_ratio"]) <= 1
     assert R["layer_params"] < R["n_params"]
     assert all(len(r["loss"]) == len(r["acc"]) == n_snap for r in R["runs"])
+    assert len(R["pair_distance"]["start"]) == len(R["pair_distance"]["end"]) == P.runs * (P.runs - 1) // 2
+    assert "## " not in t1_2a.comment(R) and "(s)" not in t1_2a.comment(R)
     with pytest.raises(ParamError, match="layer="):
         t1_2a.run(_P(t1_2a, tmp_path, layer="nope.weight"))
 
@@ -41,6 +43,8 @@ def test_1_2b_records_every_iteration(tmp_path):
         for run in D["runs"]:
             assert len(run["grad_norm"]) == len(run["loss"]) == D["steps"]
             assert all(g > 0 for g in run["grad_norm"])
+            assert run["end_grad_norm"] == pytest.approx(float(np.median(run["grad_norm"][-D["trend_window"]:])))
+    assert "(s)" not in t1_2b.comment(R)
 
 
 def test_1_2c_minimal_ratio_pipeline(tmp_path):
@@ -57,6 +61,11 @@ def test_1_2c_minimal_ratio_pipeline(tmp_path):
         assert R["ratio_all"][i] == cv.minimal_ratio(eig[i], P.tol)
         assert R["ratio_nonzero"][i] == cv.minimal_ratio(eig[i], P.tol, over="nonzero")
     assert R["hessian"]["max_relative_asymmetry"] < 1e-10
+    # a run that missed the threshold is reported at the lowest ‖∇L‖ it passed, not where the step limit left it
+    for i, trace in enumerate(R["phase2"]["trace"]):
+        if not R["phase2"]["reached"][i]:
+            assert R["phase2"]["grad_norm"][i] <= min(t for t in trace if t is not None) * (1 + 1e-5)
+    assert "(s)" not in t1_2c.comment(R)
     with pytest.raises(ParamError, match="tol_sweep"):
         _P(t1_2c, tmp_path, tol=1e-3)
 
@@ -70,3 +79,4 @@ def test_1_2d_surfaces(tmp_path):
     # (the surface uses the first surface_points images; smoke keeps all 256 of them)
     assert rp["center_loss"] == pytest.approx(R["final"]["train_loss"], rel=1e-4)
     assert len(pp["path"]) == P.epochs + 1 and np.allclose(pp["path"][-1], 0, atol=1e-5)
+    assert "(s)" not in t1_2d.comment(R)

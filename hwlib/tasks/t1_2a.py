@@ -14,8 +14,8 @@ import time
 
 import numpy as np
 
-from ..device import cpu_threads
 from .. import data, ensemble, models, train, trajectory, wording
+from ..device import cpu_threads
 from ..params import Param, ParamError, same
 from ..results import envelope
 
@@ -97,9 +97,9 @@ def comment(R: dict) -> str:
     acc = [r["acc"][-1] for r in runs]
     test = [r["test_acc"] for r in runs]
     who = "The one run ends" if len(runs) == 1 else f"All {wording.plural(len(runs), 'run')} end"
-    lines = [f"- {who} at a training loss between {min(final_loss):.3g} and "
-             f"{max(final_loss):.3g} (training accuracy {wording.pct(min(acc))} to {wording.pct(max(acc))}, test "
-             f"accuracy {wording.pct(min(test))} to {wording.pct(max(test))})."]
+    lines = [(f"- {who} at a training loss between {min(final_loss):.3g} and "
+              f"{max(final_loss):.3g} (training accuracy {wording.pct(min(acc))} to {wording.pct(max(acc))}, test "
+              f"accuracy {wording.pct(min(test))} to {wording.pct(max(test))}).")]
     d0, d1 = R["pair_distance"]["start"], R["pair_distance"]["end"]
     text = (f"- In the full {R['n_params']:,}-dimensional parameter space the distance between two runs is "
             f"{_over_pairs(d0)} at initialization and {_over_pairs(d1)} at the end: ")

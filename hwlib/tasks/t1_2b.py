@@ -13,8 +13,8 @@ import time
 import numpy as np
 from scipy.stats import spearmanr
 
-from ..device import cpu_threads
 from .. import data, ensemble, models, wording
+from ..device import cpu_threads
 from ..params import Param, same
 from ..results import envelope
 
@@ -127,8 +127,8 @@ def _rho_words(rhos: list[float]) -> tuple[str, str]:
     rho = float(np.mean(rhos))
     value = f"{rhos[0]:.2f}" if len(rhos) == 1 else f"{rho:.2f} ({min(rhos):.2f} to {max(rhos):.2f} over {len(rhos)} seeds)"
     if min(rhos) <= -RHO_WEAK and max(rhos) >= RHO_WEAK:
-        return (f"Spearman rank correlation of gradient norm and loss over the iterations: ρ = {value}; the seeds "
-                "disagree even on its sign, so no reading holds for all of them.", "disagree")
+        return ((f"Spearman rank correlation of gradient norm and loss over the iterations: ρ = {value}; the seeds "
+                 "disagree even on its sign, so no reading holds for all of them."), "disagree")
     size = round(abs(rho), 2)  # the words follow the number as printed
     strength = ("strong" if size >= RHO_STRONG else "moderate" if size >= RHO_MODERATE else
                 "weak" if size >= RHO_WEAK else "none")

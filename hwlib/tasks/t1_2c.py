@@ -18,9 +18,9 @@ import torch
 from scipy.stats import spearmanr
 from torch.func import hessian, vmap
 
-from ..device import cpu_threads
 from .. import curvature as cv
 from .. import data, ensemble, models, wording
+from ..device import cpu_threads
 from ..params import Param, ParamError, same
 from ..progress import Progress
 from ..results import envelope

@@ -15,8 +15,8 @@ import time
 import numpy as np
 import torch
 
-from ..device import cpu_threads
 from .. import data, ensemble, landscape, models, train, wording
+from ..device import cpu_threads
 from ..params import Param, same
 from ..results import envelope
 
@@ -134,7 +134,7 @@ def comment(R: dict) -> str:
                  f"({RP['ring_half'] / RP['center_loss']:.3g} times the centre), at radius {P['span']:g} "
                  f"{RP['ring_full']:.3g} ({RP['ring_full'] / RP['center_loss']:.3g} times)")
         if rise > 0:
-            text += (f": moving every filter by {0.5 * P['span']:g} of its own norm in a random direction undoes "
+            text += (f": moving every filter by {0.5 * P['span']:g} times its own norm in a random direction undoes "
                      f"{wording.pct((RP['ring_half'] - RP['center_loss']) / rise, 0)} of the loss decrease training "
                      "achieved (from the loss at initialization).")
         else:
