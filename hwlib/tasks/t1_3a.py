@@ -141,7 +141,7 @@ def comment(R: dict) -> str:
     first, last = rand["test_loss"][0], rand["test_loss"][-1]
     change = (last - first) / first
     lines.append(f"- The test loss went from {first:.3g} after the first epoch to {last:.3g} at the end: " + (
-        "it **grew**: the net grows confident in labels that are wrong for the test images."
+        "it **grew**, as the net grows confident in labels that are wrong for the test images."
         if change > LOSS_CHANGE else
         "it **fell**, so the net still picked up something that holds on the test images."
         if change < -LOSS_CHANGE else
