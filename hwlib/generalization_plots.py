@@ -119,47 +119,76 @@ def interpolation(R: dict, pair: str):
 
 # ---------------------------------------------------------------- 1-3d
 
+def _per_batch(rows, key):
+    """Batch sizes in order, the mean over seeds of each, and every (batch size, value) point."""
+    groups = {}
+    for r in sorted(rows, key=lambda r: r["batch_size"]):
+        groups.setdefault(r["batch_size"], []).append(r[key])
+    return list(groups), [float(np.mean(v)) for v in groups.values()], [(r["batch_size"], r[key]) for r in rows]
+
+
+SENSITIVITY_LABEL = {"softmax": r"$\|\partial p/\partial x\|_F$ (softmax)",
+                     "loss": r"$\|\partial \ell_i/\partial x\|$ (own loss)",
+                     "logits": r"$\|\partial z/\partial x\|_F$ (logits)"}
+
+
 def sensitivity(R: dict):
-    """Left: loss; right: accuracy — train and test against batch size, sensitivity on the twin axis."""
+    """Left: loss; right: accuracy — train and test against batch size (line: mean over seeds,
+    dots: each model at the target), the primary sensitivity on the twin axis."""
     fig, axes = figure(ncols=2, height=3.3)
-    rows = R["models"]
-    b = [r["batch_size"] for r in rows]
+    rows = [r for r in R["models"] if r["reached"]]
+    key = f"sensitivity_{R['primary']}"
     for ax, metric, ylabel in ((axes[0][0], "loss", "cross-entropy loss"), (axes[0][1], "acc", "accuracy")):
-        ax.plot(b, [r[f"train_{metric}"] for r in rows], "-o", ms=3, color=TRAIN, label=f"train {metric}")
-        ax.plot(b, [r[f"test_{metric}"] for r in rows], "-o", ms=3, color=TEST, label=f"test {metric}")
+        for split, colour in (("train", TRAIN), ("test", TEST)):
+            b, mean, points = _per_batch(rows, f"{split}_{metric}")
+            ax.plot(b, mean, "-o", ms=3, color=colour, label=f"{split} {'loss' if metric == 'loss' else 'accuracy'}")
+            if points:  # none when no model reached the target
+                ax.scatter(*zip(*points), s=8, color=colour, alpha=0.5)
         ax.set(xscale="log", xlabel="batch size", ylabel=ylabel)
         if metric == "loss":
             ax.set_yscale("log")
         twin = ax.twinx()
-        twin.errorbar(b, [r["sensitivity_test"] for r in rows], yerr=[r["sensitivity_test_std"] for r in rows],
-                      fmt="-s", ms=3, lw=1.2, capsize=2, color=EXTRA, label="sensitivity (±1 sd)")
-        if "sensitivity_at_init" in R:
-            twin.axhline(R["sensitivity_at_init"], color=EXTRA, lw=0.9, ls=":", label="sensitivity, untrained")
-        twin.set(ylabel="sensitivity ‖∂logits/∂x‖_F")
+        b, mean, points = _per_batch(rows, key)
+        twin.plot(b, mean, "-s", ms=3, lw=1.2, color=EXTRA, label=f"sensitivity of the {R['outputs'][R['primary']]}")
+        if points:  # none when no model reached the target
+            twin.scatter(*zip(*points), s=8, marker="s", color=EXTRA, alpha=0.5)
+        twin.axhline(R["sensitivity_at_init"][R["primary"]], color=EXTRA, lw=0.9, ls=":", label="sensitivity, untrained")
+        twin.set(ylabel="sensitivity " + SENSITIVITY_LABEL[R["primary"]])
         twin.grid(False)
-        _legend(ax, twin, fontsize="x-small")
+    handles, labels = [], []
+    for axis in (axes[0][0], fig.axes[-1]):
+        h, l = axis.get_legend_handles_labels()
+        handles += h
+        labels += l
+    fig.legend(handles, labels, loc="outside lower center", ncols=4, fontsize="x-small")
     return fig
 
 
 # ---------------------------------------------------------------- 1-3e
 
 def sharpness(R: dict):
-    """Top row: each flatness measure against batch size; bottom row: the loss gap against it."""
+    """Top row: each flatness measure against batch size (line: mean over seeds, dots: models);
+    bottom row: the generalization gap against each measure, points labelled with their batch size."""
     measures = R["measures"]
-    fig, axes = figure(ncols=len(measures), nrows=2, height=5.6)
-    rows = R["models"]
-    b = np.array([r["batch_size"] for r in rows])
-    gap = [r["gap_loss"] for r in rows]
+    fig, axes = figure(ncols=len(measures), nrows=2, height=5.8)
+    rows = [r for r in R["models"] if r["reached"]]
+    C = {c["key"]: c[R["gap"]] for c in R["correlations"]}
     colours = palette(len(measures))
     for j, (key, name) in enumerate(measures.items()):
-        vals = [r[key] for r in rows]
         top, bottom = axes[0][j], axes[1][j]
-        top.plot(b, vals, "-o", ms=3, color=colours[j])
+        b, mean, points = _per_batch(rows, key)
+        top.plot(b, mean, "-", lw=1.0, color=colours[j])
+        if points:  # none when no model reached the target
+            top.scatter(*zip(*points), s=10, color=colours[j])
         top.set(xscale="log", xlabel="batch size")
         top.set_title(name.replace(" (", "\n("), fontsize="small")
+        vals, gap = [r[key] for r in rows], [r[R["gap"]] for r in rows]
         bottom.scatter(vals, gap, s=14, color=colours[j])
-        for v, g, bs in zip(vals, gap, b):
-            bottom.annotate(str(bs), (v, g), fontsize="xx-small", xytext=(2, 2), textcoords="offset points")
-        bottom.set(ylabel="test − train loss" if j == 0 else None)
+        for v, g, r in zip(vals, gap, rows):
+            bottom.annotate(str(r["batch_size"]), (v, g), fontsize="xx-small", xytext=(2, 2), textcoords="offset points")
+        c = C[key]
+        if c["rho"] is not None:
+            bottom.set_title(f"ρ = {c['rho']:.2f}\n95 %: {c['low']:.2f} to {c['high']:.2f}", fontsize="x-small")
+        bottom.set(ylabel=R["gaps"][R["gap"]] if j == 0 else None)
         bottom.set_xlabel(name.replace(" (", "\n("), fontsize="small")
     return fig

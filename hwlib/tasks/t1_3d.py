@@ -1,25 +1,29 @@
 """1-3d Flatness vs generalization, part 2: input sensitivity of models trained with different batch sizes.
 
-The same BatchNorm CNN is trained with several log-spaced batch sizes; everything else
-(learning rate, epochs, initialization, data order, optimizer) is fixed, so the number of
-steps shrinks as the batch grows, as in Keskar et al. After training, the sensitivity of each
-model is the Frobenius norm of the Jacobian of its logits with respect to its input, per
-sample, averaged over one fixed evaluation set (the first n_eval test images, the same for
-every model); the same number of training images is measured as a second view.
+The same BatchNorm CNN is trained with several log-spaced batch sizes and several seeds, each
+model **to one training-loss target** (with a step limit), not for a fixed number of epochs:
+with equal epochs a large batch takes a fraction of the steps and is simply less trained, and
+every flatness measure then measures the training length. After training, the sensitivity of
+each model (hwlib.sensitivity) is the per-sample Frobenius norm of an input Jacobian, averaged
+over one fixed evaluation set (the first n_eval test images, the same for every model): of the
+softmax probabilities (Novak et al. 2018; the primary), of each sample's own loss, and of the
+logits as a third view. Trends carry a 95 % bootstrap interval over the models.
 """
 
 from __future__ import annotations
 
+import math
 import time
 
+import numpy as np
 import torch
-from scipy.stats import spearmanr
+from scipy.stats import rankdata
 
-from .. import cache, data, models, train
+from .. import cache, data, models, train, wording
 from ..params import Param, ParamError, same
 from ..progress import Progress
 from ..results import envelope
-from ..sensitivity import input_jacobian_norms
+from ..sensitivity import OUTPUTS, jacobian_norms
 from .t1_3a import load_data
 
 NAME, SECTION = "1_3d_sensitivity", "1-3d"
@@ -28,65 +32,97 @@ SPEC = {
     "dataset": Param("str", "digits", "digits", "mnist", choices=data.IMAGE_DATASETS, doc="image dataset"),
     "train_limit": Param("int", 512, 0, 0, low=0, off=0, doc="keep the first n training images (0: all)"),
     "channels": Param("int_list", [4, 8], [16, 32], [32, 64], positive=True, doc="conv channels of the BatchNorm CNN"),
-    "batch_sizes": Param("int_list", [16, 32, 64, 128, 512], [16, 32, 64, 128, 256, 512, 1024],
-                         [16, 64, 256, 1024, 4096], positive=True, min_len=5, doc="log-spaced, one model each"),
-    "epochs": Param("int", 1, 20, 10, low=1, doc="training epochs, the same for every batch size"),
+    "batch_sizes": Param("int_list", [16, 32, 64, 128, 512], [16, 32, 64, 256, 1024],
+                         [16, 64, 256, 1024, 4096], positive=True, min_len=5, doc="log-spaced, one model per seed each"),
+    "seeds": Param("int_list", [0, 1], [0, 1], [0, 1, 2], low=0,
+                   doc="initialization and data order; every batch size is trained once per seed"),
+    "target_loss": Param("float", 1.2, 0.05, 0.05, positive=True,
+                         doc="train each model until an epoch's mean training loss is at most this"),
+    "max_steps": Param("int", 150, 2000, 20000, low=1,
+                       doc="step limit of a model that does not reach target_loss (rounded up to a whole epoch)"),
     "lr": same("float", 1e-3, positive=True, doc="learning rate, the same for every batch size"),
     "optimizer": same("str", "adam", choices=train.OPTIMIZERS),
-    "seed": same("int", 0, low=0, doc="initialization and data order, the same for every batch size"),
     "n_eval": Param("int", 128, 360, 2000, low=1, doc="evaluation images for the sensitivity"),
     "chunk_size": Param("int", 64, 128, 128, low=1, internal=True, doc="samples per vectorized Jacobian chunk (result unchanged)"),
     "data_root": same("str", "data", internal=True, doc="torchvision data folder (relative to the project)"),
 }
 
+# A target check reads the metrics back (a device sync). Checking at least 10 steps apart keeps a
+# GPU busy between syncs, and a model overshoots its target by at most one such interval.
+CHECK_STEPS = 10
+N_BOOT = 2000  # bootstrap resamples: the 2.5/97.5 % quantiles move by < 0.02 in ρ between repeats
+CONFIDENCE = 0.95  # coverage of the bootstrap interval of a rank correlation
+MIN_MODELS = 3  # a rank correlation over fewer models cannot be anything but ±1 or 0.5-ish: not reported
+PRIMARY = "softmax"  # Novak et al.'s sensitivity; "loss" is the homework's wording, "logits" a third view
+
 
 def checks(P) -> None:
     if sorted(set(P.batch_sizes)) != list(P.batch_sizes):
         raise ParamError(f"batch_sizes={P.batch_sizes!r} must be distinct and increasing, e.g. [16, 64, 256, 1024, 4096]")
+    if len(set(P.seeds)) != len(P.seeds):
+        raise ParamError(f"seeds={P.seeds!r} must be distinct, e.g. [0, 1, 2]")
 
 
-def build(P, ds: data.Dataset):
-    torch.manual_seed(P.seed)
+def build(P, ds: data.Dataset, seed: int):
+    torch.manual_seed(seed)
     return models.cnn(ds.input_shape, ds.n_classes, P.channels, batchnorm=True).to(P.device)
 
 
+def fit_to_target(model, ds: data.Dataset, *, batch_size: int, lr: float, optimizer: str, seed: int,
+                  target_loss: float, max_steps: int, label: str = "") -> dict:
+    """Train until an epoch's mean training loss ≤ target_loss or max_steps (rounded up to a
+    whole epoch); the record of the run: steps, whether it reached the target, final metrics."""
+    per_epoch = math.ceil(len(ds.x_train) / batch_size)
+    epochs = math.ceil(max_steps / per_epoch)
+    # eval_every=epochs: no test evaluation on the way (only the final one is used)
+    h = train.fit(model, ds, epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer, seed=seed,
+                  label=label, log=False, target_loss=target_loss, check_every=math.ceil(CHECK_STEPS / per_epoch),
+                  eval_every=epochs)
+    return {"batch_size": batch_size, "lr": lr, "seed": seed, "steps": h.steps, "epochs": len(h.epoch),
+            "reached": h.target_epoch is not None, "diverged": h.diverged is not None,
+            "seconds": h.seconds, **h.final,
+            "gap_loss": h.final["test_loss"] - h.final["train_loss"],
+            "gap_acc": (h.final["train_acc"] - h.final["test_acc"]) if h.final["train_acc"] is not None else None}
+
+
 # the settings that decide the trained models (n_eval and chunk_size only change the measuring)
-TRAINING = ("dataset", "train_limit", "channels", "batch_sizes", "epochs", "lr", "optimizer", "seed", "data_root")
+TRAINING = ("dataset", "train_limit", "channels", "batch_sizes", "seeds", "target_loss", "max_steps", "lr",
+            "optimizer", "data_root")
 MODELS = "1_3d_models"  # cache name of the trained models, shared with 1-3e
 
 
 def train_models(P, ds: data.Dataset) -> tuple[list[tuple], bool]:
-    """One model per batch size, all from one initialization: ([(model, record)], loaded). The
-    models are cached (hwlib.cache): whichever of 1-3d and 1-3e runs second with the same
-    settings loads them instead of training again, and ``loaded`` says so."""
+    """One model per (seed, batch size): ([(model, record)], loaded). The models are cached
+    (hwlib.cache): whichever of 1-3d and 1-3e runs second with the same settings loads them
+    instead of training again, and ``loaded`` says so."""
     key = cache.key({k: getattr(P, k) for k in TRAINING}, P.device)
     stored = cache.load(MODELS, key, P.out_dir)
     if stored is not None:
         out = []
         for state, record in stored:
-            model = build(P, ds)
+            model = build(P, ds, record["seed"])
             model.load_state_dict(state)
             out.append((model, record))
         print(f"loaded the {len(out)} trained models from {cache.path(MODELS, key, P.out_dir)}", flush=True)
         return out, True
     out = []
-    progress = Progress(len(P.batch_sizes), "batch sizes")
-    for i, batch in enumerate(P.batch_sizes):
-        model = build(P, ds)
-        h = train.fit(model, ds, epochs=P.epochs, batch_size=batch, lr=P.lr, optimizer=P.optimizer, seed=P.seed,
-                      label=f"batch {batch}", log=False)
-        out.append((model, {"batch_size": batch, "steps": h.steps, "seconds": h.seconds, **h.final,
-                            "gap_loss": h.final["test_loss"] - h.final["train_loss"],
-                            "gap_acc": h.final["train_acc"] - h.final["test_acc"]}))
-        progress.update(i + 1, batch=batch, test_acc=h.final["test_acc"])
+    progress = Progress(len(P.batch_sizes) * len(P.seeds), "models")
+    for seed in P.seeds:
+        for batch in P.batch_sizes:
+            model = build(P, ds, seed)
+            record = fit_to_target(model, ds, batch_size=batch, lr=P.lr, optimizer=P.optimizer, seed=seed,
+                                   target_loss=P.target_loss, max_steps=P.max_steps, label=f"batch {batch}, seed {seed}")
+            out.append((model, record))
+            progress.update(len(out), batch=batch, seed=seed, steps=record["steps"], train_loss=record["train_loss"])
     progress.done()
     cache.save(MODELS, key, [(m.state_dict(), dict(r)) for m, r in out], P.out_dir)
     return out, False
 
 
-def eval_sets(P, ds: data.Dataset) -> dict:
-    n = min(P.n_eval, len(ds.x_test), len(ds.x_train))
-    return {"test": ds.x_test[:n], "train": ds.x_train[:n]}
+def eval_set(P, ds: data.Dataset) -> tuple[torch.Tensor, torch.Tensor]:
+    """The fixed evaluation set: the first n_eval test images, the same for every model."""
+    n = min(P.n_eval, len(ds.x_test))
+    return ds.x_test[:n], ds.y_test[:n]
 
 
 def model_info(P, ds: data.Dataset) -> dict:
@@ -95,35 +131,137 @@ def model_info(P, ds: data.Dataset) -> dict:
     return {"channels": info["widths"], "structure": info["structure"], "params": info["params"], "batchnorm": True}
 
 
+def rank_correlation(x: list[float], y: list[float], seed: int = 0) -> dict:
+    """Spearman ρ of x and y over models, and its 95 % percentile-bootstrap interval (models
+    resampled with replacement). ρ and the bounds are None where they cannot be computed (fewer
+    than MIN_MODELS models, or a column with a single value)."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    n = len(x)
+    if n < MIN_MODELS:
+        return {"rho": None, "low": None, "high": None, "n": n}
+
+    def rho(a, b):  # row-wise Spearman: Pearson correlation of the (average) ranks
+        ra, rb = rankdata(a, axis=-1), rankdata(b, axis=-1)
+        ra, rb = ra - ra.mean(-1, keepdims=True), rb - rb.mean(-1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (ra * rb).sum(-1) / np.sqrt((ra ** 2).sum(-1) * (rb ** 2).sum(-1))
+
+    whole = float(rho(x, y))
+    if not math.isfinite(whole):
+        return {"rho": None, "low": None, "high": None, "n": n}
+    idx = np.random.default_rng(seed).integers(0, n, size=(N_BOOT, n))
+    boot = rho(x[idx], y[idx])
+    tail = 100 * (1 - CONFIDENCE) / 2
+    low, high = np.nanpercentile(boot, [tail, 100 - tail])
+    return {"rho": whole, "low": float(low), "high": float(high), "n": n}
+
+
 def run(P) -> dict:
     start = time.perf_counter()
     ds = load_data(P)
-    sets = eval_sets(P, ds)
-    # the common starting point: how sensitive the network is before any training
-    init = input_jacobian_norms(build(P, ds), sets["test"], chunk_size=P.chunk_size).mean().item()
+    x, y = eval_set(P, ds)
+    # the common starting points: how sensitive the networks are before any training (mean over seeds)
+    init = {k: float(np.mean([jacobian_norms(build(P, ds, s), x, y, chunk_size=P.chunk_size)[k].mean().item()
+                              for s in P.seeds])) for k in OUTPUTS}
     rows = []
     trained, loaded = train_models(P, ds)
     for model, record in trained:
-        for name, x in sets.items():
-            norms = input_jacobian_norms(model, x, chunk_size=P.chunk_size)
-            record[f"sensitivity_{name}"] = norms.mean().item()
-            record[f"sensitivity_{name}_std"] = norms.std().item()
+        norms = jacobian_norms(model, x, y, chunk_size=P.chunk_size)
+        for k in OUTPUTS:
+            record[f"sensitivity_{k}"] = norms[k].mean().item()
+            record[f"sensitivity_{k}_std"] = norms[k].std().item() if len(norms[k]) > 1 else 0.0
         rows.append(record)
-        print(f"batch {record['batch_size']}: test acc {record['test_acc']:.4f}, "
-              f"sensitivity {record['sensitivity_test']:.4g}", flush=True)
+        print(f"batch {record['batch_size']}, seed {record['seed']}: {record['steps']} steps, train loss "
+              f"{record['train_loss']:.3g}, test acc {record['test_acc']:.4f}, sensitivity (softmax) "
+              f"{record['sensitivity_softmax']:.4g}", flush=True)
+    kept = [r for r in rows if r["reached"]]
+    trends = {k: {against: rank_correlation([r[f"sensitivity_{k}"] for r in kept], [r[against] for r in kept], seed=i)
+                  for i, against in enumerate(("batch_size", "test_loss", "gap_loss"))} for k in OUTPUTS}
     return envelope(P, NAME, SECTION, time.perf_counter() - start,
-                    dataset=ds.describe(), n_train=len(ds.x_train), n_test=len(ds.x_test),
-                    n_eval=len(sets["test"]), model=model_info(P, ds), sensitivity_of="logits", models=rows,
-                    sensitivity_at_init=init, models_loaded=loaded,
-                    spearman=trends(rows))
+                    dataset=ds.describe(), n_train=len(ds.x_train), n_test=len(ds.x_test), n_eval=len(x),
+                    model=model_info(P, ds), outputs=OUTPUTS, primary=PRIMARY, models=rows,
+                    sensitivity_at_init=init, models_loaded=loaded, trends=trends)
 
 
-def trends(rows: list[dict]) -> dict:
-    """Spearman ρ across the models: sensitivity against batch size, test loss and the loss gap."""
-    s = [r["sensitivity_test"] for r in rows]
+# ---------------------------------------------------------------- the comment
 
-    def rho(other: str) -> float:
-        return float(spearmanr(s, [r[other] for r in rows]).statistic)
+def by_batch(rows: list[dict], key: str) -> dict:
+    """{batch size: [value per seed]} in batch-size order."""
+    out: dict = {}
+    for r in sorted(rows, key=lambda r: r["batch_size"]):
+        out.setdefault(r["batch_size"], []).append(r[key])
+    return out
 
-    return {"batch_size": rho("batch_size"), "test_loss": rho("test_loss"), "gap_loss": rho("gap_loss"),
-            "test_acc": rho("test_acc")}
+
+def interval(c: dict) -> str:
+    return f"ρ = {c['rho']:.2f}, 95 % interval {c['low']:.2f} to {c['high']:.2f} over {c['n']} models"
+
+
+def direction(c: dict) -> str:
+    """'up' / 'down' when the bootstrap interval excludes 0, 'none' when it holds 0, 'unknown' without ρ."""
+    if c["rho"] is None:
+        return "unknown"
+    return "up" if c["low"] > 0 else "down" if c["high"] < 0 else "none"
+
+
+def criterion_text(R: dict) -> str:
+    p, rows = R["params"], R["models"]
+    missed = [r for r in rows if not r["reached"]]
+    text = (f"Every model was trained until an epoch's mean training loss was at most {p['target_loss']:g}, "
+            f"with a limit of {p['max_steps']:,} steps. ")
+    if not missed:
+        return text + f"All {wording.plural(len(rows), 'model')} reached the target."
+    names = wording.join([f"batch {r['batch_size']} (seed {r['seed']}, {'diverged' if r['diverged'] else 'stopped'} "
+                          f"at {r['steps']:,} steps, training loss {r['train_loss']:.3g})" for r in missed])
+    return (text + f"{wording.plural(len(missed), 'model')} missed it and {'is' if len(missed) == 1 else 'are'} "
+            f"left out of every comparison below: {names}.")
+
+
+def comment(R: dict) -> str:
+    rows = [r for r in R["models"] if r["reached"]]
+    out = R["outputs"]
+    lines = [criterion_text(R)]
+    if len({r["batch_size"] for r in rows}) < 2:
+        lines.append("\nFewer than two batch sizes have a model at the target, so nothing is compared.")
+        return "\n".join(lines)
+    steps = by_batch(rows, "steps")
+    losses = by_batch(rows, "train_loss")
+    lines.append("\n- Steps to the target (mean over seeds): " + ", ".join(
+        f"batch {b}: {sum(v) / len(v):,.0f}" for b, v in steps.items())
+        + f"; training loss afterwards (eval mode, whole training set) from {min(r['train_loss'] for r in rows):.3g} "
+        f"to {max(r['train_loss'] for r in rows):.3g}"
+        + ("." if max(max(v) for v in losses.values()) <= R["params"]["target_loss"] else
+           ", partly above the target: that was checked on the epoch's mean minibatch loss, in training mode."))
+    sens = by_batch(rows, f"sensitivity_{R['primary']}")
+    small, large = next(iter(sens)), list(sens)[-1]
+    g = wording.gap(sens[large], sens[small])
+    head = (f"- Sensitivity of the {out[R['primary']]} (the figure), batch {small} → {large}: "
+            f"{wording.spread(sens[small])} → {wording.spread(sens[large])}: ")
+    lines.append(head + {
+        "a": "the largest batch gives the more sensitive models (the seed ranges do not overlap).",
+        "b": "the largest batch gives the less sensitive models (the seed ranges do not overlap).",
+        "tie": "no clear difference (the seed ranges overlap).",
+        "unknown": "one seed a side, so the seed noise is unknown and the two are not ranked."}[g.verdict])
+    for k, name in out.items():
+        c = R["trends"][k]["batch_size"]
+        d = direction(c)
+        trend = ("too few models for a rank correlation" if d == "unknown" else
+                 f"no monotone trend is established ({interval(c)}, which holds 0)" if d == "none" else
+                 f"{'rises' if d == 'up' else 'falls'} ({interval(c)})")
+        lines.append(f"- {name.capitalize()} against the batch size over all batch sizes: {trend}.")
+    dirs = {k: direction(R["trends"][k]["batch_size"]) for k in out}
+    if {dirs["softmax"], dirs["logits"]} == {"up", "down"}:
+        lines.append("\nThe softmax and the logits move in opposite directions with the batch size: which output "
+                     "is differentiated decides the sign, so only the softmax (Novak et al.'s definition) is read.")
+    c = R["trends"][R["primary"]]["test_loss"]
+    d = direction(c)
+    if d == "unknown":
+        lines.append("\nToo few models reached the target to rank-correlate the sensitivity with the test loss.")
+    elif d == "none":
+        lines.append(f"\nAcross the models the sensitivity does not establish a link with the test loss ({interval(c)}, "
+                     "which holds 0).")
+    else:
+        lines.append(f"\nAcross the models, the more sensitive ones test {'worse' if d == 'up' else 'better'} (with the "
+                     f"test loss {interval(c)}), {'the' if d == 'up' else 'the opposite of the'} direction Novak et "
+                     "al. report.")
+    return "\n".join(lines)

@@ -1,15 +1,17 @@
 """1-3e Another measure of flatness: top Hessian eigenvalue and ε-sharpness vs the generalization gap.
 
-The models of 1-3d: loaded from the model cache when 1-3d ran first with the same settings,
-else trained here exactly as 1-3d trains them (same seed, same data order; hwlib.cache). For
-each one:
+The models of 1-3d (every batch size × every seed, each trained to one training-loss target):
+loaded from the model cache when 1-3d ran first with the same settings, else trained here
+exactly as 1-3d trains them (hwlib.cache). For each one:
 - the top eigenvalue of the Hessian of the training loss (Lanczos on Hessian-vector products,
   hwlib.curvature);
 - the ε-sharpness of Keskar et al. at the ε values given (hwlib.sharpness);
-- the input sensitivity of 1-3d, for comparison.
-Each measure is rank-correlated (Spearman) with the generalization gap across the models. The
-loss is taken on a fixed set of training images with the model in eval mode (BatchNorm on its
-running statistics), so it is one deterministic function of the weights.
+- the softmax input sensitivity of 1-3d, for comparison.
+Each measure is rank-correlated (Spearman ρ) with the generalization gap — the test loss minus
+the training loss — across the models that reached the target, with a 95 % bootstrap interval
+over models; two measures are ranked only where their intervals do not overlap. The loss is
+taken on a fixed set of training images with the model in eval mode (BatchNorm on its running
+statistics), so it is one deterministic function of the weights.
 """
 
 from __future__ import annotations
@@ -17,12 +19,12 @@ from __future__ import annotations
 import time
 
 import torch.nn.functional as F
-from scipy.stats import spearmanr
 
+from .. import wording
 from ..curvature import top_hessian_eigenvalue
 from ..params import Param, same
 from ..results import envelope
-from ..sensitivity import input_jacobian_norms
+from ..sensitivity import jacobian_norms
 from ..sharpness import epsilon_sharpness
 from . import t1_3d
 from .t1_3a import load_data
@@ -39,26 +41,24 @@ SPEC = {
 
 checks = t1_3d.checks
 
-GAPS = {"gap_loss": "test − train loss", "gap_acc": "train − test accuracy", "test_loss": "test loss",
-        "test_acc": "test accuracy", "batch_size": "batch size"}
+GAP = "gap_loss"  # the generalization gap every measure is ranked against: test loss − training loss
+GAPS = {"gap_loss": "test − train loss", "gap_acc": "train − test accuracy", "test_loss": "test loss"}
 
 
 def measure_names(P) -> dict:
     return {"top_eigenvalue": "top Hessian eigenvalue",
             **{f"sharpness_{e:g}": f"ε-sharpness (ε = {e:g})" for e in P.eps},
-            "sensitivity_test": "input sensitivity"}
+            "sensitivity_softmax": "input sensitivity (softmax)"}
 
 
 def rank_correlations(rows: list[dict], measures: dict, gaps: dict) -> list[dict]:
-    """Spearman ρ (and its two-sided p-value) of every measure against every gap, across models.
-    A constant column (e.g. a train accuracy of 1.0 everywhere) has no ranking: ρ is NaN there."""
+    """Spearman ρ of every measure against every gap across the models, each with its bootstrap
+    interval (t1_3d.rank_correlation): {"measure", "key", gap: {"rho", "low", "high", "n"}}."""
     out = []
-    for key, name in measures.items():
+    for i, (key, name) in enumerate(measures.items()):
         row = {"measure": name, "key": key}
-        for g in gaps:
-            res = spearmanr([r[key] for r in rows], [r[g] for r in rows])
-            row[g] = float(res.statistic)
-            row[f"{g}_p"] = float(res.pvalue)
+        for j, g in enumerate(gaps):
+            row[g] = t1_3d.rank_correlation([r[key] for r in rows], [r[g] for r in rows], seed=100 * i + j)
         out.append(row)
     return out
 
@@ -68,7 +68,7 @@ def run(P) -> dict:
     ds = load_data(P)
     n = min(P.n_curvature, len(ds.x_train))
     x, y = ds.x_train[:n], ds.y_train[:n]
-    x_eval = t1_3d.eval_sets(P, ds)["test"]
+    x_eval, y_eval = t1_3d.eval_set(P, ds)
 
     def loss_fn(model):
         return F.cross_entropy(model(x), y)
@@ -79,18 +79,56 @@ def run(P) -> dict:
         model.eval()
         t = time.perf_counter()
         record["curvature_loss"] = loss_fn(model).item()
-        record["top_eigenvalue"] = top_hessian_eigenvalue(model, loss_fn, iters=P.lanczos_iters, seed=P.seed)
+        record["top_eigenvalue"] = top_hessian_eigenvalue(model, loss_fn, iters=P.lanczos_iters, seed=record["seed"])
         for e in P.eps:
             record[f"sharpness_{e:g}"] = epsilon_sharpness(model, loss_fn, eps=e, steps=P.ascent_steps,
-                                                           seed=P.seed)["sharpness"]
-        record["sensitivity_test"] = input_jacobian_norms(model, x_eval, chunk_size=P.chunk_size).mean().item()
+                                                           seed=record["seed"])["sharpness"]
+        record["sensitivity_softmax"] = jacobian_norms(model, x_eval, y_eval, chunk_size=P.chunk_size)["softmax"].mean().item()
         record["measure_seconds"] = time.perf_counter() - t
         rows.append(record)
-        print(f"batch {record['batch_size']}: top eigenvalue {record['top_eigenvalue']:.4g}, "
+        print(f"batch {record['batch_size']}, seed {record['seed']}: top eigenvalue {record['top_eigenvalue']:.4g}, "
               + ", ".join(f"ε-sharpness({e:g}) {record[f'sharpness_{e:g}']:.4g}" for e in P.eps), flush=True)
     measures = measure_names(P)
+    kept = [r for r in rows if r["reached"]]
     return envelope(P, NAME, SECTION, time.perf_counter() - start,
                     dataset=ds.describe(), n_train=len(ds.x_train), n_test=len(ds.x_test),
                     n_curvature=n, n_eval=len(x_eval), model=t1_3d.model_info(P, ds), models_loaded=loaded,
-                    measures=measures, gaps=GAPS, models=rows,
-                    correlations=rank_correlations(rows, {"batch_size": "batch size", **measures}, GAPS))
+                    measures=measures, gaps=GAPS, gap=GAP, models=rows, n_boot=t1_3d.N_BOOT,
+                    correlations=rank_correlations(kept, {"batch_size": "batch size", **measures}, GAPS))
+
+
+# ---------------------------------------------------------------- the comment
+
+def comment(R: dict) -> str:
+    lines = [t1_3d.criterion_text(R)]
+    kept = [r for r in R["models"] if r["reached"]]
+    seeds = sorted({r["seed"] for r in kept})
+    C = {c["key"]: c[R["gap"]] for c in R["correlations"]}
+    if any(C[k]["rho"] is None for k in R["measures"]):
+        lines.append(f"\nWith {wording.plural(len(kept), 'model')} at the target (or a measure with a single value) "
+                     "no rank correlation can be computed, so the measures are not compared.")
+        return "\n".join(lines)
+    lines.append(f"\nEach measure is ranked against the generalization gap ({R['gaps'][R['gap']]}) over "
+                 f"{wording.plural(len(kept), 'model')} ({wording.plural(len(seeds), 'seed')} per batch size); the "
+                 f"interval is a 95 % bootstrap over models ({R['n_boot']:,} resamples).")
+    for key, name in {"batch_size": "the batch size itself", **R["measures"]}.items():
+        c = C[key]
+        lines.append(f"- **{name}**: " + {
+            "up": f"larger value, larger gap ({t1_3d.interval(c)}).",
+            "down": f"larger value, smaller gap ({t1_3d.interval(c)}).",
+            "none": f"no rank correlation is established ({t1_3d.interval(c)}, which holds 0)."}[t1_3d.direction(c)])
+    names = list(R["measures"])
+    separated = [(a, b) for a in names for b in names if a != b and C[a]["low"] > C[b]["high"]]
+    if separated:
+        lines.append("\nWhere two intervals do not overlap the measures can be ranked: " + wording.join(
+            [f"{R['measures'][a]} has the higher rank correlation with the gap than {R['measures'][b]} "
+             f"({C[a]['rho']:.2f} against {C[b]['rho']:.2f})" for a, b in separated]) + ".")
+        if len(separated) < len(names) * (len(names) - 1) // 2:
+            lines.append("Every other pair of intervals overlaps, and those measures are not ranked.")
+    else:
+        lines.append(f"\nThe intervals of all {len(names)} measures overlap: with these models the data cannot say "
+                     "which measure tracks the generalization gap best.")
+    if len(seeds) < 2:
+        lines.append("With one seed per batch size, the models of one batch size cannot show how much a measure "
+                     "varies between seeds, and the intervals are optimistic.")
+    return "\n".join(lines)

@@ -1,0 +1,69 @@
+"""1-3e's comment, branch by branch, on hand-made results (no training)."""
+
+from hwlib.tasks import t1_3e
+
+MEASURES = {"top_eigenvalue": "top Hessian eigenvalue", "sharpness_0.001": "ε-sharpness (ε = 0.001)",
+            "sensitivity_softmax": "input sensitivity (softmax)"}
+
+
+def _c(rho, low, high, n=10):
+    return {"rho": rho, "low": low, "high": high, "n": n}
+
+
+def _R(corr, seeds=(0, 1), missed=()):
+    rows = [{"batch_size": b, "seed": s, "steps": 100, "train_loss": 0.04, "diverged": False,
+             "reached": (b, s) not in missed} for s in seeds for b in (16, 64, 256, 1024, 4096)]
+    keys = {"batch_size": "batch size", **MEASURES}
+    return {"params": {"target_loss": 0.05, "max_steps": 2000}, "models": rows, "measures": MEASURES,
+            "gaps": t1_3e.GAPS, "gap": "gap_loss", "n_boot": 2000,
+            "correlations": [{"measure": name, "key": k, "gap_loss": corr[k]} for k, name in keys.items()]}
+
+
+OVERLAP = {"batch_size": _c(0.1, -0.5, 0.6), "top_eigenvalue": _c(0.3, -0.2, 0.7),
+           "sharpness_0.001": _c(0.5, 0.1, 0.8), "sensitivity_softmax": _c(-0.2, -0.6, 0.3)}
+
+
+def _clean(text):
+    for bad in ("(s)", "[", "True", "False", "`", "nan", "None"):
+        assert bad not in text, bad
+
+
+def test_directions_and_no_ranking_when_intervals_overlap():
+    text = t1_3e.comment(_R(OVERLAP))
+    _clean(text)
+    assert "All 10 models reached the target" in text
+    assert "over 10 models (2 seeds per batch size)" in text and "95 % bootstrap over models (2,000 resamples)" in text
+    assert "**ε-sharpness (ε = 0.001)**: larger value, larger gap (ρ = 0.50" in text
+    assert "**top Hessian eigenvalue**: no rank correlation is established" in text
+    assert "The intervals of all 3 measures overlap" in text and "can be ranked" not in text
+    down = dict(OVERLAP, sensitivity_softmax=_c(-0.7, -0.9, -0.2))
+    assert "**input sensitivity (softmax)**: larger value, smaller gap" in t1_3e.comment(_R(down))
+
+
+def test_ranked_only_where_intervals_separate():
+    corr = OVERLAP | {"sharpness_0.001": _c(0.8, 0.5, 0.95), "sensitivity_softmax": _c(-0.3, -0.7, 0.2)}
+    text = t1_3e.comment(_R(corr))
+    _clean(text)
+    assert ("ε-sharpness (ε = 0.001) has the higher rank correlation with the gap than input sensitivity (softmax) "
+            "(0.80 against -0.30)") in text
+    assert "than top Hessian eigenvalue" not in text  # 0.5 to 0.95 overlaps -0.2 to 0.7
+    assert "Every other pair of intervals overlaps" in text
+    ordered = OVERLAP | {"top_eigenvalue": _c(0.0, -0.1, 0.1), "sharpness_0.001": _c(0.8, 0.5, 0.95),
+                          "sensitivity_softmax": _c(-0.6, -0.9, -0.3)}
+    text = t1_3e.comment(_R(ordered))
+    assert text.count("has the higher rank correlation") == 3 and "Every other pair" not in text
+
+
+def test_one_seed_and_missed_models():
+    text = t1_3e.comment(_R(OVERLAP, seeds=(0,), missed={(4096, 0)}))
+    _clean(text)
+    assert "1 model missed it" in text and "over 4 models (1 seed per batch size)" in text
+    assert "the intervals are optimistic" in text
+    assert "optimistic" not in t1_3e.comment(_R(OVERLAP))
+
+
+def test_no_correlation_no_comparison():
+    none = dict(OVERLAP, top_eigenvalue=_c(None, None, None, 2))
+    text = t1_3e.comment(_R(none))
+    _clean(text)
+    assert "no rank correlation can be computed, so the measures are not compared" in text
