@@ -5,7 +5,11 @@ learning rate) and the learning rate (small vs large, same batch size). The net 
 with BatchNorm, so its state holds running statistics besides the weights, and θ(α) is taken
 over the whole state (hwlib.interpolation). Each pair is trained twice: from one shared
 initialization (same seed, same data order: only the studied choice differs) and from two
-independent initializations (model 2 uses the next seed).
+independent initializations (model 2 uses the next seed). Every model is trained to one
+training-loss target (with a step limit), not for a fixed number of epochs: with equal epochs the
+large-batch model takes a fraction of the steps and the comparison measures training length.
+Which end is flatter along the line is read from the curvature of the training loss along the line at
+each end, from the grid points just inside the segment (where no running variance is extrapolated).
 """
 
 from __future__ import annotations
@@ -14,11 +18,12 @@ import time
 
 import torch
 
-from .. import data, models, train
+from .. import data, models, train, wording
 from ..interpolation import clipped_variances, evaluate_path
 from ..params import Param, ParamError, same
 from ..results import envelope
 from .t1_3a import load_data
+from .t1_3d import fit_to_target
 
 NAME, SECTION = "1_3c_interpolation", "1-3c"
 
@@ -26,7 +31,10 @@ SPEC = {
     "dataset": Param("str", "digits", "digits", "mnist", choices=data.IMAGE_DATASETS, doc="image dataset"),
     "train_limit": Param("int", 512, 0, 0, low=0, off=0, doc="keep the first n training images (0: all)"),
     "channels": Param("int_list", [4, 8], [16, 32], [32, 64], positive=True, doc="conv channels of the BatchNorm CNN"),
-    "epochs": Param("int", 2, 20, 10, low=1, doc="training epochs, the same for both models of a pair"),
+    "target_loss": Param("float", 1.2, 0.05, 0.05, positive=True,
+                         doc="train each model until an epoch's mean training loss is at most this"),
+    "max_steps": Param("int", 150, 2000, 20000, low=1,
+                       doc="step limit of a model that does not reach target_loss (rounded up to a whole epoch)"),
     "batch_sizes": same("int_list", [64, 1024], positive=True, min_len=2, doc="the batch-size pair (at base_lr)"),
     "lrs": same("float_list", [1e-3, 1e-2], positive=True, min_len=2, doc="the learning-rate pair (at base_batch)"),
     "base_lr": same("float", 1e-3, positive=True, doc="learning rate of the batch-size pair"),
@@ -81,6 +89,19 @@ def rise_beyond_ends(alphas: list[float], loss: list[float], unclipped: list[flo
     return {"delta": alphas[j0] - alphas[i0], "model1": loss[i0] - loss[j0], "model2": loss[i1] - loss[j1]}
 
 
+def end_curvatures(alphas: list[float], loss: list[float]) -> dict:
+    """d²L/dα² along the line at each end, from the end and the next two grid points inside [0, 1]
+    (a parabola through three points: twice their second divided difference). Inside the segment
+    every running variance is a convex mix of two valid ones, so nothing is clipped there."""
+    def second(i: list[int]) -> float:
+        (x0, x1, x2), (y0, y1, y2) = [alphas[k] for k in i], [loss[k] for k in i]
+        return 2 * ((y2 - y1) / (x2 - x1) - (y1 - y0) / (x1 - x0)) / (x2 - x0)
+
+    i0, i1 = alphas.index(0.0), alphas.index(1.0)
+    return {"model1": second([i0, i0 + 1, i0 + 2]), "model2": second([i1 - 2, i1 - 1, i1]),
+            "step": alphas[i0 + 1] - alphas[i0]}
+
+
 def run(P) -> dict:
     start = time.perf_counter()
     ds = load_data(P)
@@ -90,10 +111,10 @@ def run(P) -> dict:
     def trained_model(batch: int, lr: float, seed: int):
         if (batch, lr, seed) not in trained:
             model = build(P, ds, seed)
-            h = train.fit(model, ds, epochs=P.epochs, batch_size=batch, lr=lr, optimizer=P.optimizer, seed=seed,
-                          label=f"batch {batch}, lr {lr:g}, seed {seed}", log=False)
-            trained[batch, lr, seed] = model, {"batch_size": batch, "lr": lr, "seed": seed, "steps": h.steps,
-                                               "seconds": h.seconds, **h.final}
+            record = fit_to_target(model, ds, batch_size=batch, lr=lr, optimizer=P.optimizer, seed=seed,
+                                   target_loss=P.target_loss, max_steps=P.max_steps,
+                                   label=f"batch {batch}, lr {lr:g}, seed {seed}")
+            trained[batch, lr, seed] = model, record
         return trained[batch, lr, seed]
 
     cases = []
@@ -117,6 +138,7 @@ def run(P) -> dict:
             clean = [a for a, n in zip(alphas, case["clipped_variances"]) if n == 0]
             case["unclipped_range"] = [min(clean), max(clean)]  # [0, 1] is always inside
             case["rise"] = rise_beyond_ends(alphas, tr["loss"], case["unclipped_range"])
+            case["curvature"] = end_curvatures(alphas, tr["loss"])
             cases.append(case)
             print(f"{pair['name']} ({init} init): train loss at α=0.5 {case['mid']['train_loss']:.4g}, "
                   f"ends {tr['loss'][at[0.0]]:.3g} and {tr['loss'][at[1.0]]:.3g}", flush=True)
@@ -128,3 +150,128 @@ def run(P) -> dict:
                     model={"channels": info["widths"], "structure": info["structure"], "params": info["params"],
                            "batchnorm": True},
                     buffers=[k for k, _ in shape.named_buffers()], cases=cases)
+
+
+# ---------------------------------------------------------------- the comment
+
+# A barrier is called one when the training accuracy between the ends falls this far below the
+# worse end: a 5-point dip is well beyond the ±1 image a few hundred training images resolve.
+ACC_DROP = 0.05
+# One run per case, so the seed noise of a curvature is unknown: curvatures within 10 % of each
+# other are called equal rather than ranked on a difference no second run could confirm.
+EQUAL_CURVATURE = 0.10
+
+
+def flatter(c: dict) -> str:
+    """Which end of the line is flatter: 'θ₁' / 'θ₂' (the smaller curvature along the line), 'equal',
+    or 'concave' (the loss bends down at an end: no valley floor along the line to compare)."""
+    k1, k2 = c["curvature"]["model1"], c["curvature"]["model2"]
+    if k1 <= 0 or k2 <= 0:
+        return "concave"
+    if abs(k1 - k2) <= EQUAL_CURVATURE * max(k1, k2):
+        return "equal"
+    return "θ₁" if k1 < k2 else "θ₂"
+
+
+def shape_text(c: dict) -> str:
+    floor = min(e["train_acc"] for e in c["models"])
+    low = c["min_train_acc_inside"]
+    if low < floor - ACC_DROP:
+        return (f"a barrier: the training loss rises {c['barrier']:.3g} above the worse end and the training "
+                f"accuracy falls to {wording.pct(low)} in between")
+    acc = (f"the training accuracy between the ends does not drop below the ends' {wording.pct(floor)}" if low >= floor
+           else f"the training accuracy between the ends dips to {wording.pct(low)}, within {ACC_DROP * 100:.0f} "
+                f"points of the worse end's {wording.pct(floor)}")
+    if c["barrier"] > 0:
+        return f"only a small bump: the training loss rises {c['barrier']:.3g} above the worse end and {acc}"
+    return f"no barrier: between the ends the training loss never exceeds the worse end's, and {acc}"
+
+
+def rise_text(c: dict) -> str:
+    """Only where it says something: the loss still falls one equal step beyond an end."""
+    r = c["rise"]
+    if r is None:
+        return ""
+    below = [n for n, k in (("θ₁", "model1"), ("θ₂", "model2")) if r[k] < 0]
+    if not below:
+        return ""
+    who = "it is not at the bottom of its" if len(below) == 1 else "neither is at the bottom of its"
+    return (f" One step of {r['delta']:.2g}·‖θ₂−θ₁‖ beyond {wording.join(below)} the training loss still falls, so "
+            f"along this line {who} valley.")
+
+
+def curvature_text(c: dict, names: tuple[str, str]) -> str:
+    k, verdict = c["curvature"], flatter(c)
+    text = (f"The curvature of the training loss along the line is {k['model1']:.3g} at θ₁ ({names[0]}) and "
+            f"{k['model2']:.3g} at θ₂ ({names[1]})")
+    if verdict == "concave":
+        bent = [n for n, key in (("θ₁", "model1"), ("θ₂", "model2")) if k[key] <= 0]
+        return text + f": the loss bends down at {wording.join(bent)}, so the ends are not ranked."
+    if verdict == "equal":
+        return text + f": within {EQUAL_CURVATURE * 100:.0f} % of each other, so neither end is flatter along this line."
+    i = 0 if verdict == "θ₁" else 1
+    return text + f": **θ{'₁₂'[i]} ({names[i]}) is the flatter end** along this line."
+
+
+def pair_verdict(pair: str, cases: list[dict]) -> str:
+    """One sentence per studied choice from the flatness verdicts of its initialization cases."""
+    names = [f"{pair} {v:g}" for v in cases[0]["values"]]
+    verdicts = [flatter(c) for c in cases]
+    decided = [v for v in verdicts if v in ("θ₁", "θ₂")]
+    if not decided:
+        return f"- {pair.capitalize()}: no case ranks the two ends, so the line does not say which solution is flatter."
+    if len(set(decided)) > 1:
+        return (f"- {pair.capitalize()}: the initialization cases disagree on which end is flatter, so the line "
+                "does not decide between the two solutions.")
+    i = 0 if decided[0] == "θ₁" else 1
+    rest = len(cases) - len(decided)
+    agree = (f"in all {len(cases)} initialization cases" if not rest else
+             f"in {len(decided)} of {len(cases)} initialization cases (the "
+             + ("other one does" if rest == 1 else f"other {rest} do") + " not rank the ends)")
+    return (f"- {pair.capitalize()}: the {names[i]} solution is the flatter one {agree}; with one run per case "
+            "the seed noise of the curvatures is unknown.")
+
+
+def comment(R: dict) -> str:
+    p = R["params"]
+    lines = []
+    trained = {(m["batch_size"], m["lr"], m["seed"]): m for c in R["cases"] for m in c["models"]}
+    missed = [m for m in trained.values() if not m["reached"]]
+    crit = (f"Every model was trained until an epoch's mean training loss was at most {p['target_loss']:g} "
+            f"(limit {p['max_steps']:,} steps): ")
+    lines.append(crit + ("all reached it." if not missed else wording.join(
+        [f"batch {m['batch_size']}, lr {m['lr']:g}, seed {m['seed']} missed it ({m['steps']:,} steps, training "
+         f"loss {m['train_loss']:.3g})" for m in missed]) + ", so its pair compares unequally trained models."))
+    for c in R["cases"]:
+        v1, v2 = c["values"]
+        m = c["mid"]
+        at = c["alpha"]
+        e1, e2 = c["train_loss"][at.index(0.0)], c["train_loss"][at.index(1.0)]
+        lo, hi = c["unclipped_range"]
+        names = (f"{c['pair']} {v1:g}", f"{c['pair']} {v2:g}")
+        lines.append(
+            f"- **{c['pair']} {v1:g} → {v2:g}, {c['init']} initialization**: at α = 0.5 the train/test loss is "
+            f"**{m['train_loss']:.3g} / {m['test_loss']:.3g}** (accuracy {wording.pct(m['train_acc'])} / "
+            f"{wording.pct(m['test_acc'])}), against {e1:.3g} (θ₁) and {e2:.3g} (θ₂) at the ends: {shape_text(c)}. "
+            f"No running variance is clipped for α from {lo:g} to {hi:g}. {curvature_text(c, names)}{rise_text(c)}")
+    lines.append("\nWhich solution is flatter along the line:")
+    for pair in dict.fromkeys(c["pair"] for c in R["cases"]):
+        lines.append(pair_verdict(pair, [c for c in R["cases"] if c["pair"] == pair]))
+    shared = [c for c in R["cases"] if c["init"] == "shared"]
+    indep = [c for c in R["cases"] if c["init"] == "independent"]
+    if shared and indep:
+        worst_shared = max(c["mid"]["train_loss"] for c in shared)
+        best_indep = min(c["mid"]["train_loss"] for c in indep)
+        if worst_shared < best_indep:
+            lines.append(
+                f"\nThe initialization decides the shape of the slice. Solutions trained from one initialization are "
+                f"joined by a straight path of low loss (midpoint training loss at most {worst_shared:.3g}); "
+                f"independently initialized ones are separated by higher loss (midpoint training loss {best_indep:.3g} "
+                "or more). The slice says more about where the solutions came from than about their flatness.")
+        else:
+            lines.append("\nThe midpoint losses do not separate the shared from the independent initializations here.")
+    if any(n for c in R["cases"] for n in c["clipped_variances"]):
+        lines.append("\nOutside the unclipped range (grey) some BatchNorm running variance extrapolates below zero and "
+                     "is clipped; the layer then divides by about √eps, and the jumps there are that artifact, not a "
+                     "property of the weights.")
+    return "\n".join(lines)

@@ -1,0 +1,113 @@
+"""1-3c's comment, branch by branch, on hand-made results (no training)."""
+
+import pytest
+
+from hwlib.tasks import t1_3c
+
+ALPHA = [-1.0, -0.2, 0.0, 0.5, 1.0, 1.2, 2.0]
+
+
+def _case(pair="batch size", init="shared", curv=(1.0, 5.0), rise=(0.01, 0.05), mid=0.05, barrier=0.0, low_acc=1.0,
+          ends_acc=(1.0, 1.0), clipped=False, reached=(True, True)):
+    values = [64, 1024] if pair == "batch size" else [0.001, 0.01]
+    seeds = (0, 0) if init == "shared" else (0, 1)
+    models = [{"batch_size": 64, "lr": 0.001, "seed": seeds[0], "steps": 300, "reached": reached[0],
+               "train_loss": 0.03, "train_acc": ends_acc[0]},
+              {"batch_size": values[1] if pair == "batch size" else 64, "lr": 0.001 if pair == "batch size" else 0.01,
+               "seed": seeds[1], "steps": 120, "reached": reached[1], "train_loss": 0.04, "train_acc": ends_acc[1]}]
+    return {"pair": pair, "values": values, "init": init, "models": models, "alpha": ALPHA,
+            "train_loss": [0.5, 0.05, 0.03, mid, 0.04, 0.09, 0.6],
+            "mid": {"train_loss": mid, "test_loss": mid + 0.05, "train_acc": 0.99, "test_acc": 0.97},
+            "barrier": barrier, "min_train_acc_inside": low_acc,
+            "clipped_variances": [3, 0, 0, 0, 0, 0, 2] if clipped else [0] * 7, "unclipped_range": [-0.2, 1.2],
+            "rise": None if rise is None else {"delta": 0.2, "model1": rise[0], "model2": rise[1]},
+            "curvature": {"model1": curv[0], "model2": curv[1], "step": 0.05}}
+
+
+def _R(*cases):
+    return {"params": {"target_loss": 0.05, "max_steps": 2000}, "cases": list(cases)}
+
+
+def _clean(text):
+    for bad in ("(s)", "[", "True", "False", "`", "at or above", "nan"):
+        assert bad not in text, bad
+
+
+def test_flatter_end_agreed_by_both_inits():
+    R = _R(_case(curv=(1.0, 5.0)), _case(init="independent", curv=(2.0, 9.0), mid=2.0, barrier=1.9, low_acc=0.3),
+           _case(pair="learning rate", curv=(8.0, 1.0)), _case(pair="learning rate", init="independent", curv=(30.0, 3.0),
+                                                                mid=2.1, barrier=2.0, low_acc=0.3))
+    text = t1_3c.comment(R)
+    _clean(text)
+    assert "all reached it" in text
+    assert "**θ₁ (batch size 64) is the flatter end**" in text
+    assert "**θ₂ (learning rate 0.01) is the flatter end**" in text  # a reversal: the other end wins
+    assert "Batch size: the batch size 64 solution is the flatter one in all 2 initialization cases" in text
+    assert "Learning rate: the learning rate 0.01 solution is the flatter one in all 2" in text
+    assert "the seed noise of the curvatures is unknown" in text
+    assert "The curvature of the training loss along the line is 1 at θ₁ (batch size 64) and 5 at θ₂" in text
+    assert "still falls" not in text  # every rise is positive: nothing to add
+    assert "a barrier: the training loss rises 1.9" in text and "falls to 30.0 %" in text
+    assert "The initialization decides the shape of the slice" in text
+    assert "grey" not in text
+
+
+def test_cases_disagree_or_do_not_rank():
+    text = t1_3c.comment(_R(_case(curv=(1.0, 5.0)), _case(init="independent", curv=(5.0, 1.0))))
+    assert "the initialization cases disagree on which end is flatter" in text
+    partial = t1_3c.comment(_R(_case(curv=(1.0, 5.0)), _case(init="independent", curv=(-1.0, 5.0), rise=None)))
+    assert "in 1 of 2 initialization cases (the other one does not rank the ends)" in partial
+    three = t1_3c.comment(_R(_case(curv=(1.0, 5.0)), _case(init="independent", curv=(1.0, 1.0)),
+                             _case(init="independent", curv=(-1.0, -2.0))))
+    assert "in 1 of 3 initialization cases (the other 2 do not rank the ends)" in three
+    assert "the loss bends down at θ₁ and θ₂, so the ends are not ranked" in three
+
+
+@pytest.mark.parametrize("curv,words", [
+    ((5.0, 5.2), "within 10 % of each other, so neither end is flatter"),
+    ((-0.01, 0.05), "the loss bends down at θ₁, so the ends are not ranked"),
+])
+def test_ends_not_ranked(curv, words):
+    text = t1_3c.comment(_R(_case(curv=curv)))
+    _clean(text)
+    assert words in text and "no case ranks the two ends" in text
+
+
+@pytest.mark.parametrize("rise,words", [
+    ((-0.01, 0.05), "beyond θ₁ the training loss still falls, so along this line it is not at the bottom"),
+    ((-0.01, -0.02), "beyond θ₁ and θ₂ the training loss still falls, so along this line neither is at the bottom"),
+])
+def test_loss_still_falling_beyond_an_end(rise, words):
+    text = t1_3c.comment(_R(_case(rise=rise)))
+    _clean(text)
+    assert words in text and "is the flatter end" in text  # the curvature still ranks the ends
+
+
+def test_shapes_of_the_slice():
+    bump = t1_3c.comment(_R(_case(barrier=0.01, low_acc=1.0)))
+    assert "only a small bump" in bump and "does not drop below the ends' 100.0 %" in bump
+    dip = t1_3c.comment(_R(_case(barrier=0.01, low_acc=0.97, ends_acc=(0.99, 1.0))))
+    assert "dips to 97.0 %, within 5 points of the worse end's 99.0 %" in dip
+    flat = t1_3c.comment(_R(_case(barrier=0.0)))
+    assert "no barrier" in flat
+    # one initialization only: the shared-vs-independent sentence is not written
+    assert "initialization decides" not in flat and "do not separate" not in flat
+
+
+def test_inits_not_separated_missed_model_and_clipping():
+    R = _R(_case(mid=1.0, clipped=True, reached=(True, False)), _case(init="independent", mid=0.5))
+    text = t1_3c.comment(R)
+    _clean(text)
+    assert "do not separate the shared from the independent" in text
+    assert "batch 1024, lr 0.001, seed 0 missed it (120 steps, training loss 0.04)" in text
+    assert "compares unequally trained models" in text
+    assert "Outside the unclipped range (grey)" in text
+
+
+def test_end_curvatures_of_a_parabola():
+    # L(α) = 3(α − 0.2)² + 0.1 has d²L/dα² = 6 everywhere, on any spacing of the grid
+    alphas = [-1.0, 0.0, 0.05, 0.15, 0.5, 0.8, 0.9, 1.0, 2.0]
+    k = t1_3c.end_curvatures(alphas, [3 * (a - 0.2) ** 2 + 0.1 for a in alphas])
+    assert k["model1"] == pytest.approx(6) and k["model2"] == pytest.approx(6) and k["step"] == pytest.approx(0.05)
+    tilted = t1_3c.end_curvatures(alphas, [3 * (a - 0.2) ** 2 + 7 * a for a in alphas])  # a slope changes nothing
+    assert tilted["model1"] == pytest.approx(6) and tilted["model2"] == pytest.approx(6)
