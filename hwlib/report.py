@@ -26,8 +26,8 @@ import nbformat
 
 from . import paths
 from . import results as results_mod
-from .results import atomic_write_bytes
 from .plots import DPI
+from .results import atomic_write_bytes
 from .tables import markdown_table
 from .wording import join
 
@@ -201,16 +201,16 @@ def build(executed: list[Path], out_dir: Path) -> nbformat.NotebookNode:
 
 
 def _seed_values(value) -> set[int]:
-    """Every int under a key "seed" or "seeds" in a results dict, outside its settings ("params", where
-    "seeds" may be a count): the seeds the runs actually used, whatever the settings call their count."""
+    """Every seed recorded in a results dict outside its settings ("params"): the seeds the runs
+    actually used, whatever the settings call their count ("seeds", "runs")."""
     found: set[int] = set()
     if isinstance(value, dict):
         for key, item in value.items():
             if key == "params":
                 continue
-            if key in ("seed", "seeds"):
-                found |= {v for v in (item if isinstance(item, list) else [item])
-                          if isinstance(v, int) and not isinstance(v, bool)}
+            # "seed": one run's seed; "seeds": a list of them, or else a count (summaries say "seeds": 2)
+            values = [item] if key == "seed" else item if key == "seeds" and isinstance(item, list) else []
+            found |= {v for v in values if isinstance(v, int) and not isinstance(v, bool)}
             found |= _seed_values(item)
     elif isinstance(value, list):
         for item in value:

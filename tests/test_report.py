@@ -85,6 +85,8 @@ def test_figures_of_reads_notebooks_as_plots_show_leaves_them(tmp_path):
 
 @pytest.mark.parametrize("res,text", [
     ({"params": {"seeds": 2}, "runs": {"sinc": [{"seed": 0}, {"seed": 1}]}}, "seeds 0 and 1"),
+    ({"params": {"seeds": [0, 1]}, "runs": [{"seed": 1}, {"seed": 0}], "summary": {"w2": {"seeds": 2}}},
+     "seeds 0 and 1"),  # a count under "seeds" is not a seed
     ({"params": {"runs": 100}, "seeds": list(range(100))}, "seeds 0 to 99"),
     ({"params": {"seeds": 3}}, "seeds 0, 1 and 2"),  # a count, the runs not recording theirs
     ({"params": {"seeds": [0, 1]}}, "seeds 0 and 1"),
