@@ -58,6 +58,10 @@ def test_1_3c_path_endpoints_are_the_trained_models(tmp_path):
             assert c["test_acc"][i] == pytest.approx(model["test_acc"])
         seeds = [m["seed"] for m in c["models"]]
         assert (seeds[0] == seeds[1]) == (c["init"] == "shared")
+        # both models of a pair trained to the same criterion: each stops at the target or the step limit
+        for m in c["models"]:
+            assert m["reached"] or m["steps"] >= P.max_steps
+    assert "Which solution is flatter along the line" in t1_3c.comment(R)
     with pytest.raises(ParamError, match="alpha"):
         _P(t1_3c, tmp_path, alpha_min=0.2)
 
@@ -68,21 +72,25 @@ def test_1_3d_and_1_3e_measure_the_same_models(tmp_path):
     E = t1_3e.run(_P(t1_3e, tmp_path / "shared"))  # after 1-3d: loads its cached models
     alone = t1_3e.run(_P(t1_3e, tmp_path / "alone"))  # no cache: trains them itself
     assert not D["models_loaded"] and E["models_loaded"] and not alone["models_loaded"]
-    assert [r["batch_size"] for r in D["models"]] == P.batch_sizes
-    steps = [r["steps"] for r in D["models"]]
-    assert steps == sorted(steps, reverse=True)  # same epochs: larger batches take fewer steps
-    assert all(r["sensitivity_test"] > 0 for r in D["models"])
+    assert [(r["seed"], r["batch_size"]) for r in D["models"]] == [(s, b) for s in P.seeds for b in P.batch_sizes]
+    for r in D["models"]:  # trained to the criterion: stopped at the target, or else at the step limit
+        assert r["reached"] or r["steps"] >= P.max_steps
+        assert all(r[f"sensitivity_{k}"] > 0 for k in ("softmax", "loss", "logits"))
+    assert f"at most {P.target_loss:g}, with a limit of {P.max_steps:,} steps" in t1_3d.comment(D)
     # trained here or loaded, 1-3e measures 1-3d's models: same seed and data order, same models
     for d, e in zip(D["models"], alone["models"]):
         assert e["train_loss"] == pytest.approx(d["train_loss"], rel=1e-4)
-        assert e["sensitivity_test"] == pytest.approx(d["sensitivity_test"], rel=1e-4)
+        assert e["sensitivity_softmax"] == pytest.approx(d["sensitivity_softmax"], rel=1e-4)
         assert all(e[k] >= 0 for k in E["measures"] if k.startswith("sharpness"))
     # and the cached models are those models exactly: every measurement equal, not just close
     measured = [k for k in alone["models"][0] if "seconds" not in k]
     assert [[r[k] for k in measured] for r in E["models"]] == [[r[k] for k in measured] for r in alone["models"]]
     keys = {c["key"] for c in E["correlations"]}
     assert set(E["measures"]) <= keys
-    assert all(-1 <= c["gap_loss"] <= 1 for c in E["correlations"])
+    for c in E["correlations"]:
+        g = c["gap_loss"]
+        assert g["rho"] is None or -1 <= g["low"] <= g["high"] <= 1
+    assert "bootstrap over models" in t1_3e.comment(E)
 
 
 def test_1_3d_cache_key_covers_every_training_setting():
@@ -94,3 +102,5 @@ def test_1_3d_cache_key_covers_every_training_setting():
 def test_bad_batch_sizes(tmp_path):
     with pytest.raises(ParamError, match="batch_sizes"):
         _P(t1_3d, tmp_path, batch_sizes=[64, 16, 128, 256, 512])
+    with pytest.raises(ParamError, match="seeds"):
+        _P(t1_3d, tmp_path, seeds=[1, 1])
