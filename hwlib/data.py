@@ -20,6 +20,7 @@ import torch
 
 from . import paths
 from .params import ParamError
+from .tables import shape
 
 
 class DataError(ParamError):
@@ -46,7 +47,7 @@ class Dataset:
 
     def describe(self) -> str:
         return (f"{self.name}: {len(self.x_train)} train / {len(self.x_test)} test, "
-                f"input {tuple(self.input_shape)}" + (f", {self.n_classes} classes" if self.n_classes else ""))
+                f"input {shape(self.input_shape)}" + (f", {self.n_classes} classes" if self.n_classes else ""))
 
 
 # ---------------------------------------------------------------- 1-D functions

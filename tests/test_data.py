@@ -99,3 +99,9 @@ def test_cifar10_format_loader(tmp_path, monkeypatch):
 def test_data_on_requested_device():
     ds = data.load("sign", torch.device("cpu"), n_train=10)
     assert ds.x_train.device.type == "cpu" and ds.kind == "regression"
+
+
+def test_describe_reads_as_words():
+    from hwlib import data
+
+    assert data.function_data("sinc", n_train=20, n_test=10).describe() == "sinc: 20 train / 10 test, input 1"
