@@ -1,0 +1,46 @@
+"""What every sub-task's notebook does, one call per cell: settings, run and save, table, figures, comment.
+
+A task module (``hwlib/tasks/t1_3c_interpolation.py``) provides ``NAME``, ``SECTION``, ``SPEC``, and
+``run(P)``, ``table(R)``, ``figures(R)``, ``comment(R)`` (``checks(P)`` if some settings must agree).
+Its notebook holds the question and method prose, the parameters cell and one call of each function
+below, so a notebook reads the same whichever sub-task it is, and the logic lives where it is tested.
+``table``, ``figures`` and ``comment`` read only R, the plain results the notebook saved as JSON
+(``R["params"]`` holds the resolved settings): what the report shows is exactly what was saved.
+"""
+
+from __future__ import annotations
+
+from IPython.display import Markdown, display
+
+from .. import results
+from ..params import resolve
+from ..plots import show
+from ..tables import settings_table
+
+
+def settings(task, namespace: dict):
+    """Resolve the task's settings from the notebook's parameters cell (``globals()``) and show them."""
+    P = resolve(task.SPEC, namespace, getattr(task, "checks", None))
+    display(Markdown(f"**Settings** (profile {P.profile}, device {P.device})\n\n" + settings_table(P.settings)))
+    return P
+
+
+def run(task, P) -> dict:
+    """Compute the task's results and save them (report/results/<name>.json) before anything is drawn."""
+    R = task.run(P)
+    results.save(task.NAME, R, P.out_dir)
+    return R
+
+
+def show_table(task, R: dict) -> None:
+    display(Markdown(task.table(R)))
+
+
+def show_figures(task, R: dict) -> None:
+    """Each figure with its number (the task's section and the figure's place) and caption."""
+    for i, (fig, caption) in enumerate(task.figures(R), 1):
+        show(fig, f"{task.SECTION}.{i}", caption)
+
+
+def show_comment(task, R: dict) -> None:
+    display(Markdown(task.comment(R)))
