@@ -67,3 +67,11 @@ def test_no_correlation_no_comparison():
     text = t1_3e.comment(_R(none))
     _clean(text)
     assert "no rank correlation can be computed, so the measures are not compared" in text
+
+
+def test_correlation_table_cells():
+    R = _R(OVERLAP | {"top_eigenvalue": _c(None, None, None, 2)})
+    R["gaps"] = {"gap_loss": "test − train loss"}  # the hand-made correlations hold this gap only
+    rows = t1_3e.correlation_table(R)
+    assert rows[0] == {"measure": "batch size", "test − train loss": "0.10 (-0.50 to 0.60)"}
+    assert rows[1]["test − train loss"] == "—"

@@ -97,6 +97,13 @@ def run(P) -> dict:
                     correlations=rank_correlations(kept, {"batch_size": "batch size", **measures}, GAPS))
 
 
+def correlation_table(R: dict) -> list[dict]:
+    """One row per measure: ρ and its bootstrap interval against each gap, as text ("—" without ρ)."""
+    def cell(c):
+        return "—" if c["rho"] is None else f"{c['rho']:.2f} ({c['low']:.2f} to {c['high']:.2f})"
+    return [{"measure": c["measure"], **{name: cell(c[g]) for g, name in R["gaps"].items()}} for c in R["correlations"]]
+
+
 # ---------------------------------------------------------------- the comment
 
 def comment(R: dict) -> str:
