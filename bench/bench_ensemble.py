@@ -26,7 +26,7 @@ from common import bench_device, report_pair, side_by_side, spread, threads_fixe
 from torch.func import hessian, vmap
 
 from hwlib import curvature as cv
-from hwlib import data, ensemble, models, train
+from hwlib import data, ensemble, flat, models, train
 from hwlib.device import resolve_device
 from hwlib.tasks import t1_1a, t1_2c
 
@@ -62,7 +62,7 @@ def bench_1_1a(device, profile: str, depth: int, steps: int):
     both = data.Dataset("functions", "regression", sets[pairs[0][0]].x_train,
                         torch.stack([sets[fn].y_train for fn, _ in pairs]), sets[pairs[0][0]].x_test,
                         torch.stack([sets[fn].y_test for fn, _ in pairs]))
-    make = lambda: models.mlp_for_budget(P.budget, depth, activation=P.activation)  # noqa: E731
+    make = lambda: models.mlp_for_budget(P.budget, depth, activation=P.activation)
 
     def vectorized():
         ens = ensemble.build(make, [s for _, s in pairs], device, distinct=False)
@@ -131,7 +131,7 @@ def pipeline(device):
         torch.manual_seed(s)
         model = t1_2c.make_model(P)().to(device)
         train.fit(model, ds, epochs=P.epochs, batch_size=P.n_train, lr=P.lr, seed=s, eval_every=P.epochs, log=False)
-        ens = ensemble.Ensemble(model, cv.flatten(model)[None], [s])
+        ens = ensemble.Ensemble(model, flat.flatten(model)[None], [s])
         loss = ens.loss_of_theta(ds.x_train, ds.y_train, ds.kind)
         out = cv.grad_norm_phase(loss, ens.theta, threshold=P.grad_threshold, max_steps=P.phase_steps, lr=P.phase_lr)
         loss64 = ens.loss_of_theta(ds.x_train.double(), ds.y_train.double(), ds.kind)

@@ -1,9 +1,9 @@
-"""Curvature of the training loss: flat parameters, exact Hessians, Lanczos, the grad-norm phase.
+"""Curvature of the training loss: exact Hessians, Lanczos, the grad-norm phase.
 
 Two routes to the Hessian H of a loss L(θ):
 - small models (a few hundred parameters): the exact, full matrix — all parameters, every
   cross-layer block — from ``torch.func.hessian`` of L written as a function of ONE flat
-  parameter vector, symmetrized and diagonalized in float64 (float32 ``eigvalsh`` fails to
+  parameter vector (hwlib.flat), symmetrized and diagonalized in float64 (float32 ``eigvalsh`` fails to
   converge on some ReLU Hessians, and rounding noise would blur the near-zero eigenvalues);
 - larger models: Hessian-vector products by double backward and Lanczos for the top eigenvalue.
 
@@ -13,57 +13,9 @@ gradient ∇g = 2·H·∇L, obtained by differentiating through the gradient (do
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
-from torch.func import functional_call, hessian, vmap
-
-# ----------------------------------------------------------------------------- flat parameters
-
-def param_spec(model: nn.Module) -> list[tuple[str, torch.Size]]:
-    """Names and shapes of the trainable parameters, in ``named_parameters`` order."""
-    return [(name, p.shape) for name, p in model.named_parameters() if p.requires_grad]
-
-
-def flatten(model: nn.Module) -> torch.Tensor:
-    """All trainable parameters as one detached flat vector (a copy)."""
-    return torch.cat([p.detach().reshape(-1) for p in model.parameters() if p.requires_grad])
-
-
-def unflatten(flat: torch.Tensor, spec: list[tuple[str, torch.Size]]) -> dict[str, torch.Tensor]:
-    """Views of a flat vector, one per parameter, as ``functional_call`` wants them."""
-    out, start = {}, 0
-    for name, shape in spec:
-        n = math.prod(shape)
-        out[name] = flat[start:start + n].view(shape)
-        start += n
-    if start != flat.shape[-1]:
-        raise ValueError(f"flat has {flat.shape[-1]} entries but the model has {start} parameters")
-    return out
-
-
-def flat_forward(model: nn.Module):
-    """f(θ, x): the model's output with its parameters replaced by the flat vector θ.
-
-    The module only lends its structure (and buffers); θ can be float64 while the module is
-    float32, which is how the exact Hessians below are taken in double precision.
-    """
-    spec = param_spec(model)
-
-    def f(theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        return functional_call(model, unflatten(theta, spec), (x,))
-
-    return f
-
-
-def load_flat(model: nn.Module, flat: torch.Tensor) -> nn.Module:
-    """Copy a flat vector back into the model's parameters (in place)."""
-    with torch.no_grad():
-        for p, v in zip([p for p in model.parameters() if p.requires_grad], unflatten(flat, param_spec(model)).values()):
-            p.copy_(v)
-    return model
-
+from torch.func import hessian, vmap
 
 # ----------------------------------------------------------------------------- exact Hessian
 

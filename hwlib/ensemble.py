@@ -24,11 +24,10 @@ import torch
 from torch import nn
 from torch.func import vmap
 
-from . import curvature as cv
+from . import flat
 from .data import Dataset
 from .progress import Progress
 from .train import OPTIMIZERS, Plateau, check_interval, loss_function
-
 
 # Modules that act on each number alone: an MLP made of these and Linear layers runs batched as below.
 ELEMENTWISE = (nn.ReLU, nn.Tanh, nn.GELU, nn.Sigmoid, nn.Identity)
@@ -93,11 +92,11 @@ class Ensemble:
 
     @property
     def spec(self) -> list[tuple[str, torch.Size]]:
-        return cv.param_spec(self.model)
+        return flat.param_spec(self.model)
 
     def forward_one(self):
         """f(θ, x) for one flat θ (to be vmapped or differentiated)."""
-        return cv.flat_forward(self.model)
+        return flat.flat_forward(self.model)
 
     def outputs(self, theta: torch.Tensor, x: torch.Tensor, per_model_x: bool = False) -> torch.Tensor:
         """(K, B, out): every model on x (B, ...) shared, or on its own x (K, B, ...)."""
@@ -113,7 +112,7 @@ class Ensemble:
 
     def member(self, i: int) -> nn.Module:
         """Model i as an ordinary nn.Module (a deep copy holding row i)."""
-        return cv.load_flat(copy.deepcopy(self.model), self.theta[i])
+        return flat.load_flat(copy.deepcopy(self.model), self.theta[i])
 
 
 def build(make_model, seeds: list[int], device: torch.device | str, dtype: torch.dtype = torch.float32,
@@ -128,7 +127,7 @@ def build(make_model, seeds: list[int], device: torch.device | str, dtype: torch
     for s in seeds:
         torch.manual_seed(s)
         m = make_model().to(device=device, dtype=dtype)
-        rows.append(cv.flatten(m))
+        rows.append(flat.flatten(m))
         model = m if model is None else model
     if any(True for _ in model.buffers()):
         raise ValueError("the model has buffers (e.g. BatchNorm): the flat-parameter ensemble supports "

@@ -16,7 +16,7 @@ import torch
 from sklearn.decomposition import PCA
 from torch.func import vmap
 
-from .curvature import unflatten
+from .flat import unflatten
 
 
 def filter_normalized_direction(theta: torch.Tensor, spec, seed: int) -> torch.Tensor:

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from sklearn.decomposition import PCA
 
-from .curvature import param_spec
+from .flat import param_spec
 
 
 @dataclass

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from hwlib import curvature as cv
+from hwlib import flat
 
 
 def tiny_net(seed=0, act=nn.Tanh):
@@ -21,26 +22,15 @@ def data(n=20, seed=1):
 
 
 def flat_loss(model, x, y):
-    f = cv.flat_forward(model)
+    f = flat.flat_forward(model)
     return lambda theta: ((f(theta, x) - y) ** 2).mean()
-
-
-def test_flatten_unflatten_roundtrip():
-    model = tiny_net()
-    theta = cv.flatten(model)
-    assert theta.numel() == sum(p.numel() for p in model.parameters())
-    parts = cv.unflatten(theta, cv.param_spec(model))
-    for (name, p), v in zip(model.named_parameters(), parts.values()):
-        assert torch.equal(p.detach(), v)
-    x, _ = data()
-    assert torch.allclose(cv.flat_forward(model)(theta, x), model(x))
 
 
 def test_exact_hessian_matches_finite_differences_and_numpy():
     model = tiny_net()
     x, y = data()
     loss = flat_loss(model, x, y)
-    theta = cv.flatten(model)
+    theta = flat.flatten(model)
     h = cv.exact_hessian(loss, theta)
     p = theta.numel()
     assert h.shape == (p, p)
@@ -76,7 +66,7 @@ def test_minimal_ratio_on_quadratic_with_known_signs():
 def test_hvp_and_lanczos_top_eigenvalue_match_exact_hessian():
     model = tiny_net(seed=3)
     x, y = data()
-    h = cv.exact_hessian(flat_loss(model, x, y), cv.flatten(model))
+    h = cv.exact_hessian(flat_loss(model, x, y), flat.flatten(model))
     lam = cv.hessian_eigenvalues(h)
 
     def loss_fn(m):
@@ -89,7 +79,7 @@ def test_hvp_and_lanczos_top_eigenvalue_match_exact_hessian():
     # Also on a float32 ReLU model (the way Part 3 calls it): a looser tolerance.
     relu = tiny_net(seed=4, act=nn.ReLU).float()
     xf, yf = x.float(), y.float()
-    h32 = cv.exact_hessian(flat_loss(relu, xf.double(), yf.double()), cv.flatten(relu).double())
+    h32 = cv.exact_hessian(flat_loss(relu, xf.double(), yf.double()), flat.flatten(relu).double())
     top32 = cv.top_hessian_eigenvalue(relu, lambda m: ((m(xf) - yf) ** 2).mean(), tol=1e-8)
     assert top32 == pytest.approx(float(cv.hessian_eigenvalues(h32)[-1]), rel=1e-4)
 
@@ -98,7 +88,7 @@ def test_grad_norm_phase_lowers_gradient_norm():
     x, y = data(40)
     models = [tiny_net(seed=s) for s in range(3)]
     loss = flat_loss(models[0], x, y)  # the structure is shared; θ decides the model
-    theta = torch.stack([cv.flatten(m) for m in models])
+    theta = torch.stack([flat.flatten(m) for m in models])
     g0 = torch.func.vmap(torch.func.grad(loss))(theta).norm(dim=1)
     out = cv.grad_norm_phase(loss, theta, threshold=1e-3, max_steps=1000, lr=3e-3)
     # The stored final norm is the true gradient norm at the returned parameters.
@@ -116,7 +106,7 @@ def test_grad_norm_objective_gradient_is_two_h_g():
     model = tiny_net(seed=2)
     x, y = data()
     loss = flat_loss(model, x, y)
-    theta = cv.flatten(model)
+    theta = flat.flatten(model)
     g = torch.func.grad(loss)(theta)
     d = torch.func.grad(lambda t: (torch.func.grad(loss)(t) ** 2).sum())(theta)
     torch.testing.assert_close(d, 2 * cv.exact_hessian(loss, theta) @ g, atol=1e-12, rtol=1e-9)
@@ -162,5 +152,3 @@ def test_bad_inputs_raise():
         cv.minimal_ratio([1.0], tol=-1)
     with pytest.raises(ValueError, match="threshold"):
         cv.grad_norm_phase(lambda t: (t ** 2).sum(), torch.zeros(1, 2), threshold=0, max_steps=1)
-    with pytest.raises(ValueError, match="parameters"):
-        cv.unflatten(torch.zeros(5), [("w", torch.Size([2, 2]))])

@@ -3,8 +3,7 @@
 import pytest
 import torch
 
-from hwlib import curvature as cv
-from hwlib import ensemble, models, train
+from hwlib import ensemble, flat, models, train
 from hwlib.data import Dataset
 
 
@@ -52,7 +51,7 @@ def test_ensemble_equals_sequential_fit(case, batched):
         probe = GradNorm()
         h = train.fit(model, data, epochs=4, batch_size=bs, lr=lr, optimizer=opt, seed=s, hooks=[probe], log=False)
         # … and the ensemble's data order for seed s: the trained parameters agree to rounding.
-        torch.testing.assert_close(ens.theta[i], cv.flatten(model), atol=1e-10, rtol=1e-9)
+        torch.testing.assert_close(ens.theta[i], flat.flatten(model), atol=1e-10, rtol=1e-9)
         torch.testing.assert_close(torch.tensor(hist.train_loss, dtype=torch.float64)[:, i], torch.tensor(h.train_loss, dtype=torch.float64),
                                    rtol=1e-6, atol=1e-7)  # fit keeps its epoch losses in float32
         torch.testing.assert_close(hist.step_grad_norm[:, i], torch.tensor(probe.norms, dtype=torch.float64),
@@ -62,7 +61,7 @@ def test_ensemble_equals_sequential_fit(case, batched):
         assert loss[i].item() == pytest.approx(ref_loss, rel=1e-6)
         if acc is not None:
             assert acc[i].item() == pytest.approx(ref_acc)
-        torch.testing.assert_close(cv.flatten(ens.member(i)), ens.theta[i])
+        torch.testing.assert_close(flat.flatten(ens.member(i)), ens.theta[i])
 
 
 def test_snapshots_and_bad_inputs():
@@ -117,7 +116,7 @@ def test_per_model_targets_and_stops_equal_sequential_fit(optimizer, lr, bs, sca
         assert hist.diverged[i] == h.diverged
         stops.add(hist.epochs_run[i])
         if h.diverged is None:
-            torch.testing.assert_close(ens.theta[i], cv.flatten(model), atol=1e-10, rtol=1e-9)
+            torch.testing.assert_close(ens.theta[i], flat.flatten(model), atol=1e-10, rtol=1e-9)
             torch.testing.assert_close(torch.tensor(hist.curve(i), dtype=torch.float64),
                                        torch.tensor(h.train_loss, dtype=torch.float64), rtol=1e-6, atol=1e-7)
             assert loss[i].item() == pytest.approx(h.final["test_loss"], rel=1e-6)

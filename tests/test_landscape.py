@@ -3,8 +3,7 @@
 import numpy as np
 import torch
 
-from hwlib import curvature as cv
-from hwlib import landscape, models
+from hwlib import flat, landscape, models
 
 
 def model_and_data():
@@ -13,15 +12,15 @@ def model_and_data():
     g = torch.Generator().manual_seed(1)
     x = torch.randn(30, 3, generator=g, dtype=torch.float64)
     y = torch.randn(30, 2, generator=g, dtype=torch.float64)
-    f = cv.flat_forward(model)
+    f = flat.flat_forward(model)
     return model, (lambda theta: ((f(theta, x) - y) ** 2).mean()), x, y
 
 
 def test_filter_normalized_direction():
     model, _, _, _ = model_and_data()
-    theta, spec = cv.flatten(model), cv.param_spec(model)
+    theta, spec = flat.flatten(model), flat.param_spec(model)
     d = landscape.filter_normalized_direction(theta, spec, seed=3)
-    parts_d, parts_w = cv.unflatten(d, spec), cv.unflatten(theta, spec)
+    parts_d, parts_w = flat.unflatten(d, spec), flat.unflatten(theta, spec)
     for name, shape in spec:
         if len(shape) == 1:
             assert torch.all(parts_d[name] == 0), name  # biases are left out
@@ -33,7 +32,7 @@ def test_filter_normalized_direction():
 
 def test_grid_losses_match_a_loop_over_loaded_models():
     model, loss, x, y = model_and_data()
-    theta, spec = cv.flatten(model), cv.param_spec(model)
+    theta, spec = flat.flatten(model), flat.param_spec(model)
     d1 = landscape.filter_normalized_direction(theta, spec, 0)
     d2 = landscape.filter_normalized_direction(theta, spec, 1)
     alphas, betas = [-1.0, 0.0, 0.5], [-0.5, 0.0, 0.25, 1.0]
@@ -41,7 +40,7 @@ def test_grid_losses_match_a_loop_over_loaded_models():
     assert grid.shape == (3, 4)
     for i, a in enumerate(alphas):
         for j, b in enumerate(betas):
-            m = cv.load_flat(models.mlp([6, 5], in_dim=3, out_dim=2).double(), theta + a * d1 + b * d2)
+            m = flat.load_flat(models.mlp([6, 5], in_dim=3, out_dim=2).double(), theta + a * d1 + b * d2)
             ref = ((m(x) - y) ** 2).mean()
             torch.testing.assert_close(grid[i, j], ref.detach())
     torch.testing.assert_close(grid[1, 1], loss(theta))  # the centre is the model itself
