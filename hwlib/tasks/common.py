@@ -12,10 +12,15 @@ from __future__ import annotations
 
 from IPython.display import Markdown, display
 
-from .. import results
+from .. import data, results
 from ..params import resolve
 from ..plots import show
 from ..tables import settings_table
+
+
+def load_data(P) -> data.Dataset:
+    """The one way a task loads its image dataset: from its settings (dataset, data_root, train_limit)."""
+    return data.load(P.dataset, P.device, root=P.data_root, train_limit=P.train_limit or None)
 
 
 def settings(task, namespace: dict):

@@ -73,7 +73,7 @@ def _run(P, start: float) -> dict:
                    for fn in P.functions}
     ensembles = []
     for depth in P.depths:
-        ens = ensemble.build(lambda: models.mlp_for_budget(P.budget, depth, activation=P.activation),
+        ens = ensemble.build(lambda depth=depth: models.mlp_for_budget(P.budget, depth, activation=P.activation),
                              [seed for _, seed in pairs], P.device, distinct=False)
         h = ensemble.train(ens, both, epochs=P.epochs, batch_size=P.batch_size, lr=P.lr, optimizer=P.optimizer,
                            plateau=plateau(P), per_model_y=True,
@@ -148,11 +148,11 @@ def _function_comment(fn: str, runs: list[dict], P: dict) -> tuple[list[str], st
         return lines, None
     ok = [r for r in runs if r["diverged"] is None]
     at_limit = sum(1 for r in ok if not r["stopped"] and r["epochs_run"] >= P["epochs"])
-    lines.append(f"  - Mean epochs run: " + "; ".join(
+    lines.append("  - Mean epochs run: " + "; ".join(
         f"{layers(d)}: {sum(r['epochs_run'] for r in ok if r['depth'] == d) / len(loss[d]):,.0f}" for d in done)
         + ". " + (f"{wording.plural(at_limit, 'run')} of {len(ok)} reached the epoch limit without meeting the "
                   f"plateau rule, so {'its loss is' if at_limit == 1 else 'their losses are'} not final."
-                  if at_limit else f"Every run stopped on the plateau rule before the epoch limit."))
+                  if at_limit else "Every run stopped on the plateau rule before the epoch limit."))
     shallow, said = done[0], []
     for d in done[1:]:
         g = wording.gap(loss[d], loss[shallow])

@@ -18,6 +18,7 @@ from .. import data, models, train, wording
 from ..labels import agreement, with_random_labels
 from ..params import Param, same
 from ..results import envelope
+from .common import load_data
 
 NAME, SECTION = "1_3a_random_labels", "1-3a"
 
@@ -35,10 +36,6 @@ SPEC = {
     "target_acc": same("float", 0.99, low=0.0, high=1.0, doc="training accuracy that counts as memorized"),
     "data_root": same("str", "data", internal=True, doc="torchvision data folder (relative to the project)"),
 }
-
-
-def load_data(P) -> data.Dataset:
-    return data.load(P.dataset, P.device, root=P.data_root, train_limit=P.train_limit or None)
 
 
 class TrainSetMonitor:
@@ -149,7 +146,7 @@ def comment(R: dict) -> str:
     if ref is not None:
         er = ref["epochs_to_target"]
         lines.append(
-            f"- On the true labels the same net (same initialization and data order) "
+            "- On the true labels the same net (same initialization and data order) "
             + (f"reached {target} training accuracy after {wording.plural(er, 'epoch')}" if er is not None
                else f"did not reach {target} training accuracy within {wording.plural(P['epochs'], 'epoch')}")
             + f" and ended at {wording.pct(ref['final']['test_acc'])} test accuracy"

@@ -17,7 +17,7 @@ from .. import data, models, train, wording
 from ..params import Param, ParamError, same
 from ..progress import Progress
 from ..results import envelope
-from .t1_3a import load_data
+from .common import load_data
 
 NAME, SECTION = "1_3b_parameters_vs_generalization", "1-3b"
 
@@ -140,8 +140,8 @@ def comment(R: dict) -> str:
                      f"; no width fits the training set in every run (at least {wording.pct(FIT_ACC)})."))
     under = wording.gap(W[small]["train_acc"], W[large]["train_acc"]).verdict == "b"
     if under:
-        lines.append(f"- The narrowest model is limited by its size: with the same training, its training accuracy "
-                     f"is clearly below the widest's (every seed lower).")
+        lines.append("- The narrowest model is limited by its size: with the same training, its training accuracy "
+                     "is clearly below the widest's (every seed lower).")
     best = max(widths, key=lambda w: _mean(W[w]["test_acc"]))
     g_size = wording.gap(W[large]["test_acc"], W[small]["test_acc"])
     lines.append(f"- Test accuracy, widest against narrowest: {acc(large)} against {acc(small)}, " + {
@@ -159,7 +159,7 @@ def comment(R: dict) -> str:
                         "unknown": "with one run a side the seed noise is unknown"}[g_best.verdict] + ".")
     low = min(widths, key=lambda w: _mean(W[w]["test_loss"]))
     g_loss = wording.gap(W[large]["test_loss"], W[low]["test_loss"])
-    lines.append(f"- Test loss: " + (f"lowest at the widest model ({_mean(W[large]['test_loss']):.3g})." if low == large
+    lines.append("- Test loss: " + (f"lowest at the widest model ({_mean(W[large]['test_loss']):.3g})." if low == large
                  else f"lowest at {pw(low)} ({_mean(W[low]['test_loss']):.3g}); at the widest it is "
                       f"{_mean(W[large]['test_loss']):.3g}, " + {
                           # 'b' cannot happen: ``low`` has the lowest mean

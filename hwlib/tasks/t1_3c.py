@@ -22,7 +22,7 @@ from .. import data, models, train, wording
 from ..interpolation import clipped_variances, evaluate_path
 from ..params import Param, ParamError, same
 from ..results import envelope
-from .t1_3a import load_data
+from .common import load_data
 from .t1_3d import fit_to_target
 
 NAME, SECTION = "1_3c_interpolation", "1-3c"

@@ -24,7 +24,7 @@ from ..params import Param, ParamError, same
 from ..progress import Progress
 from ..results import envelope
 from ..sensitivity import OUTPUTS, jacobian_norms
-from .t1_3a import load_data
+from .common import load_data
 
 NAME, SECTION = "1_3d_sensitivity", "1-3d"
 

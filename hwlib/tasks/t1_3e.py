@@ -27,7 +27,7 @@ from ..results import envelope
 from ..sensitivity import jacobian_norms
 from ..sharpness import epsilon_sharpness
 from . import t1_3d
-from .t1_3a import load_data
+from .common import load_data
 
 NAME, SECTION = "1_3e_sharpness", "1-3e"
 
