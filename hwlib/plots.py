@@ -14,6 +14,7 @@ import matplotlib
 matplotlib.use("Agg")  # headless: figures are rendered to PNG explicitly, never to a window
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 WIDTH = 6.8  # inches: the printable width of A4 with the report's margins
@@ -52,3 +53,13 @@ def show(fig, number: str, caption: str) -> None:
 
 def palette(n: int):
     return sns.color_palette("colorblind", n)
+
+
+# Line styles to pair with colours: runs are told apart by colour AND style, since several colours of
+# one palette are too alike to read on paper.
+LINESTYLES = ("-", "--", ":", "-.")
+
+
+def _arr(values) -> np.ndarray:
+    """A results list (None where JSON could not hold a NaN) as a float array with NaN."""
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
