@@ -63,3 +63,12 @@ LINESTYLES = ("-", "--", ":", "-.")
 def _arr(values) -> np.ndarray:
     """A results list (None where JSON could not hold a NaN) as a float array with NaN."""
     return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def means_by(rows: list[dict], x: str, y: str) -> tuple[list, list[float], list[tuple]]:
+    """Per value of ``x`` in increasing order: the mean of ``y`` over the rows (e.g. over seeds), and
+    every (x, y) point, for a line of means over the dots of the single runs."""
+    groups: dict = {}
+    for r in sorted(rows, key=lambda r: r[x]):
+        groups.setdefault(r[x], []).append(r[y])
+    return list(groups), [float(np.mean(v)) for v in groups.values()], [(r[x], r[y]) for r in rows]
