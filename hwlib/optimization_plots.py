@@ -15,7 +15,6 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from .plots import figure, palette, setup
-from .tasks.t1_2b import running_median
 
 LINESTYLES = ("-", "--", ":", "-.")
 
@@ -60,43 +59,6 @@ def pca_paths(R: dict, which: str, color_by: str = "loss"):
                       markeredgewidth=0.3, label=f"seed {run['seed']}") for i, run in enumerate(R["runs"])]
     handles.append(Line2D([], [], ls="", marker="o", markerfacecolor="none", markeredgecolor="C3", label="start"))
     fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 9), fontsize="x-small")
-    return fig
-
-
-# ----------------------------------------------------------------------------- 1-2b
-
-def grad_norm_and_loss(R: dict):
-    """Two aligned panels sharing the iteration axis: ‖∇L‖ on top, the loss below (log y).
-
-    The raw value of every iteration is drawn faint; over it, a running median over
-    ``R["trend_window"]`` iterations shows the trend that the iteration-to-iteration swings hide.
-    """
-    fig, axes = figure(nrows=2, ncols=1, height=5.4, sharex=True)
-    colors = palette(len(R["runs"]))
-    w = R.get("trend_window", 1)
-    for i, (run, c) in enumerate(zip(R["runs"], colors)):
-        ls = LINESTYLES[i % len(LINESTYLES)]
-        for ax, key in ((axes[0, 0], "grad_norm"), (axes[1, 0], "loss")):
-            v = _arr(run[key])
-            it = np.arange(1, len(v) + 1)
-            ax.plot(it, v, color=c, lw=0.5, alpha=0.25)
-            if w > 1 and len(v) >= w:
-                med = running_median(v, w)
-                ax.plot(it[w // 2: w // 2 + len(med)], med, color=c, lw=1.6, ls=ls,
-                        label=f"seed {run['seed']}" if key == "grad_norm" else None)
-            else:
-                ax.lines[-1].set(alpha=0.9, ls=ls, label=f"seed {run['seed']}" if key == "grad_norm" else None)
-    axes[0, 0].set_ylabel("gradient norm ‖∇L‖")
-    axes[1, 0].set_ylabel("training loss" + ("" if R.get("full_batch") else " (minibatch)"))
-    axes[1, 0].set_xlabel("iteration")
-    for ax in axes[:, 0]:
-        ax.set_yscale("log")
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    handles.append(Line2D([], [], color="0.5", lw=0.5, alpha=0.5))
-    labels.append("every iteration (faint)")
-    if w > 1:
-        labels = [f"{lab}: running median of {w}" if lab.startswith("seed") else lab for lab in labels]
-    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 4), fontsize="x-small")
     return fig
 
 

@@ -1,8 +1,11 @@
-"""1-2b Observe the gradient norm during training.
+"""1-2b Observe the gradient norm during training: how does ‖∇L‖ evolve while the loss falls?
 
 The gradient norm is sqrt(Σ over all parameters of grad²) of the loss that is being minimized
 at that iteration (the minibatch loss), taken after backward and before the optimizer step, and
-recorded at every iteration together with that loss. A few seeds run together as an ensemble.
+recorded at every iteration together with that loss. A few seeds run together as an ensemble,
+on a 1-D function (full batch) and on an image dataset (minibatches). The answer compares, per
+dataset and across seeds, the medians of both quantities over the first and the last window of
+iterations, their rank correlation, and which of the two jumps more from one iteration to the next.
 """
 
 from __future__ import annotations
@@ -11,12 +14,15 @@ import math
 import time
 
 import numpy as np
+from matplotlib.lines import Line2D
 from scipy.stats import spearmanr
 
 from .. import data, ensemble, models, wording
 from ..device import cpu_threads
 from ..params import Param, same
+from ..plots import LINESTYLES, _arr, figure, palette
 from ..results import envelope
+from ..tables import markdown_table
 
 NAME, SECTION = "1_2b_gradient_norm", "1-2b"
 
@@ -24,18 +30,41 @@ SPEC = {
     "datasets": same("str_list", ["sinc", "digits"], choices=data.DATASETS,
                      doc="a 1-D function (full batch) and/or an image dataset (minibatches)"),
     "data_root": same("str", "data", internal=True, doc="torchvision data folder (relative to the project)"),
-    "train_limit": Param("int", 256, 0, 0, low=0, off=0, doc="image datasets: keep the first n training images (0 = all)"),
-    "seeds": same("int", 3, low=1, doc="runs per dataset (seeds 0 … seeds-1)"),
-    "function_widths": Param("int_list", [8, 8], [10, 10, 10], [10, 10, 10], positive=True,
+    "train_limit": Param("int", smoke=256, quick=0, full=0, low=0, off=0,
+                         doc="image datasets: keep the first n training images (0 = all)"),
+    "seeds": same("int", 3, low=1, doc="runs per dataset (seeds 0 … seeds-1): enough to see the seed spread"),
+    "function_widths": Param("int_list", smoke=[8, 8], quick=[10, 10, 10], full=[10, 10, 10], positive=True,
                              doc="hidden widths of the MLP for a 1-D function"),
-    "function_n_train": Param("int", 64, 256, 1000, low=8, doc="training points of a 1-D function"),
-    "function_epochs": Param("int", 60, 3000, 20000, positive=True, doc="full-batch epochs = iterations"),
-    "function_lr": same("float", 3e-3, positive=True),
-    "image_widths": Param("int_list", [16], [32, 32], [128, 128], positive=True, doc="hidden widths, image MLP"),
-    "image_epochs": Param("int", 2, 20, 10, positive=True),
-    "image_batch_size": same("int", 64, positive=True),
-    "image_lr": same("float", 1e-3, positive=True),
+    "function_n_train": Param("int", smoke=64, quick=256, full=1000, low=8, doc="training points of a 1-D function"),
+    "function_epochs": Param("int", smoke=60, quick=3000, full=20000, positive=True,
+                             doc="full-batch epochs = iterations"),
+    "function_lr": same("float", 3e-3, positive=True, doc="Adam learning rate for a 1-D function"),
+    "image_widths": Param("int_list", smoke=[16], quick=[32, 32], full=[128, 128], positive=True,
+                          doc="hidden widths of the image MLP"),
+    "image_epochs": Param("int", smoke=2, quick=20, full=10, positive=True,
+                          doc="epochs on an image dataset"),
+    "image_batch_size": same("int", 64, positive=True, doc="minibatch size on an image dataset"),
+    "image_lr": same("float", 1e-3, positive=True, doc="Adam learning rate on an image dataset"),
 }
+
+
+# A full-batch run's trend is read over windows of 1/TREND_WINDOWS of the run; a minibatch run's
+# over one epoch, so every window sees each training example once.
+TREND_WINDOWS = 50
+MIN_WINDOW = 5  # short runs: a median of fewer values is still mostly noise
+
+
+def trend_window(steps: int, epochs: int) -> int:
+    """Iterations per running-median window (at least 1)."""
+    per_epoch = steps // max(epochs, 1)
+    return max(1, per_epoch if per_epoch > 1 else max(min(MIN_WINDOW, steps), steps // TREND_WINDOWS))
+
+
+def running_median(values, window: int) -> np.ndarray:
+    """Median over each run of ``window`` consecutive values (len − window + 1 of them)."""
+    v = np.asarray(values, dtype=float)
+    window = min(window, len(v))
+    return np.median(np.lib.stride_tricks.sliding_window_view(v, window), axis=1)
 
 
 def _one(P, name: str) -> dict:
@@ -79,30 +108,70 @@ def _one(P, name: str) -> dict:
             "optimizer": "adam", "model": info, "seconds": hist.seconds, "runs": runs}
 
 
-# A full-batch run's trend is read over windows of 1/TREND_WINDOWS of the run; a minibatch run's
-# over one epoch, so every window sees each training example once.
-TREND_WINDOWS = 50
-MIN_WINDOW = 5  # short runs: a median of fewer values is still mostly noise
-
-
-def trend_window(steps: int, epochs: int) -> int:
-    """Iterations per running-median window (at least 1)."""
-    per_epoch = steps // max(epochs, 1)
-    return max(1, per_epoch if per_epoch > 1 else max(min(MIN_WINDOW, steps), steps // TREND_WINDOWS))
-
-
-def running_median(values, window: int) -> np.ndarray:
-    """Median over each run of ``window`` consecutive values (len − window + 1 of them)."""
-    v = np.asarray(values, dtype=float)
-    window = min(window, len(v))
-    return np.median(np.lib.stride_tricks.sliding_window_view(v, window), axis=1)
-
-
 def run(P) -> dict:
     start = time.perf_counter()
     per = {name: _one(P, name) for name in P.datasets}
     return envelope(P, NAME, SECTION, time.perf_counter() - start, per_dataset=per)
 
+
+# ------------------------------------------------------------------ table and figures
+
+def table(R: dict) -> str:
+    """One row per dataset: model, batches, optimizer, length of the run and its time."""
+    rows = [{"dataset": D["dataset"], "model": D["model"]["structure"], "parameters": D["model"]["params"],
+             "batch": "full" if D["full_batch"] else D["batch_size"], "optimizer": D["optimizer"], "lr": D["lr"],
+             "epochs": D["epochs"], "iterations": D["steps"], "seeds": len(D["runs"]), "seconds": D["seconds"]}
+            for D in R["per_dataset"].values()]
+    return markdown_table(rows)
+
+
+def figures(R: dict) -> list:
+    """One figure per dataset, in the order trained."""
+    out = []
+    for D in R["per_dataset"].values():
+        batches = "full batch" if D["full_batch"] else f"minibatches of {D['batch_size']}"
+        out.append((_grad_norm_and_loss(D),
+                    f"{D['dataset']}: gradient norm (top) and training loss (bottom), {batches}, both on a log scale. "
+                    f"Faint: the value at every iteration; bold: its running median over "
+                    f"{wording.plural(D['trend_window'], 'iteration')}, which shows the trend under the "
+                    "iteration-to-iteration swings. One colour and line style per seed."))
+    return out
+
+
+def _grad_norm_and_loss(D: dict):
+    """Two aligned panels sharing the iteration axis: ‖∇L‖ on top, the loss below (log y).
+
+    The raw value of every iteration is drawn faint; over it, a running median over
+    ``D["trend_window"]`` iterations shows the trend that the iteration-to-iteration swings hide.
+    Legends go below the axes: the traces fill the panels, so no corner is reliably free.
+    """
+    fig, axes = figure(nrows=2, ncols=1, height=5.4, sharex=True)
+    colors = palette(len(D["runs"]))
+    w = D["trend_window"]
+    for i, (run, c) in enumerate(zip(D["runs"], colors)):
+        ls = LINESTYLES[i % len(LINESTYLES)]
+        for ax, key in ((axes[0, 0], "grad_norm"), (axes[1, 0], "loss")):
+            v = _arr(run[key])
+            it = np.arange(1, len(v) + 1)
+            ax.plot(it, v, color=c, lw=0.5, alpha=0.25)
+            if w > 1 and len(v) >= w:
+                med = running_median(v, w)
+                ax.plot(it[w // 2: w // 2 + len(med)], med, color=c, lw=1.6, ls=ls,
+                        label=f"seed {run['seed']}" if key == "grad_norm" else None)
+            else:
+                ax.lines[-1].set(alpha=0.9, ls=ls, label=f"seed {run['seed']}" if key == "grad_norm" else None)
+    axes[0, 0].set_ylabel("gradient norm ‖∇L‖")
+    axes[1, 0].set_ylabel("training loss" + ("" if D["full_batch"] else " (minibatch)"))
+    axes[1, 0].set_xlabel("iteration")
+    for ax in axes[:, 0]:
+        ax.set_yscale("log")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    handles.append(Line2D([], [], color="0.5", lw=0.5, alpha=0.5))
+    labels.append("every iteration (faint)")
+    if w > 1:
+        labels = [f"{lab}: running median of {w}" if lab.startswith("seed") else lab for lab in labels]
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 4), fontsize="x-small")
+    return fig
 
 
 # ------------------------------------------------------------------ comment

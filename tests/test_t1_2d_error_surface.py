@@ -1,6 +1,6 @@
 """1-2d comment(): every branch on small hand-made results dicts."""
 
-from hwlib.tasks import t1_2d
+from hwlib.tasks import t1_2d_error_surface as t1_2d
 
 
 def make_R(argmin=(0.0, 0.0), rings=(0.8, 4.9), start=2.3, end=0.05, pca_min=0.025, ahead=True, evr=(0.9, 0.08)):

@@ -1,9 +1,46 @@
-"""1-2b comment(): every branch on small hand-made results dicts, and the trend helpers."""
+"""1-2b: the smoke run end to end, its table and figures, comment() on every branch with small
+hand-made results dicts, and the trend helpers."""
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from matplotlib.figure import Figure
 
-from hwlib.tasks import t1_2b
+from hwlib.params import resolve_task
+from hwlib.tasks import t1_2b_gradient_norm as t1_2b
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    P = resolve_task(t1_2b, profile="smoke", device="cpu", out_dir=tmp_path_factory.mktemp("out"))
+    return P, t1_2b.run(P)
+
+
+def test_records_every_iteration(smoke):
+    P, R = smoke
+    fn = R["per_dataset"]["sinc"]
+    assert fn["full_batch"] and fn["steps"] == P.function_epochs
+    img = R["per_dataset"]["digits"]
+    assert img["steps"] == P.image_epochs * -(-P.train_limit // P.image_batch_size)
+    for D in (fn, img):
+        for run in D["runs"]:
+            assert len(run["grad_norm"]) == len(run["loss"]) == D["steps"]
+            assert all(g > 0 for g in run["grad_norm"])
+            assert run["end_grad_norm"] == pytest.approx(float(np.median(run["grad_norm"][-D["trend_window"]:])))
+    assert "(s)" not in t1_2b.comment(R)
+
+
+def test_table_and_figures(smoke):
+    _, R = smoke
+    table = t1_2b.table(R)
+    assert table.count("\n") == 1 + len(R["per_dataset"]) and "| full |" in table
+    figs = t1_2b.figures(R)
+    assert len(figs) == len(R["per_dataset"])  # one per dataset
+    for fig, caption in figs:
+        assert isinstance(fig, Figure) and caption.endswith(".")
+        for bad in ("(s)", "[", "`", "True", "False"):
+            assert bad not in caption, bad
+        plt.close(fig)
 
 
 def run(seed=0, gs=1.0, ge=0.1, ls=2.0, le=0.1, rho=0.7, peak=1.0, peak_it=1, jg=1.0, jl=0.1, tp=None, tpi=50):
@@ -79,3 +116,13 @@ def test_running_median_and_window():
     assert t1_2b.trend_window(3000, 3000) == 60  # full batch: a fiftieth of the run
     assert t1_2b.trend_window(60, 60) == 5 and t1_2b.trend_window(3, 3) == 3
     assert len(t1_2b.running_median(np.ones(4), 10)) == 1
+
+
+def test_figure_without_a_trend_window_and_with_a_missing_value():
+    # a run too short for a running median: the raw trace itself is drawn bold and labelled
+    D = {"dataset": "sinc: 8 train", "full_batch": True, "batch_size": 8, "trend_window": 1,
+         "runs": [{"seed": 0, "grad_norm": [1.0, None, 0.5], "loss": [2.0, 1.0, 0.5]}]}
+    (fig, caption), = t1_2b.figures({"per_dataset": {"sinc": D}})
+    assert "over 1 iteration," in caption
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["seed 0", "every iteration (faint)"]
+    plt.close(fig)

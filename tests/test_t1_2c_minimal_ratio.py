@@ -2,7 +2,7 @@
 
 import pytest
 
-from hwlib.tasks import t1_2c
+from hwlib.tasks import t1_2c_minimal_ratio as t1_2c
 
 
 def make_R(n=12, reached=None, ratio_all=None, ratio_nonzero=None, loss=None, negligible=None, p=20,
