@@ -29,7 +29,7 @@ endif
 
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 EXECUTED := $(patsubst notebooks/%,report/executed/%,$(NOTEBOOKS))
-CORE := $(wildcard hwlib/*.py)
+CORE := $(wildcard hwlib/*.py hwlib/tasks/*.py)
 SETTINGS := report/.stamp-settings
 INSTALLED := $(VENV)/.installed
 
@@ -52,7 +52,7 @@ $(INSTALLED): pyproject.toml
 venv: $(INSTALLED) ## create or update the Python environment in .venv
 
 $(SETTINGS): FORCE | $(INSTALLED)
-	@$(PY) -m hwlib.runner check --profile $(strip $(PROFILE)) $(PARAMS) --stamp $@
+	@$(PY) -m hwlib.pipeline.runner check --profile $(strip $(PROFILE)) $(PARAMS) --stamp $@
 
 # After its first run a notebook depends on exactly the hwlib files its code imports, listed by the runner in
 # report/.deps/<name>.d (hwlib/sources.py): editing a figure reruns the notebooks that draw it, editing the
@@ -61,7 +61,7 @@ deps_of = $(if $(wildcard report/.deps/$(1).d),,$(CORE) $(call task_of,$(1)))
 
 .SECONDEXPANSION:
 report/executed/%.ipynb: notebooks/%.ipynb $$(call deps_of,$$*) $(SETTINGS) | $(INSTALLED)
-	@$(PY) -m hwlib.runner run $< $@ --profile $(strip $(PROFILE)) --threads $(strip $(THREADS)) $(PARAMS)
+	@$(PY) -m hwlib.pipeline.runner run $< $@ --profile $(strip $(PROFILE)) --threads $(strip $(THREADS)) $(PARAMS)
 
 # 1-3e measures the models 1-3d trains (hwlib/cache.py): run it after 1-3d, not beside it, so it loads them
 report/executed/1_3e_sharpness.ipynb: | report/executed/1_3d_sensitivity.ipynb
@@ -71,13 +71,13 @@ report/executed/1_3e_sharpness.ipynb: | report/executed/1_3d_sensitivity.ipynb
 
 notebooks: $(EXECUTED) ## execute the notebooks that changed (report/executed/)
 
-report/report.html: $(EXECUTED) hwlib/report.py $(wildcard report/template/*)
-	@$(PY) -m hwlib.report
+report/report.html: $(EXECUTED) hwlib/pipeline/stitch.py $(wildcard hwlib/pipeline/template/*)
+	@$(PY) -m hwlib.pipeline.stitch
 
 html: report/report.html ## build report/report.html from the executed notebooks
 
-report/report.pdf: report/report.html hwlib/pdf.py
-	@$(PY) -m hwlib.pdf
+report/report.pdf: report/report.html hwlib/pipeline/pdf.py
+	@$(PY) -m hwlib.pipeline.pdf
 
 pdf: report/report.pdf ## print report/report.html to report/report.pdf (needs a Chromium)
 
@@ -101,10 +101,9 @@ LAB_ARGS ?=
 lab: kernel ## open the notebooks in JupyterLab with that kernel (Run All runs a notebook with its profile)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
-clean: ## remove generated outputs (executed notebooks, results, report)
-	rm -rf report/executed report/results report/cache report/failed report/report.html report/report.pdf \
-	       report/.stamp-* report/.deps
-	@echo "removed generated outputs under report/"
+clean: ## remove generated outputs: report/ (executed notebooks, results, trained-model cache, report)
+	rm -rf report
+	@echo "removed report/ (it holds generated outputs only)"
 
 distclean: clean ## also remove the Python environment
 	rm -rf $(VENV)

@@ -7,7 +7,7 @@ memory of the largest notebook.
 
 The pipeline runs in a throwaway folder, never in this checkout (whose report/ may be in use):
 the Makefile, pyproject.toml and notebooks/ are copied there (modification times kept, so make
-sees an installed environment as up to date), hwlib/ and report/template/ are linked, and the
+sees an installed environment as up to date), hwlib/ is linked, and the
 existing environment is reused with VENV=. Warm means the environment exists and Python's
 caches are filled; nothing in the copy has been executed yet, so every notebook runs.
 Each results file records its notebook kernel's peak resident memory; the largest is reported.
@@ -30,7 +30,7 @@ from common import ROOT, bench_device, line
 
 TARGET_MINUTES = 8.0  # for the quick profile on a 2-core CPU; the full profile's lines carry no target
 TARGET_GIB = 3.0
-DONE = re.compile(r"^\[\d+/\d+\] (\S+)\.ipynb done in ([\d.]+) s$", re.MULTILINE)  # hwlib.runner's closing line
+DONE = re.compile(r"^\[\d+/\d+\] (\S+)\.ipynb done in ([\d.]+) s$", re.MULTILINE)  # hwlib.pipeline.runner's closing line
 
 
 def met(ok: bool) -> str:
@@ -50,9 +50,6 @@ def prepare(tmp: Path) -> None:
         shutil.copy2(ROOT / name, tmp / name)  # copy2 keeps mtimes: pyproject.toml stays older than the venv stamp
     shutil.copytree(ROOT / "notebooks", tmp / "notebooks", copy_function=shutil.copy2)
     os.symlink(ROOT / "hwlib", tmp / "hwlib")
-    (tmp / "report").mkdir()
-    if (ROOT / "report" / "template").is_dir():
-        os.symlink(ROOT / "report" / "template", tmp / "report" / "template")
 
 
 def main() -> int:

@@ -16,7 +16,7 @@ import nbformat
 import pytest
 from support.fake_datasets import write_cifar10, write_mnist
 
-from hwlib.runner import task_module
+from hwlib.pipeline.runner import task_module
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -70,7 +70,7 @@ def full_run(tmp_path_factory):
         pairs = [("device", "cpu"), ("data_root", data_root), *TINY[_section(nb)].items()]
         args = [a for name, value in pairs for a in ("-p", name, json.dumps(value) if isinstance(value, list)
                                                       else str(value))]
-        return nb, subprocess.run([sys.executable, "-m", "hwlib.runner", "run", str(nb),
+        return nb, subprocess.run([sys.executable, "-m", "hwlib.pipeline.runner", "run", str(nb),
                                    str(out / "executed" / nb.name), "--profile", "full", "--out-dir", str(out),
                                    "--threads", "1", *args],
                                   cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
@@ -109,7 +109,7 @@ def test_report_builds_from_the_full_profile_notebooks(full_run):
     out, failures = full_run
     assert not failures, "\n".join(failures)
     html = out / "report.html"
-    r = subprocess.run([sys.executable, "-m", "hwlib.report", "--executed", str(out / "executed"),
+    r = subprocess.run([sys.executable, "-m", "hwlib.pipeline.stitch", "--executed", str(out / "executed"),
                         "--out-dir", str(out), "--html", str(html)], cwd=ROOT, capture_output=True, text=True,
                        timeout=300)
     assert r.returncode == 0, r.stderr

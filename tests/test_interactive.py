@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from hwlib.report import figures_of
+from hwlib.pipeline.stitch import figures_of
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -28,7 +28,7 @@ RUN_ALL = """
 import sys
 import nbformat
 from nbclient import NotebookClient
-from hwlib.kernels import socket_kernel_manager
+from hwlib.pipeline.kernels import socket_kernel_manager
 
 path, out = sys.argv[1], sys.argv[2]
 nb = nbformat.read(path, as_version=4)

@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from hwlib import kernels
+from hwlib.pipeline import kernels
 
 ROOT = Path(__file__).resolve().parents[1]
 KERNELS_AT_ONCE, ROUNDS = 6, 3
@@ -33,7 +33,7 @@ def test_many_kernels_started_at_once_all_run(tmp_path):
     _transport_notebook(notebook)
     failures, outputs = [], 0
     for round_ in range(ROUNDS):
-        procs = [subprocess.Popen([sys.executable, "-m", "hwlib.runner", "run", str(notebook),
+        procs = [subprocess.Popen([sys.executable, "-m", "hwlib.pipeline.runner", "run", str(notebook),
                                    str(tmp_path / f"r{round_}" / f"{i}.ipynb"), "--profile", "smoke",
                                    "--out-dir", str(tmp_path / f"r{round_}")],
                                   cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -111,7 +111,7 @@ def test_runner_says_in_one_line_when_the_kernel_cannot_start(tmp_path):
     notebook = tmp_path / "9_9k_kernel.ipynb"
     _transport_notebook(notebook)
     env = {**os.environ, "JUPYTER_PATH": str(tmp_path / "jupyter")}
-    r = subprocess.run([sys.executable, "-m", "hwlib.runner", "run", str(notebook), str(tmp_path / "out.ipynb"),
+    r = subprocess.run([sys.executable, "-m", "hwlib.pipeline.runner", "run", str(notebook), str(tmp_path / "out.ipynb"),
                         "--profile", "smoke", "--out-dir", str(tmp_path)], cwd=ROOT, env=env,
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 1

@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from hwlib.runner import task_module
+from hwlib.pipeline.runner import task_module
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))

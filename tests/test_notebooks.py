@@ -10,8 +10,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from hwlib.pdf import find_chromium
-from hwlib.report import figures_of, section_of
+from hwlib.pipeline.pdf import find_chromium
+from hwlib.pipeline.stitch import figures_of, section_of
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -27,7 +27,7 @@ def executed(tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
     failures = []
     for nb in NOTEBOOKS:
-        r = _run("-m", "hwlib.runner", "run", str(nb), str(out / "executed" / nb.name), "--profile", "smoke",
+        r = _run("-m", "hwlib.pipeline.runner", "run", str(nb), str(out / "executed" / nb.name), "--profile", "smoke",
                  "--out-dir", str(out))
         if r.returncode != 0:
             failures.append(f"{nb.name}: {r.stderr.strip()[-2000:]}")
@@ -60,7 +60,7 @@ def test_report_html_and_pdf_have_every_section_and_figure(executed):
     out, failures = executed
     assert not failures, "\n".join(failures)
     html, pdf = out / "report.html", out / "report.pdf"
-    r = _run("-m", "hwlib.report", "--executed", str(out / "executed"), "--out-dir", str(out), "--html", str(html))
+    r = _run("-m", "hwlib.pipeline.stitch", "--executed", str(out / "executed"), "--out-dir", str(out), "--html", str(html))
     assert r.returncode == 0, r.stderr
     text = html.read_text()
     expected = {}
@@ -78,7 +78,7 @@ def test_report_html_and_pdf_have_every_section_and_figure(executed):
         if os.environ.get("CI"):
             pytest.fail("no Chromium on the CI machine: .ci/run must install it")
         pytest.skip("no Chromium here: install one (apt-get install chromium) to test the PDF")
-    r = _run("-m", "hwlib.pdf", "--html", str(html), "--pdf", str(pdf), "--no-install")
+    r = _run("-m", "hwlib.pipeline.pdf", "--html", str(html), "--pdf", str(pdf), "--no-install")
     assert r.returncode == 0, r.stderr
     from pypdf import PdfReader
 
@@ -94,7 +94,7 @@ def test_report_html_and_pdf_have_every_section_and_figure(executed):
 
 
 def test_bad_profile_stops_before_any_training(tmp_path):
-    r = _run("-m", "hwlib.runner", "check", "--profile", "nonsense", "--out-dir", str(tmp_path))
+    r = _run("-m", "hwlib.pipeline.runner", "check", "--profile", "nonsense", "--out-dir", str(tmp_path))
     assert r.returncode != 0
     assert r.stderr.strip().splitlines() == [
         "error: profile='nonsense' is not allowed: profile must be one of smoke, quick, full or auto "
@@ -102,9 +102,9 @@ def test_bad_profile_stops_before_any_training(tmp_path):
 
 
 def test_bad_parameter_value_named_in_one_line(tmp_path):
-    r = _run("-m", "hwlib.runner", "check", "--profile", "smoke", "-p", "epochs", "0", "--out-dir", str(tmp_path))
+    r = _run("-m", "hwlib.pipeline.runner", "check", "--profile", "smoke", "-p", "epochs", "0", "--out-dir", str(tmp_path))
     assert r.returncode != 0
     lines = r.stderr.strip().splitlines()
     assert lines and all("epochs='0' is not allowed" in line for line in lines)
-    r = _run("-m", "hwlib.runner", "check", "--profile", "smoke", "-p", "nosuch", "1", "--out-dir", str(tmp_path))
+    r = _run("-m", "hwlib.pipeline.runner", "check", "--profile", "smoke", "-p", "nosuch", "1", "--out-dir", str(tmp_path))
     assert r.returncode != 0 and "nosuch is not a setting of any notebook" in r.stderr

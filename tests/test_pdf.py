@@ -2,7 +2,7 @@
 
 import pytest
 
-from hwlib import pdf
+from hwlib.pipeline import pdf
 
 
 def test_env_override_must_exist(monkeypatch, tmp_path):

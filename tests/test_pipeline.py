@@ -101,7 +101,7 @@ def test_failed_notebook_leaves_nothing_half_written(project):
 
 def test_diverging_run_is_recorded_and_the_notebook_completes(tmp_path):
     nb = ROOT / "notebooks" / "1_1a_simulate_function.ipynb"
-    r = subprocess.run([sys.executable, "-m", "hwlib.runner", "run", str(nb), str(tmp_path / "out.ipynb"),
+    r = subprocess.run([sys.executable, "-m", "hwlib.pipeline.runner", "run", str(nb), str(tmp_path / "out.ipynb"),
                         "--profile", "smoke", "-p", "lr", "1e6", "-p", "optimizer", "sgd", "--out-dir", str(tmp_path)],
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr

@@ -8,7 +8,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from hwlib import plots, report
+from hwlib import plots
+from hwlib.pipeline import stitch as report
 
 
 def _png() -> str:

@@ -84,7 +84,7 @@ def test_gpu_peak_memory_only_when_a_gpu_was_used(monkeypatch):
 def test_appendix_shows_gpu_memory_only_for_gpu_runs():
     import nbformat
 
-    from hwlib import report
+    from hwlib.pipeline import stitch as report
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 1-1a · Simulate a function")])
     cpu = {"profile": "quick", "device": "cpu", "peak_memory_mib": 800.0, "peak_gpu_memory_mib": None}

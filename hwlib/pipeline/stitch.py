@@ -1,6 +1,6 @@
 """Stitch the executed notebooks into one HTML report: title page, question map, sections, appendix.
 
-Usage: python -m hwlib.report [--executed report/executed] [--html report/report.html]
+Usage: python -m hwlib.pipeline.stitch [--executed report/executed] [--html report/report.html]
 
 The sections are the executed notebooks in file-name order, code hidden and stdout (progress
 lines) dropped: the report shows what the notebooks display — tables, figures, comments. The
@@ -24,14 +24,14 @@ from pathlib import Path
 
 import nbformat
 
-from . import paths
-from . import results as results_mod
-from .plots import DPI
-from .results import atomic_write_bytes
-from .tables import markdown_table
-from .wording import join
+from .. import paths
+from .. import results as results_mod
+from ..plots import DPI
+from ..results import atomic_write_bytes
+from ..tables import markdown_table
+from ..wording import join
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "report" / "template"
+TEMPLATE_DIR = Path(__file__).resolve().parent / "template"  # package data: found from any install
 CAPTION = re.compile(r'<p class="caption"><b>Figure ([^<]+?)\.</b>')
 HEADING = re.compile(r"^#\s+(\S+)\s+·\s+(.+)$", re.M)
 # nbconvert writes every Markdown heading as <hN id="…">text<a class="anchor-link" href="#…">¶</a></hN>, its

@@ -1,6 +1,6 @@
 """Print the HTML report to PDF with a Chromium driven by Playwright.
 
-Usage: python -m hwlib.pdf [--html report/report.html] [--pdf report/report.pdf] [--no-install]
+Usage: python -m hwlib.pipeline.pdf [--html report/report.html] [--pdf report/report.pdf] [--no-install]
 
 A Chromium already on the machine is used first (HWLIB_CHROMIUM, then chromium,
 chromium-browser, google-chrome on PATH, then Playwright's own browser). When none is found it
@@ -18,8 +18,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import paths
-from .results import atomic_write_bytes
+from .. import paths
+from ..results import atomic_write_bytes
 
 # Flags for a headless Chromium in a sandboxed, offline machine: no sandbox (runs as root in
 # containers), no GPU, and no background services that would try the network at every start.

@@ -1,7 +1,7 @@
 """Run one notebook headlessly (papermill), or check settings for all of them before any run.
 
-  python -m hwlib.runner check --profile quick [-p NAME VALUE ...] [--stamp FILE]
-  python -m hwlib.runner run notebooks/1_2a_x.ipynb report/executed/1_2a_x.ipynb --profile quick [--threads N]
+  python -m hwlib.pipeline.runner check --profile quick [-p NAME VALUE ...] [--stamp FILE]
+  python -m hwlib.pipeline.runner run notebooks/1_2a_x.ipynb report/executed/1_2a_x.ipynb --profile quick [--threads N]
       [-p NAME VALUE ...]
 
 ``check`` validates the profile and every ``-p`` value against the settings of every notebook
@@ -27,8 +27,8 @@ import sys
 import time
 from pathlib import Path
 
-from . import paths
-from .params import ParamError, resolve_profile, resolve_task
+from .. import paths
+from ..params import ParamError, resolve_profile, resolve_task
 
 
 def task_module(notebook: Path):
@@ -47,7 +47,7 @@ def notebook_sources(notebook: Path) -> set[Path]:
     them, so editing it reruns no notebook."""
     import nbformat
 
-    from . import sources
+    from .. import sources
 
     nb = nbformat.read(notebook, as_version=4)
     return sources.of_code([c.source for c in nb.cells if c.cell_type == "code"])
@@ -97,7 +97,7 @@ def check(profile: str, given: dict[str, str], notebooks: list[Path], out_dir: P
     for name in given:
         if name not in known:
             problems.append(f"{name} is not a setting of any notebook: see the settings tables, or "
-                            f"`python -m hwlib.runner settings` for the list")
+                            f"`python -m hwlib.pipeline.runner settings` for the list")
     return problems
 
 
