@@ -24,44 +24,6 @@ def _arr(values) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in values], dtype=float)
 
 
-# ----------------------------------------------------------------------------- 1-2a
-
-def pca_paths(R: dict, which: str, color_by: str = "loss"):
-    """Snapshots of every run in one PCA plane: a line per run, points coloured by loss (or accuracy)."""
-    P = R["pca"][which]
-    fig, ax = figure(height=4.4)
-    values = np.concatenate([_arr(r[color_by]) for r in R["runs"]])
-    norm = LogNorm(vmin=np.nanmin(values), vmax=np.nanmax(values)) if color_by == "loss" else None
-    cmap = "viridis_r" if color_by == "loss" else "viridis"
-    markers = "osD^v<>Pp*hX"
-    for i, run in enumerate(R["runs"]):
-        xy = np.array(P["coords"][i])
-        ax.plot(xy[:, 0], xy[:, 1], color="0.6", lw=0.8, zorder=1)
-        sc = ax.scatter(xy[:, 0], xy[:, 1], c=_arr(run[color_by]), cmap=cmap, norm=norm, s=22,
-                        marker=markers[i % len(markers)], edgecolor="k", linewidth=0.3, zorder=2)
-        acc = _arr(run["acc"])[-1] if run.get("acc") else None  # the end point is labelled with its accuracy
-        text = f"{run['seed']}" + (f": {acc:.0%}" if acc is not None and np.isfinite(acc) else "")
-        # the label sits beyond the end point, along the run's overall direction, so it does not cover the path
-        span = np.ptp(np.vstack(P["coords"]), axis=0) + 1e-12
-        u = (xy[-1] - xy[0]) / span
-        u = u / (np.linalg.norm(u) + 1e-12)
-        ax.annotate(text, xy[-1], xytext=(10 * u[0], 10 * u[1]), textcoords="offset points", fontsize=7,
-                    ha="left" if u[0] >= 0 else "right", va="bottom" if u[1] >= 0 else "top",
-                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7})
-        ax.scatter(*xy[0], s=40, facecolor="none", edgecolor="C3", linewidth=0.8, zorder=3)
-    ax.margins(0.14)  # room inside the axes for the end labels
-    evr = P["explained_variance_ratio"]
-    ax.set_xlabel(f"PC 1 ({evr[0]:.1%} of variance)")
-    ax.set_ylabel(f"PC 2 ({evr[1]:.1%} of variance)")
-    fig.colorbar(sc, ax=ax, label=("training loss" if color_by == "loss" else "training accuracy"))
-    # the legend keys the markers (grey: the colour means the loss, not the run), below the axes
-    handles = [Line2D([], [], ls="", marker=markers[i % len(markers)], color="0.5", markeredgecolor="k",
-                      markeredgewidth=0.3, label=f"seed {run['seed']}") for i, run in enumerate(R["runs"])]
-    handles.append(Line2D([], [], ls="", marker="o", markerfacecolor="none", markeredgecolor="C3", label="start"))
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 9), fontsize="x-small")
-    return fig
-
-
 # ----------------------------------------------------------------------------- 1-2c
 
 def phase2_traces(R: dict):

@@ -1,6 +1,57 @@
-"""1-2a comment(): every branch on small hand-made results dicts."""
+"""1-2a: the smoke run end to end, its table and figures, and comment() on every branch with small
+hand-made results dicts."""
 
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from hwlib.params import ParamError, resolve_task
 from hwlib.tasks import t1_2a_optimization_process as t1_2a
+
+
+def _P(tmp_path, **kw):
+    return resolve_task(t1_2a, profile="smoke", device="cpu", out_dir=tmp_path, **kw)
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    P = _P(tmp_path_factory.mktemp("out"))
+    return P, t1_2a.run(P)
+
+
+def test_one_pca_over_all_runs(smoke):
+    P, R = smoke
+    assert len(R["runs"]) == P.runs == 8
+    n_snap = P.epochs // P.snapshot_every + 1
+    for which in ("whole", "layer"):
+        coords = R["pca"][which]["coords"]
+        assert len(coords) == P.runs and all(len(c) == n_snap for c in coords)
+        # one PCA for all runs: the coordinates of all snapshots together are centred, not each run's
+        assert np.allclose(np.vstack(coords).mean(0), 0, atol=1e-6)
+        assert 0 < sum(R["pca"][which]["explained_variance_ratio"]) <= 1
+    assert R["layer_params"] < R["n_params"]
+    assert all(len(r["loss"]) == len(r["acc"]) == n_snap for r in R["runs"])
+    assert len(R["pair_distance"]["start"]) == len(R["pair_distance"]["end"]) == P.runs * (P.runs - 1) // 2
+    assert "## " not in t1_2a.comment(R) and "(s)" not in t1_2a.comment(R)
+
+
+def test_unknown_layer_is_named(tmp_path):
+    with pytest.raises(ParamError, match="layer="):
+        t1_2a.run(_P(tmp_path, layer="nope.weight"))
+
+
+def test_table_and_figures(smoke):
+    P, R = smoke
+    table = t1_2a.table(R)
+    assert f"the layer {P.layer} has" in table and table.count("\n| ") == 1 + P.runs  # header + a row per run
+    figs = t1_2a.figures(R)
+    assert len(figs) == 2  # the whole model, then the layer
+    for fig, caption in figs:
+        assert isinstance(fig, Figure) and caption.endswith(".")
+        for bad in ("(s)", "[", "`", "True", "False"):
+            assert bad not in caption, bad
+        plt.close(fig)
 
 
 def make_R(k=3, start=(2.0, 2.1, 2.2), end=(3.0, 3.1, 3.2), evr=(0.2, 0.2), evr_layer=(0.4, 0.3),
@@ -51,3 +102,14 @@ def test_two_runs_one_pair_and_one_run():
 def test_single_step_between_snapshots():
     text = t1_2a.comment(make_R(snapshots=2))
     assert "With a single step between snapshots" in text
+
+
+def test_figure_labels_a_run_without_accuracy_by_its_seed_alone():
+    runs = [{"seed": s, "loss": [2.0, 0.5], "acc": [0.1, acc]} for s, acc in ((0, 0.9), (1, None))]
+    pca = {"coords": [[[0, 0], [1, 1]], [[0, 1], [-1, 0]]], "explained_variance_ratio": [0.6, 0.3]}
+    R = {"params": {"layer": "1.weight"}, "n_params": 100, "layer_params": 40, "runs": runs,
+         "pca": {"whole": pca, "layer": pca}}
+    (fig, _), (fig2, _) = t1_2a.figures(R)
+    assert sorted(t.get_text() for t in fig.axes[0].texts) == ["0: 90%", "1"]
+    plt.close(fig)
+    plt.close(fig2)

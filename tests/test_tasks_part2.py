@@ -6,32 +6,12 @@ import torch
 
 from hwlib import curvature as cv
 from hwlib.params import ParamError, resolve_task
-from hwlib.tasks import t1_2a_optimization_process as t1_2a
 from hwlib.tasks import t1_2c_minimal_ratio as t1_2c
 from hwlib.tasks import t1_2d_error_surface as t1_2d
 
 
 def _P(task, tmp_path, **kw):
     return resolve_task(task, profile="smoke", device="cpu", out_dir=tmp_path, **kw)
-
-
-def test_1_2a_one_pca_over_all_runs(tmp_path):
-    P = _P(t1_2a, tmp_path)
-    R = t1_2a.run(P)
-    assert len(R["runs"]) == P.runs == 8
-    n_snap = P.epochs // P.snapshot_every + 1
-    for which in ("whole", "layer"):
-        coords = R["pca"][which]["coords"]
-        assert len(coords) == P.runs and all(len(c) == n_snap for c in coords)
-        # one PCA for all runs: the coordinates of all snapshots together are centred, not each run's
-        assert np.allclose(np.vstack(coords).mean(0), 0, atol=1e-6)
-        assert 0 < sum(R["pca"][which]["explained_variance_ratio"]) <= 1
-    assert R["layer_params"] < R["n_params"]
-    assert all(len(r["loss"]) == len(r["acc"]) == n_snap for r in R["runs"])
-    assert len(R["pair_distance"]["start"]) == len(R["pair_distance"]["end"]) == P.runs * (P.runs - 1) // 2
-    assert "## " not in t1_2a.comment(R) and "(s)" not in t1_2a.comment(R)
-    with pytest.raises(ParamError, match="layer="):
-        t1_2a.run(_P(t1_2a, tmp_path, layer="nope.weight"))
 
 
 def test_1_2c_minimal_ratio_pipeline(tmp_path):

@@ -1,9 +1,12 @@
-"""1-2a Visualize the optimization process: 8 runs of one architecture in one PCA plane.
+"""1-2a Visualize the optimization process: where do training runs go in parameter space, and do
+runs from different seeds end in the same place?
 
-The runs differ only in their seed (initialization and data order) and train together as one
-vectorized ensemble. Every ``snapshot_every`` epochs all parameters are copied, with the loss and
-accuracy on the whole training set at that moment. One PCA (scikit-learn) is fitted over the
-snapshots of all runs together — once for the whole parameter vector, once for one layer.
+Eight runs of one architecture differ only in their seed (initialization and data order) and train
+together as one vectorized ensemble. Every ``snapshot_every`` epochs all parameters are copied, with
+the loss and accuracy on the whole training set at that moment. One PCA (scikit-learn) is fitted over
+the snapshots of all runs together, once for the whole parameter vector and once for one layer, so
+every run is drawn in the same two coordinates. The answer compares, in the full parameter space,
+the distances between runs at the start and at the end, and the step lengths early and late.
 """
 
 from __future__ import annotations
@@ -13,26 +16,33 @@ import math
 import time
 
 import numpy as np
+from matplotlib.colors import LogNorm
+from matplotlib.lines import Line2D
 
 from .. import data, ensemble, models, train, trajectory, wording
 from ..device import cpu_threads
 from ..params import Param, ParamError, same
+from ..plots import _arr, figure
 from ..results import envelope
+from ..tables import markdown_table
+from . import common
 
 NAME, SECTION = "1_2a_optimization_process", "1-2a"
 
 SPEC = {
-    "dataset": Param("str", "digits", "digits", "mnist", choices=data.IMAGE_DATASETS, doc="image dataset"),
+    "dataset": Param("str", smoke="digits", quick="digits", full="mnist", choices=data.IMAGE_DATASETS,
+                     doc="image dataset"),
     "data_root": same("str", "data", internal=True, doc="torchvision data folder (relative to the project)"),
-    "train_limit": Param("int", 256, 0, 0, low=0, off=0, doc="keep the first n training images (0 = all)"),
-    "widths": Param("int_list", [16], [32, 32], [64, 64], positive=True, doc="hidden widths of the ReLU MLP"),
+    "train_limit": Param("int", smoke=256, quick=0, full=0, low=0, off=0, doc="keep the first n training images (0 = all)"),
+    "widths": Param("int_list", smoke=[16], quick=[32, 32], full=[64, 64], positive=True,
+                    doc="hidden widths of the ReLU MLP"),
     "layer": same("str", "1.weight", doc="the single layer shown in its own PCA (a parameter name)"),
-    "runs": same("int", 8, low=2, doc="runs (seeds 0 … runs-1)"),
-    "epochs": Param("int", 6, 30, 30, positive=True, doc="training epochs"),
-    "snapshot_every": same("int", 3, positive=True, doc="epochs between weight snapshots"),
+    "runs": same("int", 8, low=2, doc="runs (seeds 0 … runs-1): the homework asks for 8"),
+    "epochs": Param("int", smoke=6, quick=30, full=30, positive=True, doc="training epochs"),
+    "snapshot_every": same("int", 3, positive=True, doc="epochs between weight snapshots (the homework: every 3)"),
     "batch_size": same("int", 64, positive=True, doc="minibatch size"),
-    "optimizer": same("str", "adam", choices=train.OPTIMIZERS),
-    "lr": same("float", 1e-3, positive=True),
+    "optimizer": same("str", "adam", choices=train.OPTIMIZERS, doc="optimizer of every run"),
+    "lr": same("float", 1e-3, positive=True, doc="learning rate"),
 }
 
 
@@ -43,7 +53,7 @@ def checks(P) -> None:
 
 def run(P) -> dict:
     start = time.perf_counter()
-    ds = data.load(P.dataset, P.device, root=P.data_root, train_limit=P.train_limit or None)
+    ds = common.load_data(P)
     in_dim = math.prod(ds.input_shape)
     make = lambda: models.mlp(P.widths, in_dim=in_dim, out_dim=ds.n_classes)
     seeds = list(range(P.runs))
@@ -54,7 +64,7 @@ def run(P) -> dict:
         raise ParamError(str(exc)) from None
     with cpu_threads(1, P.device):
         hist = ensemble.train(ens, ds, epochs=P.epochs, batch_size=P.batch_size, lr=P.lr, optimizer=P.optimizer,
-                              snapshot_every=P.snapshot_every, eval_every=P.epochs, label="8 runs")
+                              snapshot_every=P.snapshot_every, eval_every=P.epochs, label=f"{P.runs} runs")
     per_run = trajectory.runs_from_snapshots(hist.snapshots)
     whole = trajectory.joint_pca(per_run)
     layer = trajectory.joint_pca(trajectory.runs_from_snapshots(hist.snapshots, columns))
@@ -76,6 +86,74 @@ def run(P) -> dict:
 
 def _pairs(points) -> list[float]:
     return [float(np.linalg.norm(a - b)) for a, b in itertools.combinations(points, 2)]
+
+
+# ------------------------------------------------------------------ table and figures
+
+def table(R: dict) -> str:
+    """The model and the data in a sentence, then each run's final loss and accuracy."""
+    m, P = R["model"], R["params"]
+    head = (f"Model: {m['structure']} with ReLU, **{R['n_params']:,} parameters**; the layer {P['layer']} has "
+            f"{R['layer_params']:,} of them. Data: {R['dataset']}. {wording.plural(len(R['runs']), 'run')} × "
+            f"{wording.plural(R['snapshots_per_run'], 'snapshot')} (epoch 0 and every "
+            f"{wording.plural(P['snapshot_every'], 'epoch')}); training all runs took {R['train_seconds']:.1f} s.")
+    rows = [{"seed": r["seed"], "final train loss": r["loss"][-1], "final train acc": r["acc"][-1],
+             "test loss": r["test_loss"], "test acc": r["test_acc"]} for r in R["runs"]]
+    return head + "\n\n" + markdown_table(rows)
+
+
+def figures(R: dict) -> list:
+    """The runs in the PCA plane of the whole model, then in that of one layer."""
+    evr, evr_l = (sum(R["pca"][k]["explained_variance_ratio"]) for k in ("whole", "layer"))
+    return [
+        (_pca_paths(R, "whole"),
+         f"All {R['n_params']:,} parameters of every snapshot of the {wording.plural(len(R['runs']), 'run')}, "
+         "projected on the two principal components of one PCA fitted over all snapshots together "
+         f"({wording.pct(evr)} of the variance). Colour: training loss; marker: seed; label: seed and final "
+         "training accuracy; circle: initialization."),
+        (_pca_paths(R, "layer"),
+         f"The same snapshots restricted to layer {R['params']['layer']} ({R['layer_params']:,} parameters), with "
+         f"its own PCA fitted over all runs together ({wording.pct(evr_l)} of the variance)."),
+    ]
+
+
+MARKERS = "osD^v<>Pp*hX"  # one marker per run: the colour already means the loss
+
+
+def _pca_paths(R: dict, which: str):
+    """Snapshots of every run in one PCA plane: a line per run, points coloured by the training loss.
+
+    The legend (markers per seed) goes below the axes: the paths fill the plane, so no corner is free.
+    """
+    P = R["pca"][which]
+    fig, ax = figure(height=4.4)
+    values = np.concatenate([_arr(r["loss"]) for r in R["runs"]])
+    norm = LogNorm(vmin=np.nanmin(values), vmax=np.nanmax(values))
+    span = np.ptp(np.vstack(P["coords"]), axis=0) + 1e-12
+    for i, run in enumerate(R["runs"]):
+        xy = np.array(P["coords"][i])
+        ax.plot(xy[:, 0], xy[:, 1], color="0.6", lw=0.8, zorder=1)
+        sc = ax.scatter(xy[:, 0], xy[:, 1], c=_arr(run["loss"]), cmap="viridis_r", norm=norm, s=22,
+                        marker=MARKERS[i % len(MARKERS)], edgecolor="k", linewidth=0.3, zorder=2)
+        acc = _arr(run["acc"])[-1]  # the end point is labelled with its training accuracy
+        text = f"{run['seed']}" + (f": {acc:.0%}" if np.isfinite(acc) else "")
+        # the label sits beyond the end point, along the run's overall direction, so it does not cover the path
+        u = (xy[-1] - xy[0]) / span
+        u = u / (np.linalg.norm(u) + 1e-12)
+        ax.annotate(text, xy[-1], xytext=(10 * u[0], 10 * u[1]), textcoords="offset points", fontsize=7,
+                    ha="left" if u[0] >= 0 else "right", va="bottom" if u[1] >= 0 else "top",
+                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7})
+        ax.scatter(*xy[0], s=40, facecolor="none", edgecolor="C3", linewidth=0.8, zorder=3)
+    ax.margins(0.14)  # room inside the axes for the end labels
+    evr = P["explained_variance_ratio"]
+    ax.set_xlabel(f"PC 1 ({evr[0]:.1%} of variance)")
+    ax.set_ylabel(f"PC 2 ({evr[1]:.1%} of variance)")
+    fig.colorbar(sc, ax=ax, label="training loss")
+    handles = [Line2D([], [], ls="", marker=MARKERS[i % len(MARKERS)], color="0.5", markeredgecolor="k",
+                      markeredgewidth=0.3, label=f"seed {run['seed']}") for i, run in enumerate(R["runs"])]
+    handles.append(Line2D([], [], ls="", marker="o", markerfacecolor="none", markeredgecolor="C3", label="start"))
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 9), fontsize="x-small")
+    return fig
 
 
 # ------------------------------------------------------------------ comment
