@@ -28,7 +28,8 @@ from torch.func import hessian, vmap
 from hwlib import curvature as cv
 from hwlib import data, ensemble, flat, models, train
 from hwlib.device import resolve_device
-from hwlib.tasks import t1_1a, t1_2c
+from hwlib.tasks import t1_1a_simulate_function as t1_1a
+from hwlib.tasks import t1_2c_minimal_ratio as t1_2c
 
 
 def make():

@@ -1,4 +1,11 @@
-"""1-1b Train on an actual task: shallow vs deep CNNs at one parameter count on image data."""
+"""1-1b Train on an actual task: on image classification, does a deep CNN beat a shallow one of the same size?
+
+For each dataset a family of CNNs is built at one parameter count: the shallowest CNN's width is
+solved from the budget and every deeper one is solved for that exact count, so all lie within 1 %
+of each other. All share the optimizer, learning rate, batch size, epochs and data order; train and
+test loss and accuracy are recorded every epoch. With one seed per model the comment calls a
+difference in test accuracy only beyond the test set's own sampling noise.
+"""
 
 from __future__ import annotations
 
@@ -6,28 +13,33 @@ import math
 import time
 
 import torch
+from matplotlib.lines import Line2D
 
 from .. import data, models, train, wording
 from ..params import Param, ParamError, same
+from ..plots import figure, palette
 from ..results import envelope
+from ..tables import markdown_table
 
 NAME, SECTION = "1_1b_actual_task", "1-1b"
 
 SPEC = {
-    "datasets": Param("str_list", ["digits"], ["digits"], ["mnist", "cifar10"], choices=data.IMAGE_DATASETS,
-                      doc="image datasets (quick: the embedded digits)"),
-    "budget": Param("int", 3000, 20000, 100000, low=100, doc="parameter budget of the shallowest CNN"),
-    "depths": Param("int_list", [1, 2], [1, 2, 4], [1, 2, 4], low=1, high=8, min_len=2,
+    "datasets": Param("str_list", smoke=["digits"], quick=["digits"], full=["mnist", "cifar10"],
+                      choices=data.IMAGE_DATASETS, doc="image datasets (quick: the embedded digits)"),
+    "budget": Param("int", smoke=3000, quick=20000, full=100000, low=100,
+                    doc="parameter budget of the shallowest CNN"),
+    "depths": Param("int_list", smoke=[1, 2], quick=[1, 2, 4], full=[1, 2, 4], low=1, high=8, min_len=2,
                     doc="conv blocks of each CNN; deeper ones matched to the first's count"),
-    "optimizer": same("str", "adam", choices=train.OPTIMIZERS),
-    "lr": same("float", 1e-3, positive=True),
-    "epochs": Param("int", 2, 20, 20, low=1),
-    "batch_size": Param("int", 64, 64, 128, low=1),
-    "train_limit": Param("int", 300, 0, 0, low=0, off=0, doc="keep the first n training images (0: all)"),
-    "seed": same("int", 0, low=0),
+    "optimizer": same("str", "adam", choices=train.OPTIMIZERS, doc="optimizer of every CNN"),
+    "lr": same("float", 1e-3, positive=True, doc="learning rate of every CNN"),
+    "epochs": Param("int", smoke=2, quick=20, full=20, low=1, doc="passes over the training set"),
+    "batch_size": Param("int", smoke=64, quick=64, full=128, low=1, doc="images per step"),
+    "train_limit": Param("int", smoke=300, quick=0, full=0, low=0, off=0,
+                         doc="keep the first n training images (0: all)"),
+    "seed": same("int", 0, low=0, doc="initialization and data order of every CNN"),
     # Without it the 4-block CNN of a 100k-parameter CIFAR-10-sized family stayed at chance on 2,000
     # random images (loss 2.30 after 8 epochs; with BatchNorm 0.34, all memorized).
-    # tests/test_tasks_part1.py fails without it.
+    # tests/test_t1_1b_actual_task.py fails without it.
     "batchnorm": same("bool", True, doc="BatchNorm after every conv (lets the deepest CNN train)"),
     "data_root": same("str", "data", internal=True, doc="torchvision data folder (relative to the project)"),
 }
@@ -65,6 +77,48 @@ def run(P) -> dict:
             runs.append({"dataset": name, "model": model_name(depth), "depth": depth, "params": info["params"],
                          "n_test": len(ds.x_test), "history": h.to_dict()})
     return envelope(P, NAME, SECTION, time.perf_counter() - start, models=table, runs=runs)
+
+
+# ------------------------------------------------------------------ table and figures
+
+def table(R: dict) -> str:
+    """The CNNs compared, per dataset, with their channels and structure read from the built models."""
+    return markdown_table(R["models"])
+
+
+def figures(R: dict) -> list:
+    """Per dataset: the loss curves, then the accuracy curves."""
+    out = []
+    for name in R["params"]["datasets"]:
+        out.append((_training_curves(R, name, "loss"), f"Training (solid) and test (dashed) cross-entropy loss of "
+                                                       f"every CNN on {name} per epoch, on a log scale."))
+        out.append((_training_curves(R, name, "acc"), f"Training (solid) and test (dashed) accuracy of every CNN "
+                                                      f"on {name} per epoch."))
+    return out
+
+
+def _training_curves(R: dict, dataset: str, metric: str):
+    """Train (solid) and test (dashed) ``metric`` ("loss" or "acc") against epoch, one colour per model."""
+    fig, ax = figure()
+    runs = [r for r in R["runs"] if r["dataset"] == dataset]
+    handles = []
+    for run, colour in zip(runs, palette(len(runs))):
+        h = run["history"]
+        note = f", diverged at epoch {h['diverged']['epoch']}" if h["diverged"] else ""
+        ax.plot(h["epoch"], h[f"train_{metric}"], color=colour, lw=1.5)
+        ax.plot(h["eval_epoch"], h[f"test_{metric}"], color=colour, lw=1.5, ls="--")
+        handles.append(Line2D([], [], color=colour, lw=1.5, label=f"{run['model']} ({run['params']:,} parameters{note})"))
+    # colour says the model, line style the split: one entry each instead of one per line. The legend
+    # fills column by column, so putting train/test after the first two models puts them on row 2.
+    styles = [Line2D([], [], color="black", lw=1.2, label="train"),
+              Line2D([], [], color="black", lw=1.2, ls="--", label="test")]
+    handles = [h for i, m in enumerate(handles) for h in ([m, styles[i]] if i < 2 else [m])]
+    ax.set(xlabel="epoch", ylabel="cross-entropy loss" if metric == "loss" else "accuracy")
+    if metric == "loss":
+        ax.set_yscale("log")
+    # below the axes: the curves fill the whole panel, so no corner is reliably free of data
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(runs), 4), fontsize="small")
+    return fig
 
 
 # ------------------------------------------------------------------ comment

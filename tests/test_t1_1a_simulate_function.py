@@ -1,6 +1,49 @@
-"""1-1a comment: each deeper MLP against the shallowest on final training loss, decided by the seeds."""
+"""1-1a: the smoke run's results are plain host data its table and figures draw from; the comment
+compares each deeper MLP with the shallowest on final training loss, decided by the seeds."""
 
-from hwlib.tasks import t1_1a
+import matplotlib.pyplot as plt
+import pytest
+from matplotlib.figure import Figure
+
+from hwlib import results
+from hwlib.params import resolve_task
+from hwlib.tasks import common
+from hwlib.tasks import t1_1a_simulate_function as t1_1a
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    """One smoke run (5 epochs), saved and read back as the notebook's later cells see it."""
+    out = tmp_path_factory.mktemp("1_1a")
+    P = resolve_task(t1_1a, profile="smoke", device="cpu", out_dir=out, epochs=5)
+    common.run(t1_1a, P)
+    return results.load(t1_1a.NAME, out)
+
+
+def test_predictions_reach_the_figures_as_host_lists(smoke):
+    # on a GPU box these were CUDA tensors, and the figure failed after all the training
+    assert results.host_data_problem(smoke) is None
+    pred = smoke["predictions"]["sinc"]
+    assert isinstance(pred["x"], list) and isinstance(pred["truth"], list)
+    assert all(isinstance(v, list) and len(v) == len(pred["x"]) for v in pred["by_depth"].values())
+    # the comment reads this very payload; the smoke profile's single seed leaves the noise unknown
+    text = t1_1a.comment(smoke)
+    assert "sin(5πx)/(5πx)" in text and "With 1 seed per model the seed noise is unknown" in text
+
+
+def test_table_and_figures_draw_from_the_saved_results(smoke):
+    table = t1_1a.table(smoke)
+    assert table.count("\n| ") == len(smoke["params"]["depths"]) and "Plateau rule: off." in table
+    figs = t1_1a.figures(smoke)
+    try:
+        assert len(figs) == 2 * len(smoke["params"]["functions"])  # loss curves and predictions per function
+        for fig, caption in figs:
+            assert isinstance(fig, Figure) and caption.endswith(".")
+            _clean(caption)
+        assert "sgn(sin(5πx))" in figs[3][1] and "ground truth" in figs[3][1]
+    finally:
+        for fig, _ in figs:
+            plt.close(fig)
 
 
 def _runs(depth, losses, epochs_run=100, stopped="plateau", diverged=()):

@@ -1,4 +1,11 @@
-"""1-1a Simulate a function: MLPs of different depth at one parameter count fit 1-D functions."""
+"""1-1a Simulate a function: with the same number of parameters, does a deeper MLP fit a 1-D function better?
+
+Each function is sampled on evenly spaced points of [-1, 1]. For every depth the hidden widths are
+solved from one parameter budget, so all models land within 1 % of it. Every model trains
+full-batch from several seeds until the epoch limit or the plateau rule; the test loss is taken on a
+denser grid between the training points. The comment compares each deeper model with the shallowest
+on final training loss, calling a difference only where the seed ranges do not overlap.
+"""
 
 from __future__ import annotations
 
@@ -9,25 +16,30 @@ import torch
 from .. import data, ensemble, models, train, wording
 from ..device import cpu_threads
 from ..params import Param, ParamError, same
+from ..plots import figure, palette
 from ..results import envelope, thin
+from ..tables import markdown_table
 
 NAME, SECTION = "1_1a_simulate_function", "1-1a"
 
 SPEC = {
     "functions": same("str_list", ["sinc", "sign"], choices=tuple(data.FUNCTIONS), min_len=1,
                       doc="functions to fit on [-1, 1]"),
-    "budget": Param("int", 150, 570, 570, low=20, doc="parameter budget every model is solved for"),
-    "depths": Param("int_list", [1, 4], [1, 3, 6], [1, 3, 6], low=1, high=12, min_len=2,
+    "budget": Param("int", smoke=150, quick=570, full=570, low=20, doc="parameter budget every model is solved for"),
+    "depths": Param("int_list", smoke=[1, 4], quick=[1, 3, 6], full=[1, 3, 6], low=1, high=12, min_len=2,
                     doc="hidden layers of each model"),
-    "activation": same("str", "relu", choices=tuple(models.ACTIVATIONS)),
-    "optimizer": same("str", "adam", choices=train.OPTIMIZERS),
-    "lr": same("float", 3e-3, positive=True),
-    "epochs": Param("int", 60, 4000, 20000, low=1, doc="upper limit; the plateau rule may stop earlier"),
-    "n_train": Param("int", 200, 1000, 1000, low=10, doc="training points, evenly spaced"),
-    "batch_size": Param("int", 200, 1000, 1000, low=1, doc="≥ n_train means full batch"),
-    "seeds": Param("int", 1, 2, 3, low=1, doc="independent initializations per model"),
-    "plateau_window": Param("int", 0, 1000, 2000, low=0, doc="0 disables the plateau rule"),
-    "plateau_tol": same("float", 0.01, low=0.0, high=1.0),
+    "activation": same("str", "relu", choices=tuple(models.ACTIVATIONS), doc="activation of every hidden layer"),
+    "optimizer": same("str", "adam", choices=train.OPTIMIZERS, doc="optimizer of every model"),
+    "lr": same("float", 3e-3, positive=True, doc="learning rate of every model"),
+    "epochs": Param("int", smoke=60, quick=4000, full=20000, low=1,
+                    doc="upper limit; the plateau rule may stop earlier"),
+    "n_train": Param("int", smoke=200, quick=1000, full=1000, low=10, doc="training points, evenly spaced"),
+    "batch_size": Param("int", smoke=200, quick=1000, full=1000, low=1, doc="≥ n_train means full batch"),
+    "seeds": Param("int", smoke=1, quick=2, full=3, low=1, doc="independent initializations per model"),
+    "plateau_window": Param("int", smoke=0, quick=1000, full=2000, low=0,
+                            doc="epochs the plateau rule looks back; 0 disables it"),
+    "plateau_tol": same("float", 0.01, low=0.0, high=1.0,
+                        doc="a model stops when its best loss of the window improved less than this fraction"),
 }
 
 
@@ -41,16 +53,13 @@ def checks(P) -> None:
         raise ParamError(f"depths={P.depths!r} compares nothing: give at least 2 different depths")
 
 
+def layers(depth) -> str:
+    """'1 hidden layer', '3 hidden layers': how the table, the figures and the comment name a model."""
+    return wording.plural(int(depth), "hidden layer")
+
+
 def plateau(P) -> train.Plateau | None:
     return train.Plateau(P.plateau_window, P.plateau_tol) if P.plateau_window else None
-
-
-def run(P) -> dict:
-    start = time.perf_counter()
-    # ~600-parameter nets on 1,000 points: splitting such small ops over threads costs more in
-    # synchronization than it saves (measured 5-10× slower per epoch with 2 threads on a busy 2-core CPU).
-    with cpu_threads(1, P.device):
-        return _run(P, start)
 
 
 def _run(P, start: float) -> dict:
@@ -117,11 +126,69 @@ def summarize(runs: dict) -> dict:
     return out
 
 
+def run(P) -> dict:
+    start = time.perf_counter()
+    # ~600-parameter nets on 1,000 points: splitting such small ops over threads costs more in
+    # synchronization than it saves (measured 5-10× slower per epoch with 2 threads on a busy 2-core CPU).
+    with cpu_threads(1, P.device):
+        return _run(P, start)
+
+
+# ------------------------------------------------------------------ table and figures
+
+def table(R: dict) -> str:
+    """The models compared (read from the built models) and the stopping rule."""
+    return markdown_table(R["models"]) + f"\n\nPlateau rule: {R['plateau']}."
+
+
+def figures(R: dict) -> list:
+    """Per function: the training loss of every model, then the predictions over the ground truth."""
+    out = []
+    for fn in R["params"]["functions"]:
+        formula = data.FUNCTIONS[fn][1]
+        out.append((_loss_curves(R, fn), f"Training loss of every model on {formula} against the epoch, both axes "
+                                         f"logarithmic: one line per seed (the first seed drawn thicker), and × "
+                                         f"marks a run that diverged."))
+        out.append((_predictions(R, fn, formula), f"Prediction of each model (its seed with the lowest final "
+                                                  f"training loss) over the ground truth {formula} on the test grid."))
+    return out
+
+
+# Every legend here goes below the axes: the curves fill the whole panel, so no corner is reliably free.
+
+def _loss_curves(R: dict, fn: str):
+    """Training loss (log) against epoch, one colour per depth, one line per seed."""
+    fig, ax = figure()
+    depths = [m["depth"] for m in R["models"]]
+    colours = dict(zip(depths, palette(len(depths))))
+    params = {m["depth"]: m["params"] for m in R["models"]}
+    seen = set()
+    for r in R["runs"][fn]:
+        label = None if r["depth"] in seen else f"{layers(r['depth'])} ({params[r['depth']]:,} parameters)"
+        seen.add(r["depth"])
+        ax.plot(r["curve"]["x"], r["curve"]["y"], color=colours[r["depth"]], lw=1.4 if r["seed"] == 0 else 0.9,
+                alpha=1.0 if r["seed"] == 0 else 0.5, label=label)
+        if r["diverged"]:
+            ax.plot(r["curve"]["x"][-1:], r["curve"]["y"][-1:], "x", color=colours[r["depth"]], ms=8)
+    ax.set(xscale="log", yscale="log", xlabel="epoch", ylabel="training loss (MSE)")
+    fig.legend(loc="outside lower center", ncols=min(len(depths), 3), fontsize="small")
+    return fig
+
+
+def _predictions(R: dict, fn: str, formula: str):
+    """The kept prediction of every depth on the dense test grid over the ground truth."""
+    fig, ax = figure()
+    pred = R["predictions"][fn]
+    ax.plot(pred["x"], pred["truth"], color="black", lw=2.2, label=f"ground truth {formula}")
+    depths = list(pred["by_depth"])
+    for depth, colour in zip(depths, palette(len(depths))):
+        ax.plot(pred["x"], pred["by_depth"][depth], color=colour, lw=1.3, label=layers(depth))
+    ax.set(xlabel="x", ylabel="y")
+    fig.legend(loc="outside lower center", ncols=min(len(depths) + 1, 4), fontsize="small")
+    return fig
+
+
 # ------------------------------------------------------------------ comment
-
-def layers(depth) -> str:
-    return wording.plural(int(depth), "hidden layer")
-
 
 def _function_comment(fn: str, runs: list[dict], P: dict) -> tuple[list[str], str | None]:
     """Bullet lines for one function and its verdict ('deeper', 'shallow', 'tie', 'unknown', 'mixed' or None):
