@@ -72,3 +72,16 @@ def means_by(rows: list[dict], x: str, y: str) -> tuple[list, list[float], list[
     for r in sorted(rows, key=lambda r: r[x]):
         groups.setdefault(r[x], []).append(r[y])
     return list(groups), [float(np.mean(v)) for v in groups.values()], [(r[x], r[y]) for r in rows]
+
+
+def legend_below(fig, axes, **kw) -> None:
+    """One legend below the panels for the labelled lines of every axis in ``axes`` (twin axes
+    too), each label once: where curves span a panel's whole width and height, no corner inside
+    it is free of data. ``kw`` goes to ``fig.legend`` (ncols, fontsize)."""
+    handles, labels = [], []
+    for ax in axes:
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            if label not in labels:
+                handles.append(h)
+                labels.append(label)
+    fig.legend(handles, labels, loc="outside lower center", **kw)
