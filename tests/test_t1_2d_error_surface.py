@@ -1,6 +1,53 @@
-"""1-2d comment(): every branch on small hand-made results dicts."""
+"""1-2d: the smoke run end to end, its table and figures, the settings check, and comment() on every
+branch with small hand-made results dicts."""
 
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from hwlib.params import ParamError, resolve_task
 from hwlib.tasks import t1_2d_error_surface as t1_2d
+
+
+def _P(tmp_path, **kw):
+    return resolve_task(t1_2d, profile="smoke", device="cpu", out_dir=tmp_path, **kw)
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    P = _P(tmp_path_factory.mktemp("out"))
+    return P, t1_2d.run(P)
+
+
+def test_surfaces(smoke):
+    P, R = smoke
+    rp, pp = R["random_plane"], R["pca_plane"]
+    assert np.array(rp["loss"]).shape == (P.grid, P.grid) == np.array(pp["loss"]).shape
+    # the centre of the random plane is the trained model: its loss is the final training loss
+    # (the surface uses the first surface_points images; smoke keeps all 256 of them)
+    assert rp["center_loss"] == pytest.approx(R["final"]["train_loss"], rel=1e-4)
+    assert len(pp["path"]) == P.epochs + 1 and np.allclose(pp["path"][-1], 0, atol=1e-5)
+    assert "(s)" not in t1_2d.comment(R)
+
+
+def test_an_even_grid_is_refused(tmp_path):
+    with pytest.raises(ParamError, match="grid=8 is even"):
+        _P(tmp_path, grid=8)
+
+
+def test_table_and_figures(smoke):
+    P, R = smoke
+    table = t1_2d.table(R)
+    assert f"{P.grid} × {P.grid} grids" in table and "| test set |" in table
+    figs = t1_2d.figures(R)
+    assert len(figs) == 2  # the random plane, then the PCA plane with the path
+    assert figs[0][0].legends == [] and len(figs[1][0].legends) == 1  # only the path has a legend
+    for fig, caption in figs:
+        assert isinstance(fig, Figure) and caption.endswith(".")
+        for bad in ("(s)", "[", "`", "True", "False"):
+            assert bad not in caption, bad
+        plt.close(fig)
 
 
 def make_R(argmin=(0.0, 0.0), rings=(0.8, 4.9), start=2.3, end=0.05, pca_min=0.025, ahead=True, evr=(0.9, 0.08)):

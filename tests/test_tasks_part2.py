@@ -7,7 +7,6 @@ import torch
 from hwlib import curvature as cv
 from hwlib.params import ParamError, resolve_task
 from hwlib.tasks import t1_2c_minimal_ratio as t1_2c
-from hwlib.tasks import t1_2d_error_surface as t1_2d
 
 
 def _P(task, tmp_path, **kw):
@@ -35,15 +34,3 @@ def test_1_2c_minimal_ratio_pipeline(tmp_path):
     assert "(s)" not in t1_2c.comment(R)
     with pytest.raises(ParamError, match="tol_sweep"):
         _P(t1_2c, tmp_path, tol=1e-3)
-
-
-def test_1_2d_surfaces(tmp_path):
-    P = _P(t1_2d, tmp_path)
-    R = t1_2d.run(P)
-    rp, pp = R["random_plane"], R["pca_plane"]
-    assert np.array(rp["loss"]).shape == (P.grid, P.grid) == np.array(pp["loss"]).shape
-    # the centre of the random plane is the trained model: its loss is the final training loss
-    # (the surface uses the first surface_points images; smoke keeps all 256 of them)
-    assert rp["center_loss"] == pytest.approx(R["final"]["train_loss"], rel=1e-4)
-    assert len(pp["path"]) == P.epochs + 1 and np.allclose(pp["path"][-1], 0, atol=1e-5)
-    assert "(s)" not in t1_2d.comment(R)

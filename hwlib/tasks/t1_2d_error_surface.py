@@ -1,10 +1,12 @@
-"""1-2d Bonus: the error surface around a trained minimum, on two planes.
+"""1-2d Bonus: what does the error surface look like around a trained minimum, and along the path
+that led there?
 
 One MLP is trained with a snapshot of its parameters after every epoch. Plane 1 goes through the
 final parameters θ* along two filter-normalized random directions (Li et al., 2018); plane 2 is
 spanned by the first two principal components of the trajectory θ_t − θ*, and the trajectory is
 projected on it. On each plane the training loss is evaluated on a grid, all grid points of a
-chunk in one vmapped call.
+chunk in one vmapped call. The answer reads where θ* lies on each grid, how fast the loss rises
+on circles around it, and whether the trajectory's plane holds lower loss than the end point.
 """
 
 from __future__ import annotations
@@ -12,32 +14,46 @@ from __future__ import annotations
 import math
 import time
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib import cm
+from matplotlib.ticker import MaxNLocator
 
 from .. import data, ensemble, landscape, models, train, wording
 from ..device import cpu_threads
-from ..params import Param, same
+from ..params import Param, ParamError, same
+from ..plots import WIDTH, setup
 from ..results import envelope
+from ..tables import markdown_table
+from . import common
 
 NAME, SECTION = "1_2d_error_surface", "1-2d"
 
 SPEC = {
-    "dataset": Param("str", "digits", "digits", "mnist", choices=data.IMAGE_DATASETS, doc="image dataset"),
+    "dataset": Param("str", smoke="digits", quick="digits", full="mnist", choices=data.IMAGE_DATASETS,
+                     doc="image dataset"),
     "data_root": same("str", "data", internal=True, doc="torchvision data folder (relative to the project)"),
-    "train_limit": Param("int", 256, 0, 0, low=0, off=0, doc="keep the first n training images (0 = all)"),
-    "surface_points": Param("int", 256, 0, 10000, low=0, off=0,
+    "train_limit": Param("int", smoke=256, quick=0, full=0, low=0, off=0, doc="keep the first n training images (0 = all)"),
+    "surface_points": Param("int", smoke=256, quick=0, full=10000, low=0, off=0,
                             doc="training images the surface loss is averaged over (0 = all)"),
-    "widths": Param("int_list", [16], [32, 32], [64, 64], positive=True, doc="hidden widths of the ReLU MLP"),
-    "epochs": Param("int", 4, 30, 20, positive=True, doc="training epochs (one snapshot per epoch)"),
-    "batch_size": same("int", 64, positive=True),
-    "optimizer": same("str", "adam", choices=train.OPTIMIZERS),
-    "lr": same("float", 1e-3, positive=True),
+    "widths": Param("int_list", smoke=[16], quick=[32, 32], full=[64, 64], positive=True,
+                    doc="hidden widths of the ReLU MLP"),
+    "epochs": Param("int", smoke=4, quick=30, full=20, positive=True, doc="training epochs (one snapshot per epoch)"),
+    "batch_size": same("int", 64, positive=True, doc="minibatch size"),
+    "optimizer": same("str", "adam", choices=train.OPTIMIZERS, doc="optimizer"),
+    "lr": same("float", 1e-3, positive=True, doc="learning rate"),
     "seed": same("int", 0, low=0, doc="initialization, data order and the random directions"),
-    "grid": Param("int", 9, 31, 41, low=3, doc="grid points per axis"),
-    "span": same("float", 1.0, positive=True, doc="random plane: α, β ∈ [-span, span]"),
-    "grid_chunk": Param("int", 32, 64, 128, positive=True, internal=True, doc="grid points per vectorized evaluation"),
+    "grid": Param("int", smoke=9, quick=31, full=41, low=3, doc="grid points per axis (odd: θ* is a grid point)"),
+    "span": same("float", 1.0, positive=True, doc="random plane: α, β ∈ [-span, span] (1 moves a filter by its norm)"),
+    "grid_chunk": Param("int", smoke=32, quick=64, full=128, positive=True, internal=True,
+                        doc="grid points per vectorized evaluation"),
 }
+
+
+def checks(P) -> None:
+    if P.grid % 2 == 0:  # the random plane's centre (θ*, α = β = 0) must be a grid point
+        raise ParamError(f"grid={P.grid} is even: use an odd number (e.g. {P.grid + 1}) so θ* is a grid point")
 
 
 def _ring(grid: np.ndarray, a: np.ndarray, b: np.ndarray, radius: float, width: float) -> float | None:
@@ -49,7 +65,7 @@ def _ring(grid: np.ndarray, a: np.ndarray, b: np.ndarray, radius: float, width: 
 
 def run(P) -> dict:
     start = time.perf_counter()
-    ds = data.load(P.dataset, P.device, root=P.data_root, train_limit=P.train_limit or None)
+    ds = common.load_data(P)
     make = lambda: models.mlp(P.widths, in_dim=math.prod(ds.input_shape), out_dim=ds.n_classes)
     ens = ensemble.build(make, [P.seed], P.device)
     with cpu_threads(1, P.device):
@@ -109,6 +125,78 @@ def run(P) -> dict:
                    "min_ahead": bool(np.dot([a[pi] - xy[-1, 0], b[pj] - xy[-1, 1]], xy[-1] - xy[-2]) > 0)
                    if len(xy) > 1 else False, "path_start_loss": path_loss[0], "path_end_loss": path_loss[-1]},
     )
+
+
+# ------------------------------------------------------------------ table and figures
+
+def table(R: dict) -> str:
+    """The model and the data in a sentence, then the trained model's loss and accuracy."""
+    m, F, P = R["model"], R["final"], R["params"]
+    seconds = R["timings"]["random_plane"] + R["timings"]["pca_plane"]
+    head = (f"Model: {m['structure']} with ReLU, **{R['n_params']:,} parameters**; data: {R['dataset']}. "
+            f"Surfaces: {P['grid']} × {P['grid']} grids, the loss over {R['surface_points']:,} training images; "
+            f"{seconds:.1f} s for both.")
+    rows = [{f"after {wording.plural(P['epochs'], 'epoch')}": "training set", "loss": F["train_loss"],
+             "accuracy": wording.pct(F["train_acc"])},
+            {f"after {wording.plural(P['epochs'], 'epoch')}": "test set", "loss": F["test_loss"],
+             "accuracy": wording.pct(F["test_acc"])}]
+    return head + "\n\n" + markdown_table(rows)
+
+
+def figures(R: dict) -> list:
+    """The random plane around θ*, then the trajectory's PCA plane with the path."""
+    P, evr = R["params"], R["pca_plane"]["explained_variance_ratio"]
+    return [
+        (_surface(R["random_plane"]),
+         "Training loss (log₁₀) on the plane through the final parameters along two filter-normalized random "
+         f"directions, α and β from −{P['span']:g} to {P['span']:g}; contour map (left) and 3-D view (right)."),
+        (_surface(R["pca_plane"], path=True),
+         "Training loss (log₁₀) on the plane of the first two principal components of the trajectory "
+         f"({wording.pct(evr[0])} and {wording.pct(evr[1])} of its variance), with the "
+         f"{wording.plural(len(R['pca_plane']['path']), 'snapshot')} (the initialization and one per epoch, white "
+         "line) projected on it; contour map (left) and 3-D view (right)."),
+    ]
+
+
+# the 3-D view's axis names: the full ones are on the contour map beside it
+SHORT = {"α (random direction 1)": "α", "β (random direction 2)": "β",
+         "PC 1 of the trajectory": "PC 1", "PC 2 of the trajectory": "PC 2"}
+
+
+def _surface(S: dict, path: bool = False):
+    """Contour map (left) and 3-D view (right) of the loss on a plane; optionally the trajectory.
+
+    The 3-D view keeps four ticks per axis with padded labels and short axis names, so its tick
+    labels do not run into each other. The path's legend goes below the axes: the path crosses
+    the map, so no corner is reliably free.
+    """
+    a, b = np.array(S["alphas"]), np.array(S["betas"])
+    z = np.log10(np.array(S["loss"]))
+    A, B = np.meshgrid(a, b, indexing="ij")
+    setup()
+    fig = plt.figure(figsize=(WIDTH, 3.6), constrained_layout=True)
+    ax = fig.add_subplot(1, 2, 1)
+    cs = ax.contourf(A, B, z, levels=25, cmap="viridis")
+    ax.contour(A, B, z, levels=12, colors="k", linewidths=0.3)
+    fig.colorbar(cs, ax=ax, label="log₁₀ training loss")
+    if path:
+        xy = np.array(S["path"])
+        ax.plot(xy[:, 0], xy[:, 1], color="w", lw=1.2, marker=".", ms=4, label="path (one point per epoch)")
+        ax.scatter(*xy[0], color="C3", zorder=3, s=30, label="start")
+        ax.scatter(*xy[-1], color="C1", marker="*", zorder=3, s=60, label="end")
+        fig.legend(loc="outside lower center", ncols=3, fontsize="x-small", facecolor="0.75")
+    ax.set_xlabel(S["xlabel"])
+    ax.set_ylabel(S["ylabel"])
+    ax3 = fig.add_subplot(1, 2, 2, projection="3d")
+    ax3.plot_surface(A, B, z, cmap=cm.viridis, linewidth=0, antialiased=True, alpha=0.95)
+    ax3.set_xlabel(SHORT.get(S["xlabel"], S["xlabel"]), fontsize=8, labelpad=2)
+    ax3.set_ylabel(SHORT.get(S["ylabel"], S["ylabel"]), fontsize=8, labelpad=2)
+    ax3.set_zlabel("log₁₀ loss", fontsize=8, labelpad=4)
+    for axis in (ax3.xaxis, ax3.yaxis, ax3.zaxis):
+        axis.set_major_locator(MaxNLocator(4))
+    ax3.tick_params(labelsize=7, pad=1)
+    ax3.view_init(elev=30, azim=-50)
+    return fig
 
 
 # ------------------------------------------------------------------ comment
