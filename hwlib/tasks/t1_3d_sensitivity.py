@@ -21,29 +21,36 @@ from scipy.stats import rankdata
 
 from .. import cache, data, models, train, wording
 from ..params import Param, ParamError, same
+from ..plots import figure, means_by, palette
 from ..progress import Progress
 from ..results import envelope
 from ..sensitivity import OUTPUTS, jacobian_norms
+from ..tables import markdown_table
 from .common import load_data
 
 NAME, SECTION = "1_3d_sensitivity", "1-3d"
 
 SPEC = {
-    "dataset": Param("str", "digits", "digits", "mnist", choices=data.IMAGE_DATASETS, doc="image dataset"),
-    "train_limit": Param("int", 512, 0, 0, low=0, off=0, doc="keep the first n training images (0: all)"),
-    "channels": Param("int_list", [4, 8], [16, 32], [32, 64], positive=True, doc="conv channels of the BatchNorm CNN"),
-    "batch_sizes": Param("int_list", [16, 32, 64, 128, 512], [16, 32, 64, 256, 1024],
-                         [16, 64, 256, 1024, 4096], positive=True, min_len=5, doc="log-spaced, one model per seed each"),
-    "seeds": Param("int_list", [0, 1], [0, 1], [0, 1, 2], low=0,
+    "dataset": Param("str", smoke="digits", quick="digits", full="mnist", choices=data.IMAGE_DATASETS,
+                     doc="image dataset"),
+    "train_limit": Param("int", smoke=512, quick=0, full=0, low=0, off=0,
+                         doc="keep the first n training images (0: all)"),
+    "channels": Param("int_list", smoke=[4, 8], quick=[16, 32], full=[32, 64], positive=True,
+                      doc="conv channels of the BatchNorm CNN"),
+    "batch_sizes": Param("int_list", smoke=[16, 32, 64, 128, 512], quick=[16, 32, 64, 256, 1024],
+                         full=[16, 64, 256, 1024, 4096], positive=True, min_len=5,
+                         doc="log-spaced, one model per seed each"),
+    "seeds": Param("int_list", smoke=[0, 1], quick=[0, 1], full=[0, 1, 2], low=0,
                    doc="initialization and data order; every batch size is trained once per seed"),
-    "target_loss": Param("float", 1.2, 0.05, 0.05, positive=True,
+    "target_loss": Param("float", smoke=1.2, quick=0.05, full=0.05, positive=True,
                          doc="train each model until an epoch's mean training loss is at most this"),
-    "max_steps": Param("int", 150, 2000, 20000, low=1,
+    "max_steps": Param("int", smoke=150, quick=2000, full=20000, low=1,
                        doc="step limit of a model that does not reach target_loss (rounded up to a whole epoch)"),
     "lr": same("float", 1e-3, positive=True, doc="learning rate, the same for every batch size"),
-    "optimizer": same("str", "adam", choices=train.OPTIMIZERS),
-    "n_eval": Param("int", 128, 360, 2000, low=1, doc="evaluation images for the sensitivity"),
-    "chunk_size": Param("int", 64, 128, 128, low=1, internal=True, doc="samples per vectorized Jacobian chunk (result unchanged)"),
+    "optimizer": same("str", "adam", choices=train.OPTIMIZERS, doc="optimizer of every model"),
+    "n_eval": Param("int", smoke=128, quick=360, full=2000, low=1, doc="evaluation images for the sensitivity"),
+    "chunk_size": Param("int", smoke=64, quick=128, full=128, low=1, internal=True,
+                        doc="samples per vectorized Jacobian chunk (result unchanged)"),
     "data_root": same("str", "data", internal=True, doc="torchvision data folder (relative to the project)"),
 }
 
@@ -91,11 +98,16 @@ TRAINING = ("dataset", "train_limit", "channels", "batch_sizes", "seeds", "targe
 MODELS = "1_3d_models"  # cache name of the trained models, shared with 1-3e
 
 
+def cache_key(P) -> str:
+    """The trained models' cache key (hwlib.cache)."""
+    return cache.key({k: getattr(P, k) for k in TRAINING}, P.device)
+
+
 def train_models(P, ds: data.Dataset) -> tuple[list[tuple], bool]:
     """One model per (seed, batch size): ([(model, record)], loaded). The models are cached
     (hwlib.cache): whichever of 1-3d and 1-3e runs second with the same settings loads them
     instead of training again, and ``loaded`` says so."""
-    key = cache.key({k: getattr(P, k) for k in TRAINING}, P.device)
+    key = cache_key(P)
     stored = cache.load(MODELS, key, P.out_dir)
     if stored is not None:
         out = []
@@ -181,6 +193,70 @@ def run(P) -> dict:
                     dataset=ds.describe(), n_train=len(ds.x_train), n_test=len(ds.x_test), n_eval=len(x),
                     model=model_info(P, ds), outputs=OUTPUTS, primary=PRIMARY, models=rows,
                     sensitivity_at_init=init, models_loaded=loaded, trends=trends)
+
+
+
+def table(R: dict) -> str:
+    """The models: steps, losses, accuracies and the three sensitivities of each."""
+    m, p = R["model"], R["params"]
+    rows = [{"batch size": r["batch_size"], "seed": r["seed"], "steps": r["steps"], "reached target": r["reached"],
+             "train loss": r["train_loss"], "test loss": r["test_loss"], "train acc": r["train_acc"],
+             "test acc": r["test_acc"], "sensitivity (softmax)": r["sensitivity_softmax"],
+             "sd": r["sensitivity_softmax_std"], "sensitivity (own loss)": r["sensitivity_loss"],
+             "sensitivity (logits)": r["sensitivity_logits"]} for r in R["models"]]
+    return (f"CNN with BatchNorm: {m['structure']}, {m['params']:,} parameters; {p['optimizer']}, lr {p['lr']:g}; "
+            f"every model trained until an epoch's mean training loss is at most {p['target_loss']:g} (limit "
+            f"{p['max_steps']:,} steps). Sensitivities are means over {R['n_eval']} test images (sd: over those "
+            "images); train and test loss are measured after training in eval mode.\n\n" + markdown_table(rows))
+
+
+TRAIN, TEST, SENSITIVITY = palette(3)  # one colour per role
+AXIS_LABEL = {"softmax": r"$\|\partial p/\partial x\|_F$ (softmax)", "loss": r"$\|\partial \ell_i/\partial x\|$ (own loss)",
+              "logits": r"$\|\partial z/\partial x\|_F$ (logits)"}  # mathtext: the norms on the twin axis
+SYMBOL = {"softmax": "‖∂p/∂x‖_F", "loss": "‖∂ℓ/∂x‖", "logits": "‖∂z/∂x‖_F"}  # the same in a caption's plain text
+
+
+def _sensitivity(R: dict):
+    """Left: loss; right: accuracy — train and test against batch size (line: mean over seeds,
+    dots: each model at the target), the primary sensitivity on the twin axis."""
+    fig, axes = figure(ncols=2, height=3.3)
+    rows = [r for r in R["models"] if r["reached"]]
+    key = f"sensitivity_{R['primary']}"
+    for ax, metric, ylabel in ((axes[0][0], "loss", "cross-entropy loss"), (axes[0][1], "acc", "accuracy")):
+        for split, colour in (("train", TRAIN), ("test", TEST)):
+            b, mean, points = means_by(rows, "batch_size", f"{split}_{metric}")
+            ax.plot(b, mean, "-o", ms=3, color=colour, label=f"{split} {'loss' if metric == 'loss' else 'accuracy'}")
+            if points:  # none when no model reached the target
+                ax.scatter(*zip(*points), s=8, color=colour, alpha=0.5)
+        ax.set(xscale="log", xlabel="batch size", ylabel=ylabel)
+        if metric == "loss":
+            ax.set_yscale("log")
+        twin = ax.twinx()
+        b, mean, points = means_by(rows, "batch_size", key)
+        twin.plot(b, mean, "-s", ms=3, lw=1.2, color=SENSITIVITY,
+                  label=f"sensitivity of the {R['outputs'][R['primary']]}")
+        if points:
+            twin.scatter(*zip(*points), s=8, marker="s", color=SENSITIVITY, alpha=0.5)
+        twin.axhline(R["sensitivity_at_init"][R["primary"]], color=SENSITIVITY, lw=0.9, ls=":",
+                     label="sensitivity, untrained")
+        twin.set(ylabel="sensitivity " + AXIS_LABEL[R["primary"]])
+        twin.grid(False)
+    handles, labels = [], []
+    for axis in (axes[0][0], fig.axes[-1]):
+        h, l = axis.get_legend_handles_labels()
+        handles += h
+        labels += l
+    # below the panels: the curves run across the whole range of batch sizes on both axes
+    fig.legend(handles, labels, loc="outside lower center", ncols=4, fontsize="x-small")
+    return fig
+
+
+def figures(R: dict) -> list:
+    caption = ("Left: train and test cross-entropy (log); right: train and test accuracy; both against the batch size "
+               "(log x), line: mean over seeds, dots: each model that reached the target. Twin axis: the sensitivity of "
+               f"the {R['outputs'][R['primary']]}, mean {SYMBOL[R['primary']]} over {R['n_eval']} test images (dotted: the untrained networks). "
+               "The other sensitivities are in the table above.")
+    return [(_sensitivity(R), caption)]
 
 
 # ---------------------------------------------------------------- the comment

@@ -1,8 +1,11 @@
-"""1-3c's comment, branch by branch, on hand-made results (no training)."""
+"""1-3c: the comment branch by branch on hand-made results; the task, its table and figures on a smoke run."""
 
+import matplotlib.pyplot as plt
 import pytest
+from matplotlib.figure import Figure
 
-from hwlib.tasks import t1_3c
+from hwlib.params import ParamError, resolve_task
+from hwlib.tasks import t1_3c_interpolation as task
 
 ALPHA = [-1.0, -0.2, 0.0, 0.5, 1.0, 1.2, 2.0]
 
@@ -37,7 +40,7 @@ def test_flatter_end_agreed_by_both_inits():
     R = _R(_case(curv=(1.0, 5.0)), _case(init="independent", curv=(2.0, 9.0), mid=2.0, barrier=1.9, low_acc=0.3),
            _case(pair="learning rate", curv=(8.0, 1.0)), _case(pair="learning rate", init="independent", curv=(30.0, 3.0),
                                                                 mid=2.1, barrier=2.0, low_acc=0.3))
-    text = t1_3c.comment(R)
+    text = task.comment(R)
     _clean(text)
     assert "all reached it" in text
     assert "**θ₁ (batch size 64) is the flatter end**" in text
@@ -53,11 +56,11 @@ def test_flatter_end_agreed_by_both_inits():
 
 
 def test_cases_disagree_or_do_not_rank():
-    text = t1_3c.comment(_R(_case(curv=(1.0, 5.0)), _case(init="independent", curv=(5.0, 1.0))))
+    text = task.comment(_R(_case(curv=(1.0, 5.0)), _case(init="independent", curv=(5.0, 1.0))))
     assert "the initialization cases disagree on which end is flatter" in text
-    partial = t1_3c.comment(_R(_case(curv=(1.0, 5.0)), _case(init="independent", curv=(-1.0, 5.0), rise=None)))
+    partial = task.comment(_R(_case(curv=(1.0, 5.0)), _case(init="independent", curv=(-1.0, 5.0), rise=None)))
     assert "in 1 of 2 initialization cases (the other one does not rank the ends)" in partial
-    three = t1_3c.comment(_R(_case(curv=(1.0, 5.0)), _case(init="independent", curv=(1.0, 1.0)),
+    three = task.comment(_R(_case(curv=(1.0, 5.0)), _case(init="independent", curv=(1.0, 1.0)),
                              _case(init="independent", curv=(-1.0, -2.0))))
     assert "in 1 of 3 initialization cases (the other 2 do not rank the ends)" in three
     assert "the loss bends down at θ₁ and θ₂, so the ends are not ranked" in three
@@ -68,7 +71,7 @@ def test_cases_disagree_or_do_not_rank():
     ((-0.01, 0.05), "the loss bends down at θ₁, so the ends are not ranked"),
 ])
 def test_ends_not_ranked(curv, words):
-    text = t1_3c.comment(_R(_case(curv=curv)))
+    text = task.comment(_R(_case(curv=curv)))
     _clean(text)
     assert words in text and "no case ranks the two ends" in text
 
@@ -78,17 +81,17 @@ def test_ends_not_ranked(curv, words):
     ((-0.01, -0.02), "beyond θ₁ and θ₂ the training loss still falls, so along this line neither is at the bottom"),
 ])
 def test_loss_still_falling_beyond_an_end(rise, words):
-    text = t1_3c.comment(_R(_case(rise=rise)))
+    text = task.comment(_R(_case(rise=rise)))
     _clean(text)
     assert words in text and "is the flatter end" in text  # the curvature still ranks the ends
 
 
 def test_shapes_of_the_slice():
-    bump = t1_3c.comment(_R(_case(barrier=0.01, low_acc=1.0)))
+    bump = task.comment(_R(_case(barrier=0.01, low_acc=1.0)))
     assert "only a small bump" in bump and "does not drop below the ends' 100.0 %" in bump
-    dip = t1_3c.comment(_R(_case(barrier=0.01, low_acc=0.97, ends_acc=(0.99, 1.0))))
+    dip = task.comment(_R(_case(barrier=0.01, low_acc=0.97, ends_acc=(0.99, 1.0))))
     assert "dips to 97.0 %, within 5 points of the worse end's 99.0 %" in dip
-    flat = t1_3c.comment(_R(_case(barrier=0.0)))
+    flat = task.comment(_R(_case(barrier=0.0)))
     assert "no barrier" in flat
     # one initialization only: the shared-vs-independent sentence is not written
     assert "initialization decides" not in flat and "do not separate" not in flat
@@ -96,7 +99,7 @@ def test_shapes_of_the_slice():
 
 def test_inits_not_separated_missed_model_and_clipping():
     R = _R(_case(mid=1.0, clipped=True, reached=(True, False)), _case(init="independent", mid=0.5))
-    text = t1_3c.comment(R)
+    text = task.comment(R)
     _clean(text)
     assert "do not separate the shared from the independent" in text
     assert "batch 1024, lr 0.001, seed 0 missed it (120 steps, training loss 0.04)" in text
@@ -107,7 +110,67 @@ def test_inits_not_separated_missed_model_and_clipping():
 def test_end_curvatures_of_a_parabola():
     # L(α) = 3(α − 0.2)² + 0.1 has d²L/dα² = 6 everywhere, on any spacing of the grid
     alphas = [-1.0, 0.0, 0.05, 0.15, 0.5, 0.8, 0.9, 1.0, 2.0]
-    k = t1_3c.end_curvatures(alphas, [3 * (a - 0.2) ** 2 + 0.1 for a in alphas])
+    k = task.end_curvatures(alphas, [3 * (a - 0.2) ** 2 + 0.1 for a in alphas])
     assert k["model1"] == pytest.approx(6) and k["model2"] == pytest.approx(6) and k["step"] == pytest.approx(0.05)
-    tilted = t1_3c.end_curvatures(alphas, [3 * (a - 0.2) ** 2 + 7 * a for a in alphas])  # a slope changes nothing
+    tilted = task.end_curvatures(alphas, [3 * (a - 0.2) ** 2 + 7 * a for a in alphas])  # a slope changes nothing
     assert tilted["model1"] == pytest.approx(6) and tilted["model2"] == pytest.approx(6)
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    P = resolve_task(task, profile="smoke", device="cpu", out_dir=tmp_path_factory.mktemp("1_3c"))
+    return P, task.run(P)
+
+
+def test_path_endpoints_are_the_trained_models(smoke):
+    P, R = smoke
+    assert len(R["cases"]) == 4
+    assert any(k.endswith("running_var") for k in R["buffers"])
+    for c in R["cases"]:
+        a = c["alpha"]
+        assert len(a) >= 31 and a[0] == pytest.approx(-1) and a[-1] == pytest.approx(2)
+        # the path at α = 0 and 1 is evaluated on the very models trained (their own final evaluation)
+        for alpha, model in ((0.0, c["models"][0]), (1.0, c["models"][1])):
+            i = a.index(alpha)
+            assert c["train_loss"][i] == pytest.approx(model["train_loss"], rel=1e-5)
+            assert c["test_acc"][i] == pytest.approx(model["test_acc"])
+        seeds = [m["seed"] for m in c["models"]]
+        assert (seeds[0] == seeds[1]) == (c["init"] == "shared")
+        # both models of a pair trained to the same criterion: each stops at the target or the step limit
+        for m in c["models"]:
+            assert m["reached"] or m["steps"] >= P.max_steps
+    assert "Which solution is flatter along the line" in task.comment(R)
+
+
+def test_table_and_figures_from_the_results(smoke):
+    _, R = smoke
+    text = task.table(R)
+    assert text.count("\n| ") == 1 + 2 * len(R["cases"])  # the header row and two models per case
+    _clean(text)
+    figs = task.figures(R)
+    assert len(figs) == 2  # one per studied choice: batch size, then learning rate
+    for (fig, caption), pair in zip(figs, ("batch size", "learning rate")):
+        assert isinstance(fig, Figure) and f"the {pair} " in caption
+        assert "Left panel: both models from one initialization; right panel: the models from independent" in caption
+        _clean(caption)
+        plt.close(fig)
+
+
+def test_one_initialization_one_panel(smoke):
+    _, R = smoke
+    shared = dict(R, cases=[c for c in R["cases"] if c["init"] == "shared"])
+    (fig, caption), _ = task.figures(shared)
+    assert len(fig.axes) == 2 and caption.endswith("sets. Both models from one initialization.")  # one panel, its twin
+    plt.close(fig)
+
+
+def test_clipped_spans():
+    assert task._clipped_spans([-1, -0.5, 0, 1, 1.5, 2], [2, 1, 0, 0, 0, 3]) == [(-1, 0), (1.5, 2)]
+    assert task._clipped_spans([0, 1], [0, 0]) == []
+
+
+@pytest.mark.parametrize("bad,words", [({"alpha_min": 0.2}, "alpha"), ({"inits": ["shared", "shared"]}, "inits"),
+                                       ({"lrs": [1e-3, 1e-2, 0.1]}, "lrs")])
+def test_bad_settings(tmp_path, bad, words):
+    with pytest.raises(ParamError, match=words):
+        resolve_task(task, profile="smoke", device="cpu", out_dir=tmp_path, **bad)

@@ -16,36 +16,42 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import torch
 
 from .. import data, models, train, wording
 from ..interpolation import clipped_variances, evaluate_path
 from ..params import Param, ParamError, same
+from ..plots import figure, palette
 from ..results import envelope
+from ..tables import markdown_table
 from .common import load_data
-from .t1_3d import fit_to_target
+from .t1_3d_sensitivity import fit_to_target
 
 NAME, SECTION = "1_3c_interpolation", "1-3c"
 
 SPEC = {
-    "dataset": Param("str", "digits", "digits", "mnist", choices=data.IMAGE_DATASETS, doc="image dataset"),
-    "train_limit": Param("int", 512, 0, 0, low=0, off=0, doc="keep the first n training images (0: all)"),
-    "channels": Param("int_list", [4, 8], [16, 32], [32, 64], positive=True, doc="conv channels of the BatchNorm CNN"),
-    "target_loss": Param("float", 1.2, 0.05, 0.05, positive=True,
+    "dataset": Param("str", smoke="digits", quick="digits", full="mnist", choices=data.IMAGE_DATASETS,
+                     doc="image dataset"),
+    "train_limit": Param("int", smoke=512, quick=0, full=0, low=0, off=0,
+                         doc="keep the first n training images (0: all)"),
+    "channels": Param("int_list", smoke=[4, 8], quick=[16, 32], full=[32, 64], positive=True,
+                      doc="conv channels of the BatchNorm CNN"),
+    "target_loss": Param("float", smoke=1.2, quick=0.05, full=0.05, positive=True,
                          doc="train each model until an epoch's mean training loss is at most this"),
-    "max_steps": Param("int", 150, 2000, 20000, low=1,
+    "max_steps": Param("int", smoke=150, quick=2000, full=20000, low=1,
                        doc="step limit of a model that does not reach target_loss (rounded up to a whole epoch)"),
     "batch_sizes": same("int_list", [64, 1024], positive=True, min_len=2, doc="the batch-size pair (at base_lr)"),
     "lrs": same("float_list", [1e-3, 1e-2], positive=True, min_len=2, doc="the learning-rate pair (at base_batch)"),
     "base_lr": same("float", 1e-3, positive=True, doc="learning rate of the batch-size pair"),
     "base_batch": same("int", 64, low=1, doc="batch size of the learning-rate pair"),
-    "optimizer": same("str", "adam", choices=train.OPTIMIZERS),
+    "optimizer": same("str", "adam", choices=train.OPTIMIZERS, doc="optimizer of every model"),
     "inits": same("str_list", ["shared", "independent"], choices=("shared", "independent"),
                   doc="shared: one seed for both models; independent: seed and seed + 1"),
     "seed": same("int", 0, low=0, doc="seed of model 1 (initialization and data order)"),
-    "alpha_min": same("float", -1.0),
-    "alpha_max": same("float", 2.0),
-    "n_alpha": Param("int", 31, 61, 61, low=31, doc="α points (0, 0.5 and 1 are always added)"),
+    "alpha_min": same("float", -1.0, doc="start of the α range: one segment length before θ₁"),
+    "alpha_max": same("float", 2.0, doc="end of the α range: one segment length past θ₂"),
+    "n_alpha": Param("int", smoke=31, quick=61, full=61, low=31, doc="α points (0, 0.5 and 1 are always added)"),
     "data_root": same("str", "data", internal=True, doc="torchvision data folder (relative to the project)"),
 }
 
@@ -53,6 +59,8 @@ SPEC = {
 def checks(P) -> None:
     if len(P.batch_sizes) != 2 or len(P.lrs) != 2:
         raise ParamError(f"batch_sizes={P.batch_sizes!r} and lrs={P.lrs!r} must each hold two values, e.g. [64, 1024]")
+    if len(set(P.inits)) != len(P.inits):
+        raise ParamError(f"inits={P.inits!r} must name each initialization once, e.g. ['shared', 'independent']")
     if not (P.alpha_min < 0 and P.alpha_max > 1):
         raise ParamError(f"alpha_min={P.alpha_min}, alpha_max={P.alpha_max}: the range must hold [0, 1] strictly "
                          f"inside, e.g. -1 and 2")
@@ -150,6 +158,94 @@ def run(P) -> dict:
                     model={"channels": info["widths"], "structure": info["structure"], "params": info["params"],
                            "batchnorm": True},
                     buffers=[k for k, _ in shape.named_buffers()], cases=cases)
+
+
+def table(R: dict) -> str:
+    """Every trained model of every case: its settings, the steps it took and where it ended."""
+    m, p = R["model"], R["params"]
+    rows = [{"pair": c["pair"], "init": c["init"], "model": f"θ{i + 1}", "batch size": e["batch_size"], "lr": e["lr"],
+             "seed": e["seed"], "steps": e["steps"], "reached target": e["reached"], "train loss": e["train_loss"],
+             "train acc": e["train_acc"], "test acc": e["test_acc"]}
+            for c in R["cases"] for i, e in enumerate(c["models"])]
+    return (f"CNN with BatchNorm: {m['structure']}, {m['params']:,} parameters; interpolated buffers: "
+            f"{', '.join(R['buffers'])}. {p['optimizer']}; every model trained until an epoch's mean training loss "
+            f"is at most {p['target_loss']:g} (limit {p['max_steps']:,} steps); {len(R['cases'][0]['alpha'])} values "
+            "of α. The training loss in the table is measured afterwards in eval mode on the whole training set."
+            "\n\n" + markdown_table(rows))
+
+
+TRAIN, TEST = palette(2)  # one colour per data split
+
+
+def _clipped_spans(alphas, counts):
+    """Contiguous α intervals where some running variance was clipped (count > 0)."""
+    spans, start = [], None
+    for i, (a, n) in enumerate(zip(alphas, counts)):
+        if n and start is None:
+            start = alphas[i - 1] if i else a
+        if not n and start is not None:
+            spans.append((start, a))
+            start = None
+    if start is not None:
+        spans.append((start, alphas[-1]))
+    return spans
+
+
+def _interpolation(R: dict, pair: str):
+    """One panel per initialization case: loss (log, left) and accuracy (right) against α; grey
+    background where a BatchNorm running variance extrapolated below zero and was clipped."""
+    cases = [c for c in R["cases"] if c["pair"] == pair]
+    fig, axes = figure(ncols=len(cases), height=3.5)
+    for ax, case in zip(np.ravel(axes), cases):  # one case (one init): a single Axes, not a grid
+        a = case["alpha"]
+        for lo, hi in _clipped_spans(a, case["clipped_variances"]):
+            ax.axvspan(lo, hi, color="grey", alpha=0.15, lw=0, label="variance clipped")
+        ax.plot(a, case["train_loss"], color=TRAIN, lw=1.5, label="train loss")
+        ax.plot(a, case["test_loss"], color=TEST, lw=1.5, label="test loss")
+        ax.set(yscale="log", xlabel="α", ylabel="cross-entropy loss (log)")
+        acc = ax.twinx()
+        acc.plot(a, case["train_acc"], color=TRAIN, lw=1.1, ls="--", label="train accuracy")
+        acc.plot(a, case["test_acc"], color=TEST, lw=1.1, ls="--", label="test accuracy")
+        acc.set(ylim=(-0.02, 1.02), ylabel="accuracy")
+        acc.grid(False)
+        for end in (0, 1):
+            ax.axvline(end, color="black", lw=0.7, ls=":")
+        v1, v2 = case["values"]
+        ax.set_title(f"{case['init']} init: {v1:g} (α=0) → {v2:g} (α=1)", fontsize="small")
+    handles, labels = [], []
+    for axis in fig.axes:
+        for h, l in zip(*axis.get_legend_handles_labels()):
+            if l not in labels:
+                handles.append(h)
+                labels.append(l)
+    # below the panels: the curves span the whole α range and both axes' heights
+    fig.legend(handles, labels, loc="outside lower center", ncols=5, fontsize="x-small")
+    return fig
+
+
+INIT_TEXT = {"shared": "both models from one initialization", "independent": "the models from independent initializations"}
+
+
+def _panels(cases: list[dict]) -> str:
+    """Which initialization each panel shows (checks() allows each at most once: two panels at most)."""
+    texts = [INIT_TEXT[c["init"]] for c in cases]
+    if len(texts) == 1:
+        return texts[0][0].upper() + texts[0][1:] + "."
+    return f"Left panel: {texts[0]}; right panel: {texts[1]}."
+
+
+def figures(R: dict) -> list:
+    """One figure per studied choice (batch size, then learning rate), its initialization cases side by side."""
+    p, out = R["params"], []
+    for pair in dict.fromkeys(c["pair"] for c in R["cases"]):
+        cases = [c for c in R["cases"] if c["pair"] == pair]
+        v1, v2 = cases[0]["values"]
+        fixed = f"lr {p['base_lr']:g}" if pair == "batch size" else f"batch size {p['base_batch']}"
+        out.append((_interpolation(R, pair), (
+                    f"Interpolation between the {pair} {v1:g} model (α = 0) and the {pair} {v2:g} model (α = 1), "
+                    f"{fixed}: cross-entropy (log, solid, left axis) and accuracy (dashed, right axis) on the training "
+                    f"and test sets. {_panels(cases)}")))
+    return out
 
 
 # ---------------------------------------------------------------- the comment

@@ -23,20 +23,23 @@ import torch.nn.functional as F
 from .. import wording
 from ..curvature import top_hessian_eigenvalue
 from ..params import Param, same
+from ..plots import figure, means_by, palette
 from ..results import envelope
 from ..sensitivity import jacobian_norms
 from ..sharpness import epsilon_sharpness
-from . import t1_3d
+from ..tables import markdown_table
+from . import t1_3d_sensitivity as t1_3d
 from .common import load_data
 
 NAME, SECTION = "1_3e_sharpness", "1-3e"
 
 SPEC = {
     **t1_3d.SPEC,
-    "n_curvature": Param("int", 256, 512, 2000, low=1, doc="training images in the loss whose curvature is measured"),
+    "n_curvature": Param("int", smoke=256, quick=512, full=2000, low=1,
+                         doc="training images in the loss whose curvature is measured"),
     "eps": same("float_list", [1e-3, 5e-4], positive=True, doc="box sizes ε of the ε-sharpness (Keskar et al.)"),
-    "ascent_steps": Param("int", 5, 20, 20, low=0, doc="sign-gradient ascent steps inside the ε-box"),
-    "lanczos_iters": Param("int", 20, 40, 100, low=2, doc="Lanczos steps at most (top eigenvalue)"),
+    "ascent_steps": Param("int", smoke=5, quick=20, full=20, low=0, doc="sign-gradient ascent steps inside the ε-box"),
+    "lanczos_iters": Param("int", smoke=20, quick=40, full=100, low=2, doc="Lanczos steps at most (top eigenvalue)"),
 }
 
 checks = t1_3d.checks
@@ -102,6 +105,60 @@ def correlation_table(R: dict) -> list[dict]:
     def cell(c):
         return "—" if c["rho"] is None else f"{c['rho']:.2f} ({c['low']:.2f} to {c['high']:.2f})"
     return [{"measure": c["measure"], **{name: cell(c[g]) for g, name in R["gaps"].items()}} for c in R["correlations"]]
+
+
+COLUMNS = {"batch_size": "batch size", "seed": "seed", "steps": "steps", "reached": "reached target",
+           "train_loss": "train loss", "test_loss": "test loss", "gap_loss": "test − train loss",
+           "gap_acc": "train − test acc"}
+
+
+def table(R: dict) -> str:
+    """The measures of every model, then their rank correlations with the gaps."""
+    p, cols = R["params"], {**COLUMNS, **R["measures"]}
+    origin = "loaded from 1-3d's model cache" if R["models_loaded"] else "trained here"
+    n = R["correlations"][0][R["gap"]]["n"]
+    return (f"{R['dataset']}; models {origin}; curvature measured on {R['n_curvature']} training images, sensitivity "
+            f"on {R['n_eval']} test images. ε-sharpness: {p['ascent_steps']} ascent steps; λ_max: at most "
+            f"{p['lanczos_iters']} Lanczos steps.\n\n"
+            + markdown_table([{v: r[k] for k, v in cols.items()} for r in R["models"]])
+            + f"\n\n**Rank correlations.** Spearman ρ (95 % bootstrap interval over models) across the "
+            f"{wording.plural(n, 'model')} at the target; rows: measure, columns: what it is compared with.\n\n"
+            + markdown_table(correlation_table(R)))
+
+
+def _sharpness(R: dict):
+    """Top row: each flatness measure against batch size (line: mean over seeds, dots: models);
+    bottom row: the generalization gap against each measure, points labelled with their batch size."""
+    measures = R["measures"]
+    fig, axes = figure(ncols=len(measures), nrows=2, height=5.8)
+    rows = [r for r in R["models"] if r["reached"]]
+    C = {c["key"]: c[R["gap"]] for c in R["correlations"]}
+    colours = palette(len(measures))
+    for j, (key, name) in enumerate(measures.items()):
+        top, bottom = axes[0][j], axes[1][j]
+        b, mean, points = means_by(rows, "batch_size", key)
+        top.plot(b, mean, "-", lw=1.0, color=colours[j])
+        if points:  # none when no model reached the target
+            top.scatter(*zip(*points), s=10, color=colours[j])
+        top.set(xscale="log", xlabel="batch size")
+        top.set_title(name.replace(" (", "\n("), fontsize="small")
+        vals, gap = [r[key] for r in rows], [r[R["gap"]] for r in rows]
+        bottom.scatter(vals, gap, s=14, color=colours[j])
+        for v, g, r in zip(vals, gap, rows):
+            bottom.annotate(str(r["batch_size"]), (v, g), fontsize="xx-small", xytext=(2, 2), textcoords="offset points")
+        c = C[key]
+        if c["rho"] is not None:
+            bottom.set_title(f"ρ = {c['rho']:.2f}\n95 %: {c['low']:.2f} to {c['high']:.2f}", fontsize="x-small")
+        bottom.set(ylabel=R["gaps"][R["gap"]] if j == 0 else None)
+        bottom.set_xlabel(name.replace(" (", "\n("), fontsize="small")
+    return fig
+
+
+def figures(R: dict) -> list:
+    caption = ("Top: each flatness measure against the batch size (log x; line: mean over seeds, dots: models). Bottom: "
+               f"the generalization gap ({R['gaps'][R['gap']]}) against each measure, points labelled with their batch "
+               "size, and the Spearman ρ with its 95 % bootstrap interval.")
+    return [(_sharpness(R), caption)]
 
 
 # ---------------------------------------------------------------- the comment
