@@ -5,39 +5,62 @@ twice doubles the most expensive part of both notebooks, so the trainer stores t
 state under ``<out_dir>/cache/`` and the next notebook with the same settings loads it.
 
 Nothing stale is ever loaded: the key is a hash of everything that decides the trained
-weights — the training settings, the device type, torch's version and the source of hwlib
-itself — so changing any of them trains afresh. A missing or unreadable file also means
-"train"; each notebook still runs on its own. One file is kept per name: saving removes the
-files of older keys.
+weights — the training settings, the device type, torch's version, the source text of the
+functions that build and train the models, and the files of the hwlib modules they train with
+(hwlib.sources: the static import closure of e.g. hwlib.train) — so changing any of them trains
+afresh. Nothing else is in it: editing a figure, a comment or the PDF printer keeps the models.
+A missing or unreadable file also means "train"; each notebook still runs on its own. One file
+is kept per name: saving removes the files of older keys.
 """
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import io
 import json
 from pathlib import Path
 
 import torch
 
+from . import sources
 from .results import atomic_write_bytes, plain
 
-PACKAGE = Path(__file__).resolve().parent
 
+def code_digest(functions=(), modules=()) -> str:
+    """sha256 over the source text of ``functions`` and the files ``modules`` import (hwlib.sources).
 
-def source_digest() -> str:
-    """sha256 over hwlib's Python source: any edit to a model, the data or the loop gives new keys."""
+    A function's text alone misses the module-level constants it reads (e.g. how often a target is
+    checked), so the plain values among its globals go in too."""
     h = hashlib.sha256()
-    for path in sorted(PACKAGE.rglob("*.py")):
-        h.update(path.relative_to(PACKAGE).as_posix().encode())
-        h.update(path.read_bytes())
+    for fn in functions:
+        h.update(f"{fn.__module__}.{fn.__qualname__}".encode())
+        h.update(inspect.getsource(fn).encode())
+        h.update(json.dumps(_constants(fn), sort_keys=True, default=repr).encode())
+    files = set().union(*(sources.of_module(m) for m in modules))
+    for file in sorted(files):
+        h.update(file.relative_to(sources.PACKAGE).as_posix().encode())
+        h.update(file.read_bytes())
     return h.hexdigest()
 
 
-def key(settings: dict, device: torch.device | str) -> str:
-    """The cache key of models trained with ``settings`` on ``device`` by this hwlib and torch."""
+def _constants(fn) -> dict:
+    """The numbers, strings and tuples of them that ``fn`` (or a function nested in it) reads as globals."""
+    names, todo = set(), [fn.__code__]
+    while todo:
+        code = todo.pop()
+        names.update(code.co_names)
+        todo.extend(c for c in code.co_consts if inspect.iscode(c))
+    plain_types = (bool, int, float, str, tuple)
+    return {n: fn.__globals__[n] for n in sorted(names)
+            if isinstance(fn.__globals__.get(n), plain_types)}
+
+
+def key(settings: dict, device: torch.device | str, functions=(), modules=()) -> str:
+    """The cache key of models trained with ``settings`` on ``device`` by ``functions`` (the code that
+    builds and trains them) with the hwlib ``modules`` they train with (e.g. "hwlib.train"), and torch."""
     parts = {"settings": plain(settings), "device": torch.device(device).type, "torch": torch.__version__,
-             "hwlib": source_digest()}
+             "code": code_digest(functions, modules)}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
 

@@ -1,8 +1,15 @@
 """The model cache: keys change with everything that decides the weights; bad files mean "train"."""
 
+import inspect
+import shutil
+
+import pytest
 import torch
 
-from hwlib import cache
+from hwlib import cache, sources
+from hwlib.params import resolve_task
+from hwlib.tasks import t1_3d_sensitivity as t1_3d
+from hwlib.tasks.common import load_data
 
 
 def test_round_trip_and_older_keys_dropped(tmp_path):
@@ -18,15 +25,60 @@ def test_round_trip_and_older_keys_dropped(tmp_path):
     assert torch.equal(loaded_state["w"], state["w"]) and record == {"loss": 0.25}
 
 
-def test_key_depends_on_device_torch_and_source(monkeypatch):
+def test_key_depends_on_device_and_torch(monkeypatch):
     base = cache.key({"seed": 0}, "cpu")
     assert cache.key({"seed": 0}, torch.device("cpu")) == base  # the same device, however written
     assert cache.key({"seed": 0}, "meta") != base
-    monkeypatch.setattr(cache, "source_digest", lambda: "edited")
-    assert cache.key({"seed": 0}, "cpu") != base
-    monkeypatch.undo()
     monkeypatch.setattr(torch, "__version__", "0.0")
     assert cache.key({"seed": 0}, "cpu") != base
+
+
+@pytest.fixture
+def P(tmp_path):
+    return resolve_task(t1_3d, profile="smoke", device="cpu", out_dir=tmp_path)
+
+
+def _edit(monkeypatch, fn):
+    """Make ``fn``'s source text read as edited, as if a line of it had been changed."""
+    getsource = inspect.getsource
+    monkeypatch.setattr(cache.inspect, "getsource", lambda f: getsource(f) + ("    # edited\n" if f is fn else ""))
+
+
+@pytest.mark.parametrize("fn", [t1_3d.comment, t1_3d.table, t1_3d.figures, t1_3d.rank_correlation, t1_3d.run])
+def test_key_kept_when_a_figure_comment_or_measurement_is_edited(P, monkeypatch, fn):
+    base = t1_3d.cache_key(P)
+    _edit(monkeypatch, fn)
+    assert t1_3d.cache_key(P) == base
+
+
+@pytest.mark.parametrize("fn", [t1_3d.build, t1_3d.fit_to_target, t1_3d.train_models, load_data])
+def test_key_changes_when_the_training_code_is_edited(P, monkeypatch, fn):
+    base = t1_3d.cache_key(P)
+    _edit(monkeypatch, fn)
+    assert t1_3d.cache_key(P) != base
+
+
+def test_key_changes_with_a_constant_the_training_reads(P, monkeypatch):
+    base = t1_3d.cache_key(P)
+    monkeypatch.setattr(t1_3d, "CHECK_STEPS", t1_3d.CHECK_STEPS + 1)  # when the target is checked: other weights
+    assert t1_3d.cache_key(P) != base
+
+
+def test_key_follows_the_training_modules_files_only(P, tmp_path, monkeypatch):
+    """A copy of hwlib: editing a file a training module imports changes the key, editing another does not."""
+    copy = tmp_path / "hwlib"
+    shutil.copytree(sources.PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(sources, "PACKAGE", copy)
+    base = t1_3d.cache_key(P)
+    for name in ("wording.py", "plots.py", "sensitivity.py"):  # comments, figures, measuring: no training
+        (copy / name).write_text((copy / name).read_text() + "\n# edited\n")
+    assert t1_3d.cache_key(P) == base
+    for name in ("train.py", "models.py", "data.py"):
+        before = (copy / name).read_text()
+        (copy / name).write_text(before + "\n# edited\n")
+        assert t1_3d.cache_key(P) != base, name
+        (copy / name).write_text(before)
+    assert t1_3d.cache_key(P) == base
 
 
 def test_unreadable_file_reads_as_missing(tmp_path):

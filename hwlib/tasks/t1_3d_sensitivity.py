@@ -95,12 +95,17 @@ def fit_to_target(model, ds: data.Dataset, *, batch_size: int, lr: float, optimi
 # the settings that decide the trained models (n_eval and chunk_size only change the measuring)
 TRAINING = ("dataset", "train_limit", "channels", "batch_sizes", "seeds", "target_loss", "max_steps", "lr",
             "optimizer", "data_root")
+# the science modules the models are built and trained with: their files are in the cache key
+TRAINING_MODULES = ("hwlib.data", "hwlib.models", "hwlib.train")
 MODELS = "1_3d_models"  # cache name of the trained models, shared with 1-3e
 
 
 def cache_key(P) -> str:
-    """The trained models' cache key (hwlib.cache)."""
-    return cache.key({k: getattr(P, k) for k in TRAINING}, P.device)
+    """The trained models' cache key (hwlib.cache): the training settings, and the text of the code that
+    loads the data, builds and trains the models with the files of TRAINING_MODULES; not this module's
+    figures or comment, so editing those keeps the models."""
+    return cache.key({k: getattr(P, k) for k in TRAINING}, P.device,
+                     functions=(load_data, build, fit_to_target, train_models, cache_key), modules=TRAINING_MODULES)
 
 
 def train_models(P, ds: data.Dataset) -> tuple[list[tuple], bool]:
