@@ -1,8 +1,68 @@
-"""1-2c comment(): every branch on small hand-made results dicts."""
+"""1-2c: the smoke run end to end, its table and figures, and comment() on every branch with small
+hand-made results dicts."""
 
+import matplotlib.pyplot as plt
 import pytest
+import torch
+from matplotlib.figure import Figure
 
+from hwlib import curvature as cv
+from hwlib.params import ParamError, resolve_task
 from hwlib.tasks import t1_2c_minimal_ratio as t1_2c
+
+
+def _P(tmp_path, **kw):
+    return resolve_task(t1_2c, profile="smoke", device="cpu", out_dir=tmp_path, **kw)
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    P = _P(tmp_path_factory.mktemp("out"))
+    return P, t1_2c.run(P)
+
+
+def test_minimal_ratio_pipeline(smoke):
+    P, R = smoke
+    k, p = P.runs, R["n_params"]
+    eig = torch.tensor(R["eigenvalues"], dtype=torch.float64)
+    assert eig.shape == (k, p)  # the full Hessian: one eigenvalue per parameter
+    assert R["missed"] == k - sum(R["phase2"]["reached"])
+    # phase 2 did not raise the gradient norm of any run (it starts from phase 1's end point)
+    assert all(b <= a * (1 + 1e-6) for a, b in zip(R["phase1"]["grad_norm"], R["phase2"]["grad_norm"]))
+    # the reported ratios are recomputable from the stored eigenvalues
+    for i in range(k):
+        assert R["ratio_all"][i] == cv.minimal_ratio(eig[i], P.tol)
+        assert R["ratio_nonzero"][i] == cv.minimal_ratio(eig[i], P.tol, over="nonzero")
+    assert R["hessian"]["max_relative_asymmetry"] < 1e-10
+    # a run that missed the threshold is reported at the lowest ‖∇L‖ it passed, not where the step limit left it
+    for i, trace in enumerate(R["phase2"]["trace"]):
+        if not R["phase2"]["reached"][i]:
+            assert R["phase2"]["grad_norm"][i] <= min(t for t in trace if t is not None) * (1 + 1e-5)
+    assert "(s)" not in t1_2c.comment(R)
+
+
+def test_tol_must_be_in_the_sweep(tmp_path):
+    with pytest.raises(ParamError, match="tol_sweep"):
+        _P(tmp_path, tol=1e-3)
+
+
+def test_table_and_figures(smoke):
+    P, R = smoke
+    table = t1_2c.table(R)
+    assert "| after phase 2 (‖∇L‖²) |" in table and f"use tol = {P.tol:g}" in table
+    assert all(f"\n| {tol:.4g} |" in table for tol in P.tol_sweep)  # a sweep row per tolerance
+    figs = t1_2c.figures(R)
+    assert len(figs) == 3  # phase-2 traces, ratio against loss, spectra
+    for fig, caption in figs:
+        assert isinstance(fig, Figure) and caption.endswith(".")
+        for bad in ("(s)", "[", "`", "True", "False"):
+            assert bad not in caption, bad
+        plt.close(fig)
+
+
+def test_spectra_of_the_lowest_median_and_highest_loss():
+    assert t1_2c._spectrum_picks([0.3, 0.1, None, 0.2]) == [1, 0, 2]  # a missing loss sorts last
+    assert t1_2c._spectrum_picks([0.5]) == [0]  # one run: drawn once
 
 
 def make_R(n=12, reached=None, ratio_all=None, ratio_nonzero=None, loss=None, negligible=None, p=20,
@@ -122,3 +182,18 @@ def test_ratio_nonzero_nan_is_skipped():
     rn = [None] + [0.7] * 11
     text = t1_2c.comment(make_R(ratio_nonzero=[0.7] * 12) | {"ratio_nonzero": rn})
     assert "Ratio 1" not in text
+
+
+def test_figures_mark_a_missed_run_and_a_short_trace():
+    R = {"params": {"grad_threshold": 1e-3, "tol": 1e-6}, "seeds": [0, 1, 2], "n_params": 3,
+         "phase2": {"loss": [0.01, 0.02, 0.03], "reached": [True, True, False],
+                    "trace": [[1e-2, 5e-4, None], [1e-2, 1e-3, 8e-4], [1e-2, 5e-3, 2e-3]]},
+         "ratio_all": [0.3, 0.6, 0.3], "ratio_nonzero": [0.5, 1.0, None],
+         "eigenvalues": [[-1e-3, 0.0, 1.0]] * 3}
+    traces, scatter, spectra = (fig for fig, _ in t1_2c.figures(R))
+    assert traces.axes[0].lines[0].get_marker() == "." and traces.axes[0].lines[1].get_marker() == "None"
+    labels = [t.get_text() for t in scatter.legends[0].get_texts()]
+    assert labels == ["reached ‖∇L‖ < threshold (2 runs)", "missed it: lowest ‖∇L‖ kept (1 run)"]
+    assert len(spectra.axes[0].lines) == 3  # lowest, median and highest loss
+    for fig in (traces, scatter, spectra):
+        plt.close(fig)

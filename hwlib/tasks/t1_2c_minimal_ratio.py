@@ -1,11 +1,14 @@
-"""1-2c What happens when the gradient is almost zero: minimal ratio vs loss over many runs.
+"""1-2c What happens when the gradient is almost zero: is a point with ‖∇L‖ ≈ 0 a minimum?
 
 Per run: (1) train a small ReLU MLP on a 1-D function, full batch, Adam on the MSE; (2) switch
 the objective to ‖∇L‖² and descend it by double backprop until ‖∇L‖ < threshold (or a step
 limit: such runs are counted, not hidden); (3) take the exact Hessian of the training loss —
 all parameters, all cross-layer blocks, the whole training set — in float64, symmetrize it and
-compute its eigenvalues; (4) minimal ratio = fraction of eigenvalues > tol. All runs go through
-each stage together, as one vectorized ensemble.
+compute its eigenvalues; (4) minimal ratio = fraction of eigenvalues > tol, over all of them and
+over the non-negligible ones (|λ| > tol), with a tolerance sweep. All runs go through each stage
+together, as one vectorized ensemble. The answer reads the minimal ratios, the runs with negative
+eigenvalues (saddles), the rank correlation of the ratio with the loss over the runs, and how much
+the tolerance moves the ratio.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import math
 import time
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from scipy.stats import spearmanr
@@ -22,27 +26,35 @@ from .. import curvature as cv
 from .. import data, ensemble, models, wording
 from ..device import cpu_threads
 from ..params import Param, ParamError, same
+from ..plots import LINESTYLES, _arr, figure
 from ..progress import Progress
 from ..results import envelope
+from ..tables import markdown_table
 
 NAME, SECTION = "1_2c_minimal_ratio", "1-2c"
 
 SPEC = {
     "function": same("str", "sinc", choices=tuple(data.FUNCTIONS), doc="1-D function to fit on [-1, 1]"),
-    "n_train": Param("int", 64, 256, 256, low=8, doc="training points (the Hessian covers all of them)"),
-    "widths": Param("int_list", [6, 6], [10, 10], [10, 10], positive=True, doc="hidden widths of the ReLU MLP"),
-    "runs": Param("int", 6, 100, 100, low=2, doc="independent runs (seeds 0 … runs-1)"),
-    "epochs": Param("int", 150, 1500, 4000, positive=True, doc="phase 1: full-batch Adam epochs on the MSE"),
+    "n_train": Param("int", smoke=64, quick=256, full=256, low=8, doc="training points (the Hessian covers all of them)"),
+    "widths": Param("int_list", smoke=[6, 6], quick=[10, 10], full=[10, 10], positive=True,
+                    doc="hidden widths of the ReLU MLP (10, 10: 141 parameters, in the homework's 100 to 200)"),
+    "runs": Param("int", smoke=6, quick=100, full=100, low=2,
+                  doc="independent runs (seeds 0 … runs-1): the homework asks for 100"),
+    "epochs": Param("int", smoke=150, quick=1500, full=4000, positive=True,
+                    doc="phase 1: full-batch Adam epochs on the MSE"),
     "lr": same("float", 1e-2, positive=True, doc="phase 1 learning rate"),
     "grad_threshold": same("float", 1e-3, positive=True, doc="phase 2 stops once ‖∇L‖ is below this"),
-    "phase_steps": Param("int", 300, 4000, 10000, positive=True, doc="phase 2 step limit (Adam on ‖∇L‖²)"),
+    "phase_steps": Param("int", smoke=300, quick=4000, full=10000, positive=True,
+                         doc="phase 2 step limit (Adam on ‖∇L‖²)"),
     "phase_lr": same("float", 1e-3, positive=True, doc="phase 2 learning rate"),
     "tol": same("float", 1e-6, positive=True, doc="an eigenvalue counts as positive when > tol"),
-    "tol_sweep": same("float_list", [1e-10, 1e-8, 1e-6, 1e-4], positive=True, doc="tolerances compared"),
+    "tol_sweep": same("float_list", [1e-10, 1e-8, 1e-6, 1e-4], positive=True,
+                      doc="tolerances compared (all far above float64 rounding)"),
     # Each Hessian already batches its ~141 tangent directions, so on a CPU stacking runs only adds memory
     # traffic: quick (the CPU default) takes one run per call, as vmapping 5 runs per call was 0.65× as fast
     # and 25 runs 0.42× (bench/bench_ensemble.py). On a GPU (full) larger chunks fill the device.
-    "hessian_chunk": Param("int", 3, 1, 25, positive=True, internal=True, doc="runs per vectorized Hessian call"),
+    "hessian_chunk": Param("int", smoke=3, quick=1, full=25, positive=True, internal=True,
+                           doc="runs per vectorized Hessian call"),
 }
 
 
@@ -144,9 +156,119 @@ def _median_curve(train_loss: list[list[float]]) -> list[float]:
     return torch.tensor(train_loss).median(dim=1).values.tolist()
 
 
-def _trace_sample(trace: torch.Tensor, keep: int = 8) -> list[list[float]]:
+TRACES_KEPT = 8  # phase-2 traces saved and drawn: more lines than this cannot be told apart in one panel
+
+
+def _trace_sample(trace: torch.Tensor, keep: int = TRACES_KEPT) -> list[list[float]]:
     """‖∇L‖ per phase-2 step for the first few runs (NaN once a run stopped)."""
     return trace[:, :keep].T.tolist()
+
+
+# ------------------------------------------------------------------ table and figures
+
+def table(R: dict) -> str:
+    """The model, the two phases (loss, ‖∇L‖, time), the Hessians, and the tolerance sweep."""
+    m, ph1, ph2, P, T = R["model"], R["phase1"], R["phase2"], R["params"], R["timings"]
+    seeds = R["seeds"]
+    head = (f"Model: {m['structure']} with ReLU, **{R['n_params']} parameters** (counted from the model); data: "
+            f"{R['dataset']}; {wording.plural(len(seeds), 'run')} (seeds {seeds[0]} to {seeds[-1]}), each its own "
+            "initialization.")
+    stage = lambda name, ph, sec: {"stage": name, "median loss": float(np.median(ph["loss"])),
+                                   "median ‖∇L‖": float(np.median(ph["grad_norm"])),
+                                   "max ‖∇L‖": float(np.max(ph["grad_norm"])), "seconds (all runs)": sec}
+    phases = markdown_table([stage("after phase 1 (MSE)", ph1, T["train"]),
+                             stage("after phase 2 (‖∇L‖²)", ph2, T["grad_norm_phase"])])
+    hess = (f"Exact Hessians ({R['n_params']} × {R['n_params']}, float64) and their eigenvalues for all runs: "
+            f"{T['hessian_eig']:.1f} s; largest relative asymmetry before symmetrizing "
+            f"{R['hessian']['max_relative_asymmetry']:.1e}.")
+    sweep = markdown_table([{"tol": s["tol"], "median ratio (all λ)": s["ratio_all"],
+                             "median ratio (|λ| > tol)": s["ratio_nonzero"], "median count of |λ| ≤ tol": s["negligible"],
+                             "of P": R["n_params"]} for s in R["summary"]["sweep_median"]])
+    return "\n\n".join([head, phases, hess, f"**Tolerance sweep** (the figures below use tol = {P['tol']:g}):", sweep])
+
+
+def figures(R: dict) -> list:
+    """How the point is found, the minimal ratio against the loss, then the spectra of three runs."""
+    P, ph2, n = R["params"], R["phase2"], len(R["seeds"])
+    return [
+        (_phase2_traces(R),
+         f"Phase 2 for the first {wording.plural(len(ph2['trace']), 'run')}: ‖∇L‖ at each step of the descent on "
+         f"‖∇L‖² (log–log), one colour and line style per run; a run stops once below the threshold "
+         f"{P['grad_threshold']:g} (dashed)."),
+        (_ratio_vs_loss(R),
+         f"Minimal ratio against the final training loss for the {wording.plural(n, 'run')}, at tol = {P['tol']:g}: "
+         f"left over all {R['n_params']} eigenvalues (the homework's definition), right over the eigenvalues with "
+         f"|λ| > tol. × marks runs that did not reach ‖∇L‖ < {P['grad_threshold']:g} within the step limit; each is "
+         "shown at the point of lowest ‖∇L‖ it passed."),
+        (_spectra(R, _spectrum_picks(ph2["loss"])),
+         "All Hessian eigenvalues, ascending, of the runs with the lowest, the median and the highest loss "
+         f"(symmetric log scale, linear inside ±{P['tol']:g}; the grey band holds the eigenvalues counted as zero)."),
+    ]
+
+
+def _spectrum_picks(loss: list[float]) -> list[int]:
+    """The runs of lowest, median and highest final loss (fewer when runs share them)."""
+    order = np.argsort(_arr(loss))
+    return list(dict.fromkeys(int(order[i]) for i in (0, len(order) // 2, -1)))
+
+
+# Legends go below the axes (fig.legend "outside"): the traces, scatters and spectra fill their panels,
+# so no corner is reliably free.
+
+def _phase2_traces(R: dict):
+    """How the point is found: ‖∇L‖ per step of the ‖∇L‖² descent for a few runs, and the threshold."""
+    fig, ax = figure(height=3.4)
+    colors = plt.get_cmap("tab10").colors  # ten clearly different hues, and a line style on top
+    for i, tr in enumerate(R["phase2"]["trace"]):
+        t = _arr(tr)
+        ax.plot(np.arange(1, len(t) + 1), t, lw=1.0, color=colors[i % len(colors)], ls=LINESTYLES[i % len(LINESTYLES)],
+                marker="." if np.isfinite(t).sum() < 3 else None, label=f"seed {R['seeds'][i]}")
+    ax.axhline(R["params"]["grad_threshold"], color="k", ls=(0, (6, 3)), lw=1.2, label="threshold")
+    ax.set_yscale("log")
+    ax.set_xscale("log")
+    ax.set_xlabel("step of the ‖∇L‖² descent")
+    ax.set_ylabel("‖∇L‖")
+    fig.legend(loc="outside lower center", ncols=5, fontsize="x-small")
+    return fig
+
+
+def _ratio_vs_loss(R: dict):
+    """Minimal ratio against the training loss, over all eigenvalues and over the non-negligible ones."""
+    fig, axes = figure(ncols=2, height=3.3, sharey=True)
+    loss = _arr(R["phase2"]["loss"])
+    reached = np.array(R["phase2"]["reached"], dtype=bool)
+    tol = R["params"]["tol"]
+    for ax, key, title in ((axes[0, 0], "ratio_all", "over all eigenvalues"),
+                           (axes[0, 1], "ratio_nonzero", f"over |λ| > {tol:g}")):
+        r = _arr(R[key])
+        ax.scatter(loss[reached], r[reached], s=16, alpha=0.7,
+                   label=f"reached ‖∇L‖ < threshold ({wording.plural(int(reached.sum()), 'run')})")
+        if (~reached).any():
+            ax.scatter(loss[~reached], r[~reached], s=28, marker="x", color="C3",
+                       label=f"missed it: lowest ‖∇L‖ kept ({wording.plural(int((~reached).sum()), 'run')})")
+        ax.set_xscale("log")
+        ax.set_xlabel("training loss (MSE)")
+        ax.set_title(title, fontsize=10)
+    axes[0, 0].set_ylabel(f"minimal ratio (λ > {tol:g})")
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize="x-small")
+    return fig
+
+
+def _spectra(R: dict, picks: list[int]):
+    """Sorted Hessian eigenvalues of a few runs (symmetric log scale: zeros and both signs visible)."""
+    fig, ax = figure(height=3.4)
+    tol = R["params"]["tol"]
+    loss = _arr(R["phase2"]["loss"])
+    for j, i in enumerate(picks):
+        lam = _arr(R["eigenvalues"][i])
+        ax.plot(np.arange(1, len(lam) + 1), lam, marker="o^sD"[j % 4], ms=2.5, lw=0.8,
+                ls=LINESTYLES[j % len(LINESTYLES)], label=f"seed {R['seeds'][i]} (loss {loss[i]:.2g})")
+    ax.set_yscale("symlog", linthresh=tol)
+    ax.axhspan(-tol, tol, color="0.85", zorder=0, label=f"|λ| ≤ {tol:g}")
+    ax.set_xlabel("eigenvalue index (ascending)")
+    ax.set_ylabel("eigenvalue λ")
+    fig.legend(loc="outside lower center", ncols=len(picks) + 1, fontsize="x-small")
+    return fig
 
 
 # ------------------------------------------------------------------ comment
