@@ -14,7 +14,7 @@ import matplotlib
 matplotlib.use("Agg")  # headless: figures are rendered to PNG explicitly, never to a window
 
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import numpy as np
 import seaborn as sns  # noqa: E402
 
 WIDTH = 6.8  # inches: the printable width of A4 with the report's margins
@@ -85,3 +85,14 @@ def legend_below(fig, axes, **kw) -> None:
                 handles.append(h)
                 labels.append(label)
     fig.legend(handles, labels, loc="outside lower center", **kw)
+
+
+def log_ticks_at(ax, values) -> None:
+    """A log x axis ticked at exactly ``values`` (e.g. the batch sizes run), written plainly: matplotlib's
+    own minor labels (2×10¹, 3×10¹, …) run into each other when the values span less than two decades."""
+    from matplotlib.ticker import NullLocator
+
+    values = sorted(set(values))
+    ax.set_xscale("log")
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xticks(values, labels=[f"{v:g}" for v in values])

@@ -107,13 +107,13 @@ def figures(R: dict) -> list:
     evr, evr_l = (sum(R["pca"][k]["explained_variance_ratio"]) for k in ("whole", "layer"))
     return [
         (_pca_paths(R, "whole"),
-         f"All {R['n_params']:,} parameters of every snapshot of the {wording.plural(len(R['runs']), 'run')}, "
-         "projected on the two principal components of one PCA fitted over all snapshots together "
-         f"({wording.pct(evr)} of the variance). Colour: training loss; marker: seed; label: seed and final "
-         "training accuracy; circle: initialization."),
+         (f"All {R['n_params']:,} parameters of every snapshot of the {wording.plural(len(R['runs']), 'run')}, "
+          "projected on the two principal components of one PCA fitted over all snapshots together "
+          f"({wording.pct(evr)} of the variance). Colour: training loss; marker: seed; label: seed and final "
+          "training accuracy; circle: initialization.")),
         (_pca_paths(R, "layer"),
-         f"The same snapshots restricted to layer {R['params']['layer']} ({R['layer_params']:,} parameters), with "
-         f"its own PCA fitted over all runs together ({wording.pct(evr_l)} of the variance)."),
+         (f"The same snapshots restricted to layer {R['params']['layer']} ({R['layer_params']:,} parameters), with "
+          f"its own PCA fitted over all runs together ({wording.pct(evr_l)} of the variance).")),
     ]
 
 

@@ -131,10 +131,10 @@ def figures(R: dict) -> list:
     for D in R["per_dataset"].values():
         batches = "full batch" if D["full_batch"] else f"minibatches of {D['batch_size']}"
         out.append((_grad_norm_and_loss(D),
-                    f"{D['dataset']}: gradient norm (top) and training loss (bottom), {batches}, both on a log scale. "
-                    f"Faint: the value at every iteration; bold: its running median over "
-                    f"{wording.plural(D['trend_window'], 'iteration')}, which shows the trend under the "
-                    "iteration-to-iteration swings. One colour and line style per seed."))
+                    (f"{D['dataset']}: gradient norm (top) and training loss (bottom), {batches}, both on a log scale. "
+                     f"Faint: the value at every iteration; bold: its running median over "
+                     f"{wording.plural(D['trend_window'], 'iteration')}, which shows the trend under the "
+                     "iteration-to-iteration swings. One colour and line style per seed.")))
     return out
 
 

@@ -192,17 +192,17 @@ def figures(R: dict) -> list:
     P, ph2, n = R["params"], R["phase2"], len(R["seeds"])
     return [
         (_phase2_traces(R),
-         f"Phase 2 for the first {wording.plural(len(ph2['trace']), 'run')}: ‖∇L‖ at each step of the descent on "
-         f"‖∇L‖² (log–log), one colour and line style per run; a run stops once below the threshold "
-         f"{P['grad_threshold']:g} (dashed)."),
+         (f"Phase 2 for the first {wording.plural(len(ph2['trace']), 'run')}: ‖∇L‖ at each step of the descent on "
+          f"‖∇L‖² (log–log), one colour and line style per run; a run stops once below the threshold "
+          f"{P['grad_threshold']:g} (dashed).")),
         (_ratio_vs_loss(R),
-         f"Minimal ratio against the final training loss for the {wording.plural(n, 'run')}, at tol = {P['tol']:g}: "
-         f"left over all {R['n_params']} eigenvalues (the homework's definition), right over the eigenvalues with "
-         f"|λ| > tol. × marks runs that did not reach ‖∇L‖ < {P['grad_threshold']:g} within the step limit; each is "
-         "shown at the point of lowest ‖∇L‖ it passed."),
+         (f"Minimal ratio against the final training loss for the {wording.plural(n, 'run')}, at tol = {P['tol']:g}: "
+          f"left over all {R['n_params']} eigenvalues (the homework's definition), right over the eigenvalues with "
+          f"|λ| > tol. × marks runs that did not reach ‖∇L‖ < {P['grad_threshold']:g} within the step limit; each is "
+          "shown at the point of lowest ‖∇L‖ it passed.")),
         (_spectra(R, _spectrum_picks(ph2["loss"])),
-         "All Hessian eigenvalues, ascending, of the runs with the lowest, the median and the highest loss "
-         f"(symmetric log scale, linear inside ±{P['tol']:g}; the grey band holds the eigenvalues counted as zero)."),
+         ("All Hessian eigenvalues, ascending, of the runs with the lowest, the median and the highest loss "
+          f"(symmetric log scale, linear inside ±{P['tol']:g}; the grey band holds the eigenvalues counted as zero).")),
     ]
 
 

@@ -148,13 +148,13 @@ def figures(R: dict) -> list:
     P, evr = R["params"], R["pca_plane"]["explained_variance_ratio"]
     return [
         (_surface(R["random_plane"]),
-         "Training loss (log₁₀) on the plane through the final parameters along two filter-normalized random "
-         f"directions, α and β from −{P['span']:g} to {P['span']:g}; contour map (left) and 3-D view (right)."),
+         ("Training loss (log₁₀) on the plane through the final parameters along two filter-normalized random "
+          f"directions, α and β from −{P['span']:g} to {P['span']:g}; contour map (left) and 3-D view (right).")),
         (_surface(R["pca_plane"], path=True),
-         "Training loss (log₁₀) on the plane of the first two principal components of the trajectory "
-         f"({wording.pct(evr[0])} and {wording.pct(evr[1])} of its variance), with the "
-         f"{wording.plural(len(R['pca_plane']['path']), 'snapshot')} (the initialization and one per epoch, white "
-         "line) projected on it; contour map (left) and 3-D view (right)."),
+         ("Training loss (log₁₀) on the plane of the first two principal components of the trajectory "
+          f"({wording.pct(evr[0])} and {wording.pct(evr[1])} of its variance), with the "
+          f"{wording.plural(len(R['pca_plane']['path']), 'snapshot')} (the initialization and one per epoch, white "
+          "line) projected on it; contour map (left) and 3-D view (right).")),
     ]
 
 
