@@ -1,9 +1,11 @@
-"""1-3b Number of parameters vs generalization: one family of models, only the width changes.
+"""1-3b Number of parameters vs generalization: as a network gets wider, does it overfit?
 
-Every model has the same layers; only the width w changes (an MLP with ``depth`` hidden layers
-of w units, or a CNN with channels [w, w, 2w, 2w]). Each width is trained from several seeds
-with identical settings; the final train/test loss and accuracy are measured in eval mode on
-the whole training and test sets.
+One family of models in which only the width w changes (an MLP with ``depth`` hidden layers of w
+units, or a CNN with channels [w, w, 2w, 2w]); the widths span more than two orders of magnitude of
+parameter count. Each width is trained from several seeds with identical settings; the final
+train/test loss and accuracy are measured in eval mode on the whole training and test sets. The
+comment compares the widest model with the narrowest and with the best width, calling a difference
+only where the seed ranges do not overlap.
 """
 
 from __future__ import annotations
@@ -15,25 +17,30 @@ import torch
 
 from .. import data, models, train, wording
 from ..params import Param, ParamError, same
+from ..plots import figure, palette
 from ..progress import Progress
 from ..results import envelope
+from ..tables import markdown_table
 from .common import load_data
 
 NAME, SECTION = "1_3b_parameters_vs_generalization", "1-3b"
 
 SPEC = {
-    "dataset": Param("str", "digits", "digits", "mnist", choices=data.IMAGE_DATASETS, doc="image dataset"),
-    "train_limit": Param("int", 256, 0, 0, low=0, off=0, doc="keep the first n training images (0: all)"),
-    "family": Param("str", "mlp", "mlp", "cnn", choices=("mlp", "cnn"), doc="model family"),
+    "dataset": Param("str", smoke="digits", quick="digits", full="mnist", choices=data.IMAGE_DATASETS,
+                     doc="image dataset"),
+    "train_limit": Param("int", smoke=256, quick=0, full=0, low=0, off=0,
+                         doc="keep the first n training images (0: all)"),
+    "family": Param("str", smoke="mlp", quick="mlp", full="cnn", choices=("mlp", "cnn"), doc="model family"),
     "depth": same("int", 2, low=1, doc="hidden layers of the MLP family"),
-    "widths": Param("int_list", [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024], [2, 4, 8, 12, 16, 32, 64, 128, 256, 512],
-                    [1, 2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96], positive=True, min_len=2,
-                    doc="widths w, increasing"),
-    "seeds": Param("int_list", [0], [0, 1], [0, 1], low=0, doc="one run per seed and width"),
-    "epochs": Param("int", 2, 40, 10, low=1),
-    "batch_size": Param("int", 128, 64, 128, low=1),
+    "widths": Param("int_list", smoke=[2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+                    quick=[2, 4, 8, 12, 16, 32, 64, 128, 256, 512], full=[1, 2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96],
+                    positive=True, min_len=2,
+                    doc="widths w, increasing (the assignment asks for 10 or more over 2 orders of magnitude)"),
+    "seeds": Param("int_list", smoke=[0], quick=[0, 1], full=[0, 1], low=0, doc="one run per seed and width"),
+    "epochs": Param("int", smoke=2, quick=40, full=10, low=1, doc="passes over the training set"),
+    "batch_size": Param("int", smoke=128, quick=64, full=128, low=1, doc="images per step"),
     "lr": same("float", 1e-3, positive=True, doc="learning rate"),
-    "optimizer": same("str", "adam", choices=train.OPTIMIZERS),
+    "optimizer": same("str", "adam", choices=train.OPTIMIZERS, doc="optimizer of every model"),
     "data_root": same("str", "data", internal=True, doc="torchvision data folder (relative to the project)"),
 }
 
@@ -49,6 +56,24 @@ def build(P, ds: data.Dataset, width: int):
     if P.family == "mlp":
         return models.mlp([width] * P.depth, in_dim=math.prod(ds.input_shape), out_dim=ds.n_classes)
     return models.cnn(ds.input_shape, ds.n_classes, [width, width, 2 * width, 2 * width])
+
+
+def summarize(runs: list[dict]) -> dict:
+    """Per width: mean/min/max over seeds of every final metric; the best and worst widths."""
+    by_width = {}
+    for w in sorted({r["width"] for r in runs}):
+        rs = [r for r in runs if r["width"] == w]
+        row = {"width": w, "params": rs[0]["params"], "seeds": len(rs)}
+        for k in ("train_loss", "test_loss", "train_acc", "test_acc"):
+            vals = [r[k] for r in rs]
+            row[k] = sum(vals) / len(vals)
+            row[f"{k}_min"], row[f"{k}_max"] = min(vals), max(vals)
+        by_width[str(w)] = row
+    rows = list(by_width.values())
+    best = max(rows, key=lambda r: r["test_acc"])
+    worst = min(rows, key=lambda r: r["test_acc"])
+    return {"by_width": by_width, "best": best, "worst": worst,
+            "orders_of_magnitude": math.log10(rows[-1]["params"] / rows[0]["params"])}
 
 
 def run(P) -> dict:
@@ -74,22 +99,40 @@ def run(P) -> dict:
                     models=table, runs=runs, summary=summarize(runs))
 
 
-def summarize(runs: list[dict]) -> dict:
-    """Per width: mean/min/max over seeds of every final metric; the best and worst widths."""
-    by_width = {}
-    for w in sorted({r["width"] for r in runs}):
-        rs = [r for r in runs if r["width"] == w]
-        row = {"width": w, "params": rs[0]["params"], "seeds": len(rs)}
-        for k in ("train_loss", "test_loss", "train_acc", "test_acc"):
-            vals = [r[k] for r in rs]
-            row[k] = sum(vals) / len(vals)
-            row[f"{k}_min"], row[f"{k}_max"] = min(vals), max(vals)
-        by_width[str(w)] = row
-    rows = list(by_width.values())
-    best = max(rows, key=lambda r: r["test_acc"])
-    worst = min(rows, key=lambda r: r["test_acc"])
-    return {"by_width": by_width, "best": best, "worst": worst,
-            "orders_of_magnitude": math.log10(rows[-1]["params"] / rows[0]["params"])}
+# ------------------------------------------------------------------ table and figures
+
+def table(R: dict) -> str:
+    """The structure and parameter count of every width."""
+    return markdown_table(R["models"])
+
+
+def figures(R: dict) -> list:
+    seeds = wording.plural(len(R["params"]["seeds"]), "seed")
+    caption = (f"Final training and test loss (left, log scale) and accuracy (right) against the number of "
+               f"parameters (log scale), {seeds} per width: the line is the mean, the band spans the lowest to the "
+               f"highest seed and each dot is one run.")
+    return [(_against_parameters(R), caption)]
+
+
+def _against_parameters(R: dict):
+    """Train/test loss and accuracy against #params (log x): mean over seeds, band min–max, dots per run."""
+    train_colour, test_colour = palette(2)
+    fig, axes = figure(ncols=2, height=3.3)
+    rows = list(R["summary"]["by_width"].values())
+    x = [r["params"] for r in rows]
+    for ax, metric, ylabel in ((axes[0][0], "loss", "cross-entropy loss"), (axes[0][1], "acc", "accuracy")):
+        for split, colour in (("train", train_colour), ("test", test_colour)):
+            k = f"{split}_{metric}"
+            ax.plot(x, [r[k] for r in rows], "-o", ms=3, color=colour, label=split)
+            ax.fill_between(x, [r[f"{k}_min"] for r in rows], [r[f"{k}_max"] for r in rows], color=colour, alpha=0.2,
+                            lw=0)
+            ax.scatter([r["params"] for r in R["runs"]], [r[k] for r in R["runs"]], s=6, color=colour, alpha=0.6)
+        ax.set(xscale="log", xlabel="number of parameters", ylabel=ylabel)
+        if metric == "loss":
+            ax.set_yscale("log")
+    # one legend below both panels: the train and test curves cross the whole range of widths
+    fig.legend(*axes[0][0].get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize="small")
+    return fig
 
 
 # ------------------------------------------------------------------ comment
@@ -113,7 +156,7 @@ def _mean(v: list[float]) -> float:
 
 def comment(R: dict) -> str:
     """The Comment section: the widest model against the narrowest and against the best width."""
-    P, seeds = R["params"], wording.plural(len(R["params"]["seeds"]), "seed")
+    seeds = wording.plural(len(R["params"]["seeds"]), "seed")
     W = _by_width(R["runs"])
     lost = [r for r in R["runs"] if r.get("diverged") is not None]
     lines = []

@@ -1,6 +1,51 @@
-"""1-3b comment: the widest model against the narrowest and against the best width, decided by the seeds."""
+"""1-3b: the smoke run's widths, table and figure; the comment: the widest model against the
+narrowest and against the best width, decided by the seeds."""
 
-from hwlib.tasks import t1_3b
+import matplotlib.pyplot as plt
+import pytest
+from matplotlib.figure import Figure
+
+from hwlib import results
+from hwlib.params import ParamError, resolve_task
+from hwlib.tasks import common
+from hwlib.tasks import t1_3b_parameters_vs_generalization as t1_3b
+
+
+def _P(tmp_path, **kw):
+    return resolve_task(t1_3b, profile="smoke", device="cpu", out_dir=tmp_path, **kw)
+
+
+def test_smoke_run_widths_span_orders_of_magnitude(tmp_path):
+    P = _P(tmp_path)
+    common.run(t1_3b, P)
+    R = results.load(t1_3b.NAME, tmp_path)  # as the notebook's later cells see it
+    assert len(R["models"]) >= 10 and R["summary"]["orders_of_magnitude"] >= 2
+    params = [m["params"] for m in R["models"]]
+    assert params == sorted(params) and len(set(params)) == len(params)
+    assert len(R["runs"]) == len(P.widths) * len(P.seeds)
+    s = R["summary"]
+    assert s["best"]["test_acc"] == max(r["test_acc"] for r in s["by_width"].values())
+    # the comment reads this very payload; one seed per width leaves the noise unknown
+    assert "With 1 seed per width the seed noise is unknown" in t1_3b.comment(R)
+    assert t1_3b.table(R).count("\n| ") == len(P.widths)
+    figs = t1_3b.figures(R)
+    try:
+        assert len(figs) == 1
+        fig, caption = figs[0]
+        assert isinstance(fig, Figure) and "1 seed per width" in _clean(caption)
+        assert [t.get_text() for t in fig.legends[0].get_texts()] == ["train", "test"]
+    finally:
+        plt.close(fig)
+
+
+def test_widths_must_increase(tmp_path):
+    with pytest.raises(ParamError, match="widths"):
+        _P(tmp_path, widths=[8, 4])
+    with pytest.raises(ParamError, match="seeds"):
+        _P(tmp_path, seeds=[1, 1])
+
+
+# ------------------------------------------------------------ the comment
 
 PARAMS = {2: 166, 8: 682, 64: 8970, 512: 301066}
 
@@ -92,3 +137,10 @@ def test_fewer_than_two_widths_compare_nothing():
     R = _R(_runs(64, (0.97, 0.98)), _runs(512, (0.97,), diverged=(0,)))
     text = _clean(t1_3b.comment(R))
     assert "1 run diverged and is left out (width 512)" in text and "nothing is compared" in text
+
+
+def test_widest_and_narrowest_within_the_seed_noise():
+    R = _R(_runs(8, (0.90, 0.95)), _runs(512, (0.92, 0.93)))
+    text = _clean(t1_3b.comment(R))
+    assert "widest against narrowest: 92.5 % against 92.5 %, **no clear difference** (the seed ranges overlap)" in text
+    assert "clearly higher" not in text and "clearly lower" not in text

@@ -1,10 +1,12 @@
 """1-3a Can the network fit random labels? An MLP memorizes seeded random training labels.
 
-Every training label is replaced by a seeded random class; the test labels stay true. A fully
-connected net with far more parameters than training images is trained on them and, for
-reference, the identical net (same initialization, same data order) on the true labels. The
-training set is evaluated in eval mode after every epoch, so "epochs to 99 %" is measured on
-fixed weights, not on a running average over an epoch of changing weights.
+The question (Zhang et al., 2017): can a network reach (almost) zero training error when the
+training labels carry no information, and what happens on the test set? Every training label is
+replaced by a seeded random class; the test labels stay true. A fully connected net with far more
+parameters than training images is trained on them and, for reference, the identical net (same
+initialization, same data order) on the true labels. The training set is evaluated in eval mode
+after every epoch, so "epochs to 99 %" is measured on fixed weights, not on a running average over
+an epoch of changing weights.
 """
 
 from __future__ import annotations
@@ -17,19 +19,23 @@ import torch
 from .. import data, models, train, wording
 from ..labels import agreement, with_random_labels
 from ..params import Param, same
+from ..plots import figure, legend_below, palette
 from ..results import envelope
+from ..tables import markdown_table
 from .common import load_data
 
 NAME, SECTION = "1_3a_random_labels", "1-3a"
 
 SPEC = {
-    "dataset": Param("str", "digits", "digits", "mnist", choices=data.IMAGE_DATASETS, doc="image dataset"),
-    "train_limit": Param("int", 256, 0, 0, low=0, off=0, doc="keep the first n training images (0: all)"),
-    "widths": Param("int_list", [128], [512, 512], [700, 700, 700], positive=True, doc="hidden widths of the MLP"),
-    "epochs": Param("int", 4, 80, 150, low=1),
-    "batch_size": Param("int", 64, 64, 100, low=1),
-    "lr": Param("float", 1e-3, 1e-3, 1e-4, positive=True, doc="learning rate"),
-    "optimizer": same("str", "adam", choices=train.OPTIMIZERS),
+    "dataset": Param("str", smoke="digits", quick="digits", full="mnist", choices=data.IMAGE_DATASETS,
+                     doc="image dataset"),
+    "train_limit": Param("int", smoke=256, quick=0, full=0, low=0, off=0, doc="keep the first n training images (0: all)"),
+    "widths": Param("int_list", smoke=[128], quick=[512, 512], full=[700, 700, 700], positive=True,
+                    doc="hidden widths of the MLP (full: the 784-700-700-700-10 net of the assignment)"),
+    "epochs": Param("int", smoke=4, quick=80, full=150, low=1, doc="passes over the training set"),
+    "batch_size": Param("int", smoke=64, quick=64, full=100, low=1, doc="images per step"),
+    "lr": Param("float", smoke=1e-3, quick=1e-3, full=1e-4, positive=True, doc="learning rate"),
+    "optimizer": same("str", "adam", choices=train.OPTIMIZERS, doc="optimizer of both runs"),
     "seed": same("int", 0, low=0, doc="initialization and data order"),
     "label_seed": same("int", 0, low=0, doc="seed of the random labels"),
     "true_labels_reference": same("bool", True, doc="also train the same net on the true labels"),
@@ -93,6 +99,54 @@ def run(P) -> dict:
                     steps_per_epoch=math.ceil(len(ds.x_train) / P.batch_size), runs=runs)
 
 
+# ------------------------------------------------------------------ table and figures
+
+def table(R: dict) -> str:
+    """The task, the model and the training settings in one row."""
+    P, m = R["params"], R["model"]
+    return markdown_table([
+        {"task": R["dataset"], "model": f"MLP (ReLU) {m['structure']}", "params": m["params"],
+         "params per training image": m["params"] / R["n_train"], "optimizer": P["optimizer"], "lr": P["lr"],
+         "batch size": P["batch_size"], "steps per epoch": R["steps_per_epoch"], "epochs": P["epochs"],
+         "label seed": P["label_seed"]}])
+
+
+def figures(R: dict) -> list:
+    target = wording.pct(R["params"]["target_acc"], 0)
+    reference = ("; dotted: the same net trained on the true labels (reference)"
+                 if any(r["label"] == "true labels" for r in R["runs"]) else "")
+    caption = (f"Loss (log scale, left) and accuracy (right) per epoch. Solid: the training set with the random "
+               f"labels the net is trained on; dashed: the test set with the true labels{reference}; black dashed: "
+               f"chance accuracy; dash-dotted vertical line: the epoch at which the random-label training accuracy "
+               f"first reached {target}.")
+    return [(_curves(R), caption)]
+
+
+def _curves(R: dict):
+    """Loss (log) and accuracy per epoch: train on the labels trained on, test on the true labels."""
+    train_colour, test_colour = palette(2)
+    fig, axes = figure(ncols=2, height=3.3)
+    ax_loss, ax_acc = axes[0]
+    for run in R["runs"]:
+        ref = run["label"] != "random labels"
+        style = {"lw": 1.0 if ref else 1.6, "alpha": 0.55 if ref else 1.0}
+        tag = "true-label reference" if ref else "random labels"
+        ax_loss.plot(run["epoch"], run["train_loss"], color=train_colour, ls=":" if ref else "-",
+                     label=f"train ({tag})", **style)
+        ax_loss.plot(run["eval_epoch"], run["test_loss"], color=test_colour, ls=":" if ref else "--",
+                     label=f"test ({tag})", **style)
+        ax_acc.plot(run["epoch"], run["train_acc"], color=train_colour, ls=":" if ref else "-", **style)
+        ax_acc.plot(run["eval_epoch"], run["test_acc"], color=test_colour, ls=":" if ref else "--", **style)
+        if not ref and run["epochs_to_target"]:
+            ax_acc.axvline(run["epochs_to_target"], color="grey", lw=0.8, ls="-.")
+    ax_acc.axhline(R["chance"], color="black", lw=0.8, ls="--", label="chance")
+    ax_loss.set(yscale="log", xlabel="epoch", ylabel="cross-entropy loss", title="loss")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy", ylim=(-0.02, 1.02), title="accuracy")
+    # below both panels: the accuracy curves span the whole height and the loss curves the whole width
+    legend_below(fig, (ax_loss, ax_acc), ncols=3, fontsize="x-small")
+    return fig
+
+
 # ------------------------------------------------------------------ comment
 # One run per label kind, so the seed noise is unknown; what is known is the test set's sampling
 # noise: an accuracy p measured on n images wobbles by sqrt(p·(1−p)/n) by chance.
@@ -115,8 +169,9 @@ def comment(R: dict) -> str:
     ref = next((r for r in R["runs"][1:] if r["label"] == "true labels"), None)
     f, e, chance, n = rand["final"], rand["epochs_to_target"], R["chance"], R["n_test"]
     target = wording.pct(P["target_acc"], 0)
-    lines = [f"- The random labels agree with the true ones on {wording.pct(R['label_agreement'])} of the training "
-             f"images (chance: {wording.pct(chance, 0)}): they are drawn independently of the images."]
+    agree = (f"- The random labels agree with the true ones on {wording.pct(R['label_agreement'])} of the training "
+             f"images (chance: {wording.pct(chance, 0)}): they are drawn independently of the images.")
+    lines = [agree]
     if e is not None:
         lines.append(f"- The network **memorized** the random labels: its training accuracy first reached {target} "
                      f"after {wording.plural(e, 'epoch')} ({wording.plural(e * R['steps_per_epoch'], 'step')} of "

@@ -1,7 +1,56 @@
-"""1-3a comment: memorized or not, test accuracy against chance, the test loss's direction, the
-true-label reference, each decided by the numbers it states."""
+"""1-3a: the smoke run (random labels, true-label reference), its table and figure; the comment:
+memorized or not, test accuracy against chance, the test loss's direction, the true-label
+reference, each decided by the numbers it states."""
 
-from hwlib.tasks import t1_3a
+import matplotlib.pyplot as plt
+import pytest
+from matplotlib.figure import Figure
+
+from hwlib import results
+from hwlib.params import resolve_task
+from hwlib.tasks import common
+from hwlib.tasks import t1_3a_random_labels as t1_3a
+
+
+def test_smoke_run_table_and_figure(tmp_path):
+    P = resolve_task(t1_3a, profile="smoke", device="cpu", out_dir=tmp_path)
+    common.run(t1_3a, P)
+    R = results.load(t1_3a.NAME, tmp_path)  # as the notebook's later cells see it
+    rand, ref = R["runs"]
+    assert rand["label"] == "random labels" and ref["label"] == "true labels"
+    # one eval-mode measurement of the training set per epoch, test curves per epoch
+    assert len(rand["train_acc"]) == P.epochs == len(rand["test_acc"])
+    # the eval-mode training metrics end where fit's own final evaluation ends
+    assert rand["train_acc"][-1] == pytest.approx(rand["final"]["train_acc"])
+    assert abs(R["label_agreement"] - R["chance"]) < 0.08
+    # the comment reads this very payload
+    text = t1_3a.comment(R)
+    assert f"ended at **{100 * rand['final']['test_acc']:.1f} %**" in text and "On the true labels" in text
+    table = t1_3a.table(R)
+    assert table.count("\n| ") == 1 and "MLP (ReLU) Linear(64→128)" in table and "1 × 8 × 8" in table
+    figs = t1_3a.figures(R)
+    try:
+        assert len(figs) == 1
+        fig, caption = figs[0]
+        assert isinstance(fig, Figure) and "first reached 99 %" in _clean(caption) and "reference" in caption
+        # one legend below both panels, each line named once: 2 splits × 2 label kinds, and chance
+        assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+            "train (random labels)", "test (random labels)", "train (true-label reference)",
+            "test (true-label reference)", "chance"]
+    finally:
+        plt.close(fig)
+    # without the true-label run, the caption does not promise its dotted lines
+    fig, caption = t1_3a.figures(dict(R, runs=[rand]))[0]
+    plt.close(fig)
+    assert "reference" not in caption and "dotted: the same net" not in caption
+
+
+def test_first_epoch_reaching():
+    assert t1_3a.first_epoch_reaching([0.2, 0.995, 0.98, 1.0], 0.99) == 2
+    assert t1_3a.first_epoch_reaching([0.2, 0.5], 0.99) is None
+
+
+# ------------------------------------------------------------ the comment
 
 
 def _run(label, epochs_to_target, test_acc, test_loss=(2.3, 8.0), train_acc=1.0):
