@@ -135,3 +135,15 @@ def test_a_function_without_runs_is_said():
     text = _clean(t1_1a.comment(_R({"sinc": [SHALLOW, _runs(3, [0.01, 0.02])], "sign": []})))
     assert "sgn(sin(5πx))**: no run was recorded" in text
     assert "every deeper model fit clearly better than the shallowest on every function compared" in text
+
+
+def test_functions_that_disagree_are_each_named():
+    R = _R({"sinc": [SHALLOW, _runs(3, [0.01, 0.02])], "sign": [SHALLOW, _runs(3, [0.5, 0.6])],
+            "damped_cosine": [SHALLOW, _runs(3, [0.11, 0.13])]})
+    text = _clean(t1_1a.comment(R))
+    assert "Depth had no consistent effect at about 570 parameters" in text
+    assert "on sin(5πx)/(5πx) every deeper model fit clearly better" in text
+    assert "on sgn(sin(5πx)) every deeper model fit clearly worse" in text
+    assert "on exp(-2|x|)·cos(8πx) the seeds could not tell the depths apart" in text
+    one_seed = _R({"sinc": [SHALLOW, _runs(3, [0.01, 0.02])], "sign": [_runs(1, [0.1]), _runs(3, [0.2])]})
+    assert "and on sgn(sin(5πx)) the seed noise is unknown" in _clean(t1_1a.comment(one_seed))

@@ -149,3 +149,11 @@ def test_a_diverged_cnn_is_left_out_and_the_next_is_the_reference():
 def test_one_finished_cnn_compares_nothing(runs):
     text = _clean(t1_1b.comment(_R(*runs)))
     assert "fewer than two CNNs finished" in text and "depth is not compared" in text
+
+
+def test_a_shallow_win_beside_a_split_is_named():
+    R = _R(_run(1, 330), _run(2, 300), _run(1, 9000, "mnist", 10000), _run(2, 9500, "mnist", 10000),
+           _run(4, 8000, "mnist", 10000), datasets=("digits", "mnist"))
+    text = _clean(t1_1b.comment(R))
+    assert ("every deeper CNN tested clearly worse on digits and only some deeper CNNs differed clearly on mnist"
+            in text)
