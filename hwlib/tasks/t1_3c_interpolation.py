@@ -22,7 +22,7 @@ import torch
 from .. import data, models, train, wording
 from ..interpolation import clipped_variances, evaluate_path
 from ..params import Param, ParamError, same
-from ..plots import figure, palette
+from ..plots import figure, legend_below, palette
 from ..results import envelope
 from ..tables import markdown_table
 from .common import load_data
@@ -212,14 +212,7 @@ def _interpolation(R: dict, pair: str):
             ax.axvline(end, color="black", lw=0.7, ls=":")
         v1, v2 = case["values"]
         ax.set_title(f"{case['init']} init: {v1:g} (α=0) → {v2:g} (α=1)", fontsize="small")
-    handles, labels = [], []
-    for axis in fig.axes:
-        for h, l in zip(*axis.get_legend_handles_labels()):
-            if l not in labels:
-                handles.append(h)
-                labels.append(l)
-    # below the panels: the curves span the whole α range and both axes' heights
-    fig.legend(handles, labels, loc="outside lower center", ncols=5, fontsize="x-small")
+    legend_below(fig, fig.axes, ncols=5, fontsize="x-small")  # the curves span every panel's width and height
     return fig
 
 

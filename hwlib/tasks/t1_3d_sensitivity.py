@@ -21,7 +21,7 @@ from scipy.stats import rankdata
 
 from .. import cache, data, models, train, wording
 from ..params import Param, ParamError, same
-from ..plots import figure, means_by, palette
+from ..plots import figure, legend_below, log_ticks_at, means_by, palette
 from ..progress import Progress
 from ..results import envelope
 from ..sensitivity import OUTPUTS, jacobian_norms
@@ -230,10 +230,11 @@ def _sensitivity(R: dict):
     for ax, metric, ylabel in ((axes[0][0], "loss", "cross-entropy loss"), (axes[0][1], "acc", "accuracy")):
         for split, colour in (("train", TRAIN), ("test", TEST)):
             b, mean, points = means_by(rows, "batch_size", f"{split}_{metric}")
-            ax.plot(b, mean, "-o", ms=3, color=colour, label=f"{split} {'loss' if metric == 'loss' else 'accuracy'}")
+            ax.plot(b, mean, "-o", ms=3, color=colour, label=split)  # the panel says which metric
             if points:  # none when no model reached the target
                 ax.scatter(*zip(*points), s=8, color=colour, alpha=0.5)
-        ax.set(xscale="log", xlabel="batch size", ylabel=ylabel)
+        log_ticks_at(ax, [r["batch_size"] for r in R["models"]])
+        ax.set(xlabel="batch size", ylabel=ylabel)
         if metric == "loss":
             ax.set_yscale("log")
         twin = ax.twinx()
@@ -246,13 +247,8 @@ def _sensitivity(R: dict):
                      label="sensitivity, untrained")
         twin.set(ylabel="sensitivity " + AXIS_LABEL[R["primary"]])
         twin.grid(False)
-    handles, labels = [], []
-    for axis in (axes[0][0], fig.axes[-1]):
-        h, l = axis.get_legend_handles_labels()
-        handles += h
-        labels += l
     # below the panels: the curves run across the whole range of batch sizes on both axes
-    fig.legend(handles, labels, loc="outside lower center", ncols=4, fontsize="x-small")
+    legend_below(fig, fig.axes, ncols=4, fontsize="x-small")
     return fig
 
 

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from .. import wording
 from ..curvature import top_hessian_eigenvalue
 from ..params import Param, same
-from ..plots import figure, means_by, palette
+from ..plots import figure, log_ticks_at, means_by, palette
 from ..results import envelope
 from ..sensitivity import jacobian_norms
 from ..sharpness import epsilon_sharpness
@@ -140,7 +140,9 @@ def _sharpness(R: dict):
         top.plot(b, mean, "-", lw=1.0, color=colours[j])
         if points:  # none when no model reached the target
             top.scatter(*zip(*points), s=10, color=colours[j])
-        top.set(xscale="log", xlabel="batch size")
+        log_ticks_at(top, [r["batch_size"] for r in R["models"]])
+        top.set(xlabel="batch size")
+        top.tick_params(axis="x", labelsize="x-small", labelrotation=90)  # five batch sizes in a quarter of the page
         top.set_title(name.replace(" (", "\n("), fontsize="small")
         vals, gap = [r[key] for r in rows], [r[R["gap"]] for r in rows]
         bottom.scatter(vals, gap, s=14, color=colours[j])
