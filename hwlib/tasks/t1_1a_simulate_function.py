@@ -146,11 +146,11 @@ def figures(R: dict) -> list:
     out = []
     for fn in R["params"]["functions"]:
         formula = data.FUNCTIONS[fn][1]
-        out.append((_loss_curves(R, fn), f"Training loss of every model on {formula} against the epoch, both axes "
-                                         f"logarithmic: one line per seed (the first seed drawn thicker), and × "
-                                         f"marks a run that diverged."))
-        out.append((_predictions(R, fn, formula), f"Prediction of each model (its seed with the lowest final "
-                                                  f"training loss) over the ground truth {formula} on the test grid."))
+        loss = (f"Training loss of every model on {formula} against the epoch, both axes logarithmic: one line "
+                f"per seed (the first seed drawn thicker), and × marks a run that diverged.")
+        fits = (f"Prediction of each model (its seed with the lowest final training loss) over the ground truth "
+                f"{formula} on the test grid.")
+        out += [(_loss_curves(R, fn), loss), (_predictions(R, fn, formula), fits)]
     return out
 
 

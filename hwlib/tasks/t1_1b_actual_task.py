@@ -90,10 +90,9 @@ def figures(R: dict) -> list:
     """Per dataset: the loss curves, then the accuracy curves."""
     out = []
     for name in R["params"]["datasets"]:
-        out.append((_training_curves(R, name, "loss"), f"Training (solid) and test (dashed) cross-entropy loss of "
-                                                       f"every CNN on {name} per epoch, on a log scale."))
-        out.append((_training_curves(R, name, "acc"), f"Training (solid) and test (dashed) accuracy of every CNN "
-                                                      f"on {name} per epoch."))
+        loss = f"Training (solid) and test (dashed) cross-entropy loss of every CNN on {name} per epoch, on a log scale."
+        acc = f"Training (solid) and test (dashed) accuracy of every CNN on {name} per epoch."
+        out += [(_training_curves(R, name, "loss"), loss), (_training_curves(R, name, "acc"), acc)]
     return out
 
 
