@@ -146,8 +146,8 @@ def _pca_paths(R: dict, which: str):
         ax.scatter(*xy[0], s=40, facecolor="none", edgecolor="C3", linewidth=0.8, zorder=3)
     ax.margins(0.14)  # room inside the axes for the end labels
     evr = P["explained_variance_ratio"]
-    ax.set_xlabel(f"PC 1 ({evr[0]:.1%} of variance)")
-    ax.set_ylabel(f"PC 2 ({evr[1]:.1%} of variance)")
+    ax.set_xlabel(f"PC 1 ({wording.pct(evr[0])} of variance)")
+    ax.set_ylabel(f"PC 2 ({wording.pct(evr[1])} of variance)")
     fig.colorbar(sc, ax=ax, label="training loss")
     handles = [Line2D([], [], ls="", marker=MARKERS[i % len(MARKERS)], color="0.5", markeredgecolor="k",
                       markeredgewidth=0.3, label=f"seed {run['seed']}") for i, run in enumerate(R["runs"])]
