@@ -126,15 +126,18 @@ def test_per_model_targets_and_stops_equal_sequential_fit(optimizer, lr, bs, sca
         assert len(stops) > 1 and min(stops) < 60  # the models did stop, and not all at once
 
 
-@pytest.mark.parametrize("activation", ["relu", "tanh", "gelu"])
-def test_batched_mlp_equals_vmapped_functional_call(activation):
-    make = lambda: models.mlp([7, 5], in_dim=3, out_dim=2, activation=activation)
+@pytest.mark.parametrize("activation, widths, in_dim, out_dim", [
+    ("relu", [7, 5], 3, 2), ("tanh", [7, 5], 3, 2), ("gelu", [7, 5], 3, 2),
+    ("relu", [80], 1, 1),  # wide layers from and to one unit: the per-model addmm path on a CPU
+])
+def test_batched_mlp_equals_vmapped_functional_call(activation, widths, in_dim, out_dim):
+    make = lambda: models.mlp(widths, in_dim=in_dim, out_dim=out_dim, activation=activation)
     ens = ensemble.build(make, [0, 1, 2], "cpu", dtype=torch.float64)
     fast = ensemble.batched_mlp(ens.model)
     assert fast is not None
-    x = torch.randn(9, 3, dtype=torch.float64)
-    own_x = torch.randn(3, 9, 3, dtype=torch.float64)
-    images = torch.randn(9, 1, 1, 3, dtype=torch.float64)  # flattened by the MLP's leading Flatten
+    x = torch.randn(9, in_dim, dtype=torch.float64)
+    own_x = torch.randn(3, 9, in_dim, dtype=torch.float64)
+    images = torch.randn(9, 1, 1, in_dim, dtype=torch.float64)  # flattened by the MLP's leading Flatten
     theta = ens.theta.clone().requires_grad_(True)
     ens.batched = False
     for xs, per in ((x, False), (own_x, True), (images, False)):
