@@ -1,11 +1,16 @@
 """hwlib: models, training loops and analysis math behind the HW1 report.
 
-One idea per module: ``data`` (datasets as device tensors), ``models`` (nets built from a
-parameter budget), ``train`` (the device-resident minibatch loop), ``params`` (profiles and
-validated notebook parameters), ``paths`` (the project's folders: relative paths resolve
-against the project), ``results`` (atomic JSON results of plain host data), ``plots`` /
-``tables`` (what the report shows), ``runner`` / ``kernels`` (running a notebook headlessly),
-``report`` / ``pdf`` (stitching the executed notebooks).
+- ``tasks/``: one module per sub-task, named after its notebook (``t1_3c_interpolation``): its
+  settings (``SPEC``), its computation (``run``) and what the report shows of it (``table``,
+  ``figures``, ``comment``), with ``tasks/common`` for what every notebook calls.
+- Science, one idea per module: ``data``, ``models``, ``train``, ``ensemble``, ``flat``,
+  ``curvature``, ``trajectory``, ``landscape``, ``labels``, ``interpolation``, ``sensitivity``,
+  ``sharpness``.
+- Support: ``params`` (profiles, validated settings), ``paths`` (relative paths resolve against the
+  project), ``results`` (atomic JSON of plain host data), ``cache`` (trained models between
+  notebooks), ``plots`` / ``tables`` / ``wording`` (how figures, tables and comments look and
+  read), ``sources`` (which hwlib files a piece of code imports), ``device``, ``progress``.
+- ``pipeline/``: the build layer (run the notebooks, stitch the HTML, print the PDF).
 """
 
 __version__ = "0.1.0"
