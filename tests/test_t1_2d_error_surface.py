@@ -78,3 +78,11 @@ def test_bottom_of_the_valley_and_no_decrease():
     text = t1_2d.comment(make_R(pca_min=0.048, start=0.04, end=0.05))
     assert "No point of the plane is clearly lower" in text and "path rises from" in text
     assert "no decrease to compare with" in text
+
+
+def test_a_grid_minimum_within_ten_percent_is_still_the_basin():
+    R = make_R(argmin=(0.5, -0.25))
+    R["random_plane"]["min_loss"] = 0.0498  # 0.4 % below θ*'s 0.05: finer than the grid resolves
+    text = t1_2d.comment(R)
+    assert "is within 10% of it" in text and "at the bottom of a basin" in text
+    assert "not the lowest point" not in text

@@ -174,3 +174,13 @@ def test_clipped_spans():
 def test_bad_settings(tmp_path, bad, words):
     with pytest.raises(ParamError, match=words):
         resolve_task(task, profile="smoke", device="cpu", out_dir=tmp_path, **bad)
+
+
+def test_a_curvature_near_zero_is_flat_not_bending_down():
+    # -0.0007 beside 8.6: zero within the finite differences, so θ₁ is the flatter end, not a concave one
+    text = task.comment(_R(_case(curv=(-0.0007, 8.6)), _case(init="independent", curv=(0.5, 8.6))))
+    assert "bends down" not in text and "is zero within the finite differences' error" in text
+    assert "θ₁ (batch size 64) is the flatter end" in text
+    bent = task.comment(_R(_case(curv=(-0.5, 8.6))))  # 6 % of the other end's: it does bend down
+    assert "the loss bends down at θ₁" in bent and "finite differences" not in bent
+    _clean(text)

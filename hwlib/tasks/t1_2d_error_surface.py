@@ -213,6 +213,10 @@ def comment(R: dict) -> str:
     text = f"- **Random plane.** The loss at θ* is {RP['center_loss']:.3g}; "
     if RP["argmin"] == [0.0, 0.0]:
         text += "it is the lowest point of the grid: along these directions θ* sits at the bottom of a basin. "
+    elif RP["min_loss"] >= LOWER * RP["center_loss"]:
+        text += (f"the grid's lowest value, {RP['min_loss']:.3g} at (α, β) = ({RP['argmin'][0]:.2g}, "
+                 f"{RP['argmin'][1]:.2g}), is within {1 - LOWER:.0%} of it: as far as this grid resolves, θ* sits at "
+                 "the bottom of a basin. ")
     else:
         text += (f"the grid's lowest value, {RP['min_loss']:.3g}, is at (α, β) = ({RP['argmin'][0]:.2g}, "
                  f"{RP['argmin'][1]:.2g}): θ* is not the lowest point of this plane. ")

@@ -249,15 +249,25 @@ ACC_DROP = 0.05
 # One run per case, so the seed noise of a curvature is unknown: curvatures within 10 % of each
 # other are called equal rather than ranked on a difference no second run could confirm.
 EQUAL_CURVATURE = 0.10
+# A curvature under 1 % of the larger one at the other end is zero within the finite differences'
+# error: the loss is flat there along the line, it does not bend down.
+NEAR_ZERO = 0.01
+
+
+def _curvatures(c: dict) -> tuple[float, float]:
+    """The two ends' curvatures, each set to 0 where it is within NEAR_ZERO of the larger one."""
+    k1, k2 = c["curvature"]["model1"], c["curvature"]["model2"]
+    scale = max(abs(k1), abs(k2))
+    return tuple(0.0 if abs(k) <= NEAR_ZERO * scale else k for k in (k1, k2))
 
 
 def flatter(c: dict) -> str:
     """Which end of the line is flatter: 'θ₁' / 'θ₂' (the smaller curvature along the line), 'equal',
     or 'concave' (the loss bends down at an end: no valley floor along the line to compare)."""
-    k1, k2 = c["curvature"]["model1"], c["curvature"]["model2"]
-    if k1 <= 0 or k2 <= 0:
+    k1, k2 = _curvatures(c)
+    if k1 < 0 or k2 < 0:
         return "concave"
-    if abs(k1 - k2) <= EQUAL_CURVATURE * max(k1, k2):
+    if abs(k1 - k2) <= EQUAL_CURVATURE * max(k1, k2):  # both 0: equal too
         return "equal"
     return "θ₁" if k1 < k2 else "θ₂"
 
@@ -293,8 +303,12 @@ def curvature_text(c: dict, names: tuple[str, str]) -> str:
     k, verdict = c["curvature"], flatter(c)
     text = (f"The curvature of the training loss along the line is {k['model1']:.3g} at θ₁ ({names[0]}) and "
             f"{k['model2']:.3g} at θ₂ ({names[1]})")
+    zero = [n for n, key, e in zip(("θ₁", "θ₂"), ("model1", "model2"), _curvatures(c)) if e == 0 and k[key] != 0]
+    if zero:
+        text += (f" ({'its' if len(zero) == 1 else 'their'} value at {wording.join(zero)}, under "
+                 f"{NEAR_ZERO:.0%} of the other end's, is zero within the finite differences' error)")
     if verdict == "concave":
-        bent = [n for n, key in (("θ₁", "model1"), ("θ₂", "model2")) if k[key] <= 0]
+        bent = [n for n, e in zip(("θ₁", "θ₂"), _curvatures(c)) if e < 0]
         return text + f": the loss bends down at {wording.join(bent)}, so the ends are not ranked."
     if verdict == "equal":
         return text + f": within {EQUAL_CURVATURE * 100:.0f} % of each other, so neither end is flatter along this line."
