@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 import os
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Callable
@@ -44,6 +44,7 @@ class Param:
     """
 
     kind: str
+    _: KW_ONLY  # profile values by name (smoke=…, quick=…, full=…), never as unnamed columns
     smoke: Any
     quick: Any
     full: Any
@@ -88,7 +89,7 @@ class Param:
 
 def same(kind: str, value: Any, **kw) -> Param:
     """A setting whose value does not depend on the profile."""
-    return Param(kind, value, value, value, **kw)
+    return Param(kind, smoke=value, quick=value, full=value, **kw)
 
 
 def _fail(name: str, value: Any, param: Param) -> ParamError:

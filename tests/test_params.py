@@ -5,9 +5,9 @@ from hwlib.params import Param, ParamError, resolve, same
 
 SPEC = {
     "dataset": same("str", "digits", choices=("digits", "mnist")),
-    "epochs": Param("int", 2, 20, 200, low=1),
+    "epochs": Param("int", smoke=2, quick=20, full=200, low=1),
     "lr": same("float", 1e-3, positive=True),
-    "widths": Param("int_list", [2, 4], [4, 8], [8, 16], low=1, min_len=2),
+    "widths": Param("int_list", smoke=[2, 4], quick=[4, 8], full=[8, 16], low=1, min_len=2),
     "alphas": same("float_list", [-1.0, 2.0], min_len=2),
 }
 
@@ -84,3 +84,11 @@ def test_internal_and_off_settings_are_hidden_from_the_table_but_kept(tmp_path):
     P = resolve(spec, {"out_dir": tmp_path, "profile": "quick", "train_limit": 300})
     assert P.settings.hidden == {"chunk"}  # not at its off value: it changes the run, so it is shown
     assert "train_limit" in settings_table(P.settings)
+
+
+def test_profile_values_are_given_by_name():
+    import pytest as _pytest
+
+    with _pytest.raises(TypeError):
+        Param("int", 1, 2, 3)  # unnamed columns would let smoke and full swap unnoticed
+    assert Param("int", smoke=1, quick=2, full=3).full == 3

@@ -34,5 +34,5 @@ def test_dataset_at_a_relative_root_is_found_from_the_notebooks_folder(tmp_path,
 def test_out_dir_setting_resolves_against_the_project(tmp_path, monkeypatch):
     relative = os.path.relpath(tmp_path / "out", ROOT)
     monkeypatch.chdir(ROOT / "notebooks")
-    P = resolve({"epochs": Param("int", 1, 1, 1)}, {"profile": "smoke", "out_dir": relative})
+    P = resolve({"epochs": Param("int", smoke=1, quick=1, full=1)}, {"profile": "smoke", "out_dir": relative})
     assert P.out_dir == tmp_path / "out" and P.out_dir.is_dir()
