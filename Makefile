@@ -51,8 +51,18 @@ $(INSTALLED): pyproject.toml
 
 venv: $(INSTALLED) ## create or update the Python environment in .venv
 
-$(SETTINGS): FORCE | $(INSTALLED)
+# The settings check (every notebook's settings validated, seconds of Python) runs when PROFILE or PARAMS
+# differ from the last successful check's, or the stamp is missing; it rewrites the stamp only when the
+# resolved settings changed. Deciding this here, not in a recipe, lets `make -n report` list exactly the
+# notebooks that would run.
+SETTINGS_KEY := $(strip $(PROFILE)) $(strip $(PARAMS))
+ifneq ($(SETTINGS_KEY),$(file <$(SETTINGS).key))
+$(SETTINGS): FORCE
+endif
+$(SETTINGS): export SETTINGS_KEY := $(SETTINGS_KEY)
+$(SETTINGS): | $(INSTALLED)
 	@$(PY) -m hwlib.pipeline.runner check --profile $(strip $(PROFILE)) $(PARAMS) --stamp $@
+	@printf '%s\n' "$$SETTINGS_KEY" > $@.key
 
 # After its first run a notebook depends on exactly the hwlib files its code imports, listed by the runner in
 # report/.deps/<name>.d (hwlib/sources.py): editing a figure reruns the notebooks that draw it, editing the
