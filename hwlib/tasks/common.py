@@ -13,9 +13,20 @@ from __future__ import annotations
 from IPython.display import Markdown, display
 
 from .. import data, results
-from ..params import resolve
+from ..params import Param, resolve, same
 from ..plots import show
 from ..tables import settings_table
+
+# The settings every image task has, written once: which dataset, where torchvision keeps it, and
+# how many training images a smoke run keeps (the quick and full profiles use all of them).
+DATASET = Param("str", smoke="digits", quick="digits", full="mnist", choices=data.IMAGE_DATASETS,
+                doc="image dataset")
+DATA_ROOT = same("str", "data", internal=True, doc="torchvision data folder (relative to the project)")
+
+
+def train_limit(smoke: int) -> Param:
+    """Keep the first n training images: n in the smoke profile, all of them (0) otherwise."""
+    return Param("int", smoke=smoke, quick=0, full=0, low=0, off=0, doc="keep the first n training images (0: all)")
 
 
 def load_data(P) -> data.Dataset:

@@ -20,6 +20,7 @@ from ..params import Param, ParamError, same
 from ..plots import figure, palette
 from ..results import envelope
 from ..tables import markdown_table
+from . import common
 
 NAME, SECTION = "1_1b_actual_task", "1-1b"
 
@@ -34,14 +35,13 @@ SPEC = {
     "lr": same("float", 1e-3, positive=True, doc="learning rate of every CNN"),
     "epochs": Param("int", smoke=2, quick=20, full=20, low=1, doc="passes over the training set"),
     "batch_size": Param("int", smoke=64, quick=64, full=128, low=1, doc="images per step"),
-    "train_limit": Param("int", smoke=300, quick=0, full=0, low=0, off=0,
-                         doc="keep the first n training images (0: all)"),
+    "train_limit": common.train_limit(smoke=300),
     "seed": same("int", 0, low=0, doc="initialization and data order of every CNN"),
     # Without it the 4-block CNN of a 100k-parameter CIFAR-10-sized family stayed at chance on 2,000
     # random images (loss 2.30 after 8 epochs; with BatchNorm 0.34, all memorized).
     # tests/test_t1_1b_actual_task.py fails without it.
     "batchnorm": same("bool", True, doc="BatchNorm after every conv (lets the deepest CNN train)"),
-    "data_root": same("str", "data", internal=True, doc="torchvision data folder (relative to the project)"),
+    "data_root": common.DATA_ROOT,
 }
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from matplotlib.colors import LogNorm
 from matplotlib.lines import Line2D
 
-from .. import data, ensemble, models, train, trajectory, wording
+from .. import ensemble, models, train, trajectory, wording
 from ..device import cpu_threads
 from ..params import Param, ParamError, same
 from ..plots import _arr, figure
@@ -30,9 +30,8 @@ from . import common
 NAME, SECTION = "1_2a_optimization_process", "1-2a"
 
 SPEC = {
-    "dataset": Param("str", smoke="digits", quick="digits", full="mnist", choices=data.IMAGE_DATASETS,
-                     doc="image dataset"),
-    "data_root": same("str", "data", internal=True, doc="torchvision data folder (relative to the project)"),
+    "dataset": common.DATASET,
+    "data_root": common.DATA_ROOT,
     "train_limit": Param("int", smoke=256, quick=0, full=0, low=0, off=0, doc="keep the first n training images (0 = all)"),
     "widths": Param("int_list", smoke=[16], quick=[32, 32], full=[64, 64], positive=True,
                     doc="hidden widths of the ReLU MLP"),

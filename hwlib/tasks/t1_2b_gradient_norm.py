@@ -23,13 +23,14 @@ from ..params import Param, same
 from ..plots import LINESTYLES, _arr, figure, palette
 from ..results import envelope
 from ..tables import markdown_table
+from . import common
 
 NAME, SECTION = "1_2b_gradient_norm", "1-2b"
 
 SPEC = {
     "datasets": same("str_list", ["sinc", "digits"], choices=data.DATASETS,
                      doc="a 1-D function (full batch) and/or an image dataset (minibatches)"),
-    "data_root": same("str", "data", internal=True, doc="torchvision data folder (relative to the project)"),
+    "data_root": common.DATA_ROOT,
     "train_limit": Param("int", smoke=256, quick=0, full=0, low=0, off=0,
                          doc="image datasets: keep the first n training images (0 = all)"),
     "seeds": same("int", 3, low=1, doc="runs per dataset (seeds 0 … seeds-1): enough to see the seed spread"),

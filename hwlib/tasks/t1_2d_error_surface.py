@@ -20,7 +20,7 @@ import torch
 from matplotlib import cm
 from matplotlib.ticker import MaxNLocator
 
-from .. import data, ensemble, landscape, models, train, wording
+from .. import ensemble, landscape, models, train, wording
 from ..device import cpu_threads
 from ..params import Param, ParamError, same
 from ..plots import WIDTH, setup
@@ -31,9 +31,8 @@ from . import common
 NAME, SECTION = "1_2d_error_surface", "1-2d"
 
 SPEC = {
-    "dataset": Param("str", smoke="digits", quick="digits", full="mnist", choices=data.IMAGE_DATASETS,
-                     doc="image dataset"),
-    "data_root": same("str", "data", internal=True, doc="torchvision data folder (relative to the project)"),
+    "dataset": common.DATASET,
+    "data_root": common.DATA_ROOT,
     "train_limit": Param("int", smoke=256, quick=0, full=0, low=0, off=0, doc="keep the first n training images (0 = all)"),
     "surface_points": Param("int", smoke=256, quick=0, full=10000, low=0, off=0,
                             doc="training images the surface loss is averaged over (0 = all)"),

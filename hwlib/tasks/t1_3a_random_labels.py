@@ -22,14 +22,14 @@ from ..params import Param, same
 from ..plots import figure, legend_below, palette
 from ..results import envelope
 from ..tables import markdown_table
+from . import common
 from .common import load_data
 
 NAME, SECTION = "1_3a_random_labels", "1-3a"
 
 SPEC = {
-    "dataset": Param("str", smoke="digits", quick="digits", full="mnist", choices=data.IMAGE_DATASETS,
-                     doc="image dataset"),
-    "train_limit": Param("int", smoke=256, quick=0, full=0, low=0, off=0, doc="keep the first n training images (0: all)"),
+    "dataset": common.DATASET,
+    "train_limit": common.train_limit(smoke=256),
     "widths": Param("int_list", smoke=[128], quick=[512, 512], full=[700, 700, 700], positive=True,
                     doc="hidden widths of the MLP (full: the 784-700-700-700-10 net of the assignment)"),
     "epochs": Param("int", smoke=4, quick=80, full=150, low=1, doc="passes over the training set"),
@@ -40,7 +40,7 @@ SPEC = {
     "label_seed": same("int", 0, low=0, doc="seed of the random labels"),
     "true_labels_reference": same("bool", True, doc="also train the same net on the true labels"),
     "target_acc": same("float", 0.99, low=0.0, high=1.0, doc="training accuracy that counts as memorized"),
-    "data_root": same("str", "data", internal=True, doc="torchvision data folder (relative to the project)"),
+    "data_root": common.DATA_ROOT,
 }
 
 

@@ -21,15 +21,14 @@ from ..plots import figure, palette
 from ..progress import Progress
 from ..results import envelope
 from ..tables import markdown_table
+from . import common
 from .common import load_data
 
 NAME, SECTION = "1_3b_parameters_vs_generalization", "1-3b"
 
 SPEC = {
-    "dataset": Param("str", smoke="digits", quick="digits", full="mnist", choices=data.IMAGE_DATASETS,
-                     doc="image dataset"),
-    "train_limit": Param("int", smoke=256, quick=0, full=0, low=0, off=0,
-                         doc="keep the first n training images (0: all)"),
+    "dataset": common.DATASET,
+    "train_limit": common.train_limit(smoke=256),
     "family": Param("str", smoke="mlp", quick="mlp", full="cnn", choices=("mlp", "cnn"), doc="model family"),
     "depth": same("int", 2, low=1, doc="hidden layers of the MLP family"),
     "widths": Param("int_list", smoke=[2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
@@ -41,7 +40,7 @@ SPEC = {
     "batch_size": Param("int", smoke=128, quick=64, full=128, low=1, doc="images per step"),
     "lr": same("float", 1e-3, positive=True, doc="learning rate"),
     "optimizer": same("str", "adam", choices=train.OPTIMIZERS, doc="optimizer of every model"),
-    "data_root": same("str", "data", internal=True, doc="torchvision data folder (relative to the project)"),
+    "data_root": common.DATA_ROOT,
 }
 
 

@@ -25,16 +25,15 @@ from ..params import Param, ParamError, same
 from ..plots import figure, legend_below, palette
 from ..results import envelope
 from ..tables import markdown_table
+from . import common
 from .common import load_data
 from .t1_3d_sensitivity import fit_to_target
 
 NAME, SECTION = "1_3c_interpolation", "1-3c"
 
 SPEC = {
-    "dataset": Param("str", smoke="digits", quick="digits", full="mnist", choices=data.IMAGE_DATASETS,
-                     doc="image dataset"),
-    "train_limit": Param("int", smoke=512, quick=0, full=0, low=0, off=0,
-                         doc="keep the first n training images (0: all)"),
+    "dataset": common.DATASET,
+    "train_limit": common.train_limit(smoke=512),
     "channels": Param("int_list", smoke=[4, 8], quick=[16, 32], full=[32, 64], positive=True,
                       doc="conv channels of the BatchNorm CNN"),
     "target_loss": Param("float", smoke=1.2, quick=0.05, full=0.05, positive=True,
@@ -52,7 +51,7 @@ SPEC = {
     "alpha_min": same("float", -1.0, doc="start of the α range: one segment length before θ₁"),
     "alpha_max": same("float", 2.0, doc="end of the α range: one segment length past θ₂"),
     "n_alpha": Param("int", smoke=31, quick=61, full=61, low=31, doc="α points (0, 0.5 and 1 are always added)"),
-    "data_root": same("str", "data", internal=True, doc="torchvision data folder (relative to the project)"),
+    "data_root": common.DATA_ROOT,
 }
 
 

@@ -26,15 +26,14 @@ from ..progress import Progress
 from ..results import envelope
 from ..sensitivity import OUTPUTS, jacobian_norms
 from ..tables import markdown_table
+from . import common
 from .common import load_data
 
 NAME, SECTION = "1_3d_sensitivity", "1-3d"
 
 SPEC = {
-    "dataset": Param("str", smoke="digits", quick="digits", full="mnist", choices=data.IMAGE_DATASETS,
-                     doc="image dataset"),
-    "train_limit": Param("int", smoke=512, quick=0, full=0, low=0, off=0,
-                         doc="keep the first n training images (0: all)"),
+    "dataset": common.DATASET,
+    "train_limit": common.train_limit(smoke=512),
     "channels": Param("int_list", smoke=[4, 8], quick=[16, 32], full=[32, 64], positive=True,
                       doc="conv channels of the BatchNorm CNN"),
     "batch_sizes": Param("int_list", smoke=[16, 32, 64, 128, 512], quick=[16, 32, 64, 256, 1024],
@@ -51,7 +50,7 @@ SPEC = {
     "n_eval": Param("int", smoke=128, quick=360, full=2000, low=1, doc="evaluation images for the sensitivity"),
     "chunk_size": Param("int", smoke=64, quick=128, full=128, low=1, internal=True,
                         doc="samples per vectorized Jacobian chunk (result unchanged)"),
-    "data_root": same("str", "data", internal=True, doc="torchvision data folder (relative to the project)"),
+    "data_root": common.DATA_ROOT,
 }
 
 # A target check reads the metrics back (a device sync). Checking at least 10 steps apart keeps a
