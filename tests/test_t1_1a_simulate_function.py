@@ -1,12 +1,12 @@
 """1-1a: the smoke run's results are plain host data its table and figures draw from; the comment
 compares each deeper MLP with the shallowest on final training loss, decided by the seeds."""
 
-import matplotlib.pyplot as plt
 import pytest
 from matplotlib.figure import Figure
 
 from hwlib import results
 from hwlib.params import resolve_task
+from hwlib.plots import png
 from hwlib.tasks import common
 from hwlib.tasks import t1_1a_simulate_function as t1_1a
 
@@ -43,7 +43,7 @@ def test_table_and_figures_draw_from_the_saved_results(smoke):
         assert "sgn(sin(5πx))" in figs[3][1] and "ground truth" in figs[3][1]
     finally:
         for fig, _ in figs:
-            plt.close(fig)
+            assert png(fig)[:4] == b"\x89PNG"  # drawn, not only built: draw-time errors show here
 
 
 def _runs(depth, losses, epochs_run=100, stopped="plateau", diverged=()):

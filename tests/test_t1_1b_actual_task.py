@@ -1,7 +1,6 @@
 """1-1b: the smoke run's results, table and figures; the deepest CNN trains on CIFAR-10-shaped input;
 the comment compares each deeper CNN with the shallowest, called only beyond the test set's noise."""
 
-import matplotlib.pyplot as plt
 import pytest
 import torch
 from matplotlib.figure import Figure
@@ -9,6 +8,7 @@ from matplotlib.figure import Figure
 from hwlib import results, train
 from hwlib.data import Dataset, _standardize
 from hwlib.params import resolve_task
+from hwlib.plots import png
 from hwlib.tasks import common
 from hwlib.tasks import t1_1b_actual_task as t1_1b
 
@@ -36,7 +36,7 @@ def test_smoke_run_table_and_figures(tmp_path):
         assert "loss" in figs[0][1] and "accuracy" in figs[1][1]
     finally:
         for fig, _ in figs:
-            plt.close(fig)
+            assert png(fig)[:4] == b"\x89PNG"  # drawn, not only built: draw-time errors show here
 
 
 # ------------------------------------------------------------ the deep CNN on CIFAR-shaped input

@@ -7,6 +7,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from hwlib.params import ParamError, resolve_task
+from hwlib.plots import png
 from hwlib.tasks import t1_2a_optimization_process as t1_2a
 
 
@@ -51,7 +52,7 @@ def test_table_and_figures(smoke):
         assert isinstance(fig, Figure) and caption.endswith(".")
         for bad in ("(s)", "[", "`", "True", "False"):
             assert bad not in caption, bad
-        plt.close(fig)
+        assert png(fig)[:4] == b"\x89PNG"  # drawn, not only built: draw-time errors show here
 
 
 def make_R(k=3, start=(2.0, 2.1, 2.2), end=(3.0, 3.1, 3.2), evr=(0.2, 0.2), evr_layer=(0.4, 0.3),
@@ -111,5 +112,5 @@ def test_figure_labels_a_run_without_accuracy_by_its_seed_alone():
          "pca": {"whole": pca, "layer": pca}}
     (fig, _), (fig2, _) = t1_2a.figures(R)
     assert sorted(t.get_text() for t in fig.axes[0].texts) == ["0: 90%", "1"]
-    plt.close(fig)
+    assert png(fig)[:4] == b"\x89PNG"  # drawn, not only built: draw-time errors show here
     plt.close(fig2)

@@ -1,12 +1,12 @@
 """1-2b: the smoke run end to end, its table and figures, comment() on every branch with small
 hand-made results dicts, and the trend helpers."""
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
 from hwlib.params import resolve_task
+from hwlib.plots import png
 from hwlib.tasks import t1_2b_gradient_norm as t1_2b
 
 
@@ -40,7 +40,7 @@ def test_table_and_figures(smoke):
         assert isinstance(fig, Figure) and caption.endswith(".")
         for bad in ("(s)", "[", "`", "True", "False"):
             assert bad not in caption, bad
-        plt.close(fig)
+        assert png(fig)[:4] == b"\x89PNG"  # drawn, not only built: draw-time errors show here
 
 
 def run(seed=0, gs=1.0, ge=0.1, ls=2.0, le=0.1, rho=0.7, peak=1.0, peak_it=1, jg=1.0, jl=0.1, tp=None, tpi=50):
@@ -125,4 +125,4 @@ def test_figure_without_a_trend_window_and_with_a_missing_value():
     (fig, caption), = t1_2b.figures({"per_dataset": {"sinc": D}})
     assert "over 1 iteration," in caption
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["seed 0", "every iteration (faint)"]
-    plt.close(fig)
+    assert png(fig)[:4] == b"\x89PNG"  # drawn, not only built: draw-time errors show here

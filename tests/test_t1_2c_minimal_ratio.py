@@ -1,13 +1,13 @@
 """1-2c: the smoke run end to end, its table and figures, and comment() on every branch with small
 hand-made results dicts."""
 
-import matplotlib.pyplot as plt
 import pytest
 import torch
 from matplotlib.figure import Figure
 
 from hwlib import curvature as cv
 from hwlib.params import ParamError, resolve_task
+from hwlib.plots import png
 from hwlib.tasks import t1_2c_minimal_ratio as t1_2c
 
 
@@ -57,7 +57,7 @@ def test_table_and_figures(smoke):
         assert isinstance(fig, Figure) and caption.endswith(".")
         for bad in ("(s)", "[", "`", "True", "False"):
             assert bad not in caption, bad
-        plt.close(fig)
+        assert png(fig)[:4] == b"\x89PNG"  # drawn, not only built: draw-time errors show here
 
 
 def test_spectra_of_the_lowest_median_and_highest_loss():
@@ -196,4 +196,4 @@ def test_figures_mark_a_missed_run_and_a_short_trace():
     assert labels == ["reached ‖∇L‖ < threshold (2 runs)", "missed it: lowest ‖∇L‖ kept (1 run)"]
     assert len(spectra.axes[0].lines) == 3  # lowest, median and highest loss
     for fig in (traces, scatter, spectra):
-        plt.close(fig)
+        assert png(fig)[:4] == b"\x89PNG"  # drawn, not only built: draw-time errors show here

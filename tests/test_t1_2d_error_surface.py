@@ -1,12 +1,12 @@
 """1-2d: the smoke run end to end, its table and figures, the settings check, and comment() on every
 branch with small hand-made results dicts."""
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
 from hwlib.params import ParamError, resolve_task
+from hwlib.plots import png
 from hwlib.tasks import t1_2d_error_surface as t1_2d
 
 
@@ -47,7 +47,7 @@ def test_table_and_figures(smoke):
         assert isinstance(fig, Figure) and caption.endswith(".")
         for bad in ("(s)", "[", "`", "True", "False"):
             assert bad not in caption, bad
-        plt.close(fig)
+        assert png(fig)[:4] == b"\x89PNG"  # drawn, not only built: draw-time errors show here
 
 
 def make_R(argmin=(0.0, 0.0), rings=(0.8, 4.9), start=2.3, end=0.05, pca_min=0.025, ahead=True, evr=(0.9, 0.08)):

@@ -2,12 +2,12 @@
 memorized or not, test accuracy against chance, the test loss's direction, the true-label
 reference, each decided by the numbers it states."""
 
-import matplotlib.pyplot as plt
 import pytest
 from matplotlib.figure import Figure
 
 from hwlib import results
 from hwlib.params import resolve_task
+from hwlib.plots import png
 from hwlib.tasks import common
 from hwlib.tasks import t1_3a_random_labels as t1_3a
 
@@ -38,10 +38,10 @@ def test_smoke_run_table_and_figure(tmp_path):
             "train (random labels)", "test (random labels)", "train (true-label reference)",
             "test (true-label reference)", "chance"]
     finally:
-        plt.close(fig)
+        assert png(fig)[:4] == b"\x89PNG"  # drawn, not only built: draw-time errors show here
     # without the true-label run, the caption does not promise its dotted lines
     fig, caption = t1_3a.figures(dict(R, runs=[rand]))[0]
-    plt.close(fig)
+    assert png(fig)[:4] == b"\x89PNG"  # drawn, not only built: draw-time errors show here
     assert "reference" not in caption and "dotted: the same net" not in caption
 
 

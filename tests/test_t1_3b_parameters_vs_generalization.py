@@ -1,12 +1,12 @@
 """1-3b: the smoke run's widths, table and figure; the comment: the widest model against the
 narrowest and against the best width, decided by the seeds."""
 
-import matplotlib.pyplot as plt
 import pytest
 from matplotlib.figure import Figure
 
 from hwlib import results
 from hwlib.params import ParamError, resolve_task
+from hwlib.plots import png
 from hwlib.tasks import common
 from hwlib.tasks import t1_3b_parameters_vs_generalization as t1_3b
 
@@ -35,7 +35,7 @@ def test_smoke_run_widths_span_orders_of_magnitude(tmp_path):
         assert isinstance(fig, Figure) and "1 seed per width" in _clean(caption)
         assert [t.get_text() for t in fig.legends[0].get_texts()] == ["train", "test"]
     finally:
-        plt.close(fig)
+        assert png(fig)[:4] == b"\x89PNG"  # drawn, not only built: draw-time errors show here
 
 
 def test_widths_must_increase(tmp_path):

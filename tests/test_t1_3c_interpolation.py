@@ -1,10 +1,10 @@
 """1-3c: the comment branch by branch on hand-made results; the task, its table and figures on a smoke run."""
 
-import matplotlib.pyplot as plt
 import pytest
 from matplotlib.figure import Figure
 
 from hwlib.params import ParamError, resolve_task
+from hwlib.plots import png
 from hwlib.tasks import t1_3c_interpolation as task
 
 ALPHA = [-1.0, -0.2, 0.0, 0.5, 1.0, 1.2, 2.0]
@@ -153,7 +153,7 @@ def test_table_and_figures_from_the_results(smoke):
         assert isinstance(fig, Figure) and f"the {pair} " in caption
         assert "Left panel: both models from one initialization; right panel: the models from independent" in caption
         _clean(caption)
-        plt.close(fig)
+        assert png(fig)[:4] == b"\x89PNG"  # drawn, not only built: draw-time errors show here
 
 
 def test_one_initialization_one_panel(smoke):
@@ -161,7 +161,7 @@ def test_one_initialization_one_panel(smoke):
     shared = dict(R, cases=[c for c in R["cases"] if c["init"] == "shared"])
     (fig, caption), _ = task.figures(shared)
     assert len(fig.axes) == 2 and caption.endswith("sets. Both models from one initialization.")  # one panel, its twin
-    plt.close(fig)
+    assert png(fig)[:4] == b"\x89PNG"  # drawn, not only built: draw-time errors show here
 
 
 def test_clipped_spans():

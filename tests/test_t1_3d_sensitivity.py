@@ -1,10 +1,10 @@
 """1-3d: the comment branch by branch on hand-made results; the task, its table and figures on a smoke run."""
 
-import matplotlib.pyplot as plt
 import pytest
 from matplotlib.figure import Figure
 
 from hwlib.params import ParamError, resolve_task
+from hwlib.plots import png
 from hwlib.tasks import t1_3d_sensitivity as task
 
 OUTPUTS = {"softmax": "softmax probabilities", "loss": "per-sample loss", "logits": "logits"}
@@ -123,7 +123,7 @@ def test_table_and_figures_from_the_results(smoke):
         (fig, caption), = task.figures(dict(R, models=rows))
         assert isinstance(fig, Figure) and "softmax probabilities, mean ‖∂p/∂x‖_F over" in caption
         _clean(caption)
-        plt.close(fig)
+        assert png(fig)[:4] == b"\x89PNG"  # drawn, not only built: draw-time errors show here
 
 
 def test_cache_key_covers_every_training_setting():

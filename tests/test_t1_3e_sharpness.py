@@ -1,11 +1,11 @@
 """1-3e: the comment branch by branch on hand-made results; 1-3d's models measured, table and figures on
 a smoke run."""
 
-import matplotlib.pyplot as plt
 import pytest
 from matplotlib.figure import Figure
 
 from hwlib.params import resolve_task
+from hwlib.plots import png
 from hwlib.tasks import t1_3d_sensitivity as t1_3d
 from hwlib.tasks import t1_3e_sharpness as task
 
@@ -113,4 +113,4 @@ def test_measures_the_models_of_1_3d_loaded_or_trained(tmp_path):
         assert isinstance(fig, Figure) and len(fig.axes) == 2 * len(E["measures"])
         assert "generalization gap (test − train loss) against each measure" in caption
         _clean(caption)
-        plt.close(fig)
+        assert png(fig)[:4] == b"\x89PNG"  # drawn, not only built: draw-time errors show here

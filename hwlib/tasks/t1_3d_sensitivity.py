@@ -225,6 +225,10 @@ def _sensitivity(R: dict):
     dots: each model at the target), the primary sensitivity on the twin axis."""
     fig, axes = figure(ncols=2, height=3.3)
     rows = [r for r in R["models"] if r["reached"]]
+    if not rows:  # nothing reached the target (a step limit too low): show every model, and say so
+        rows = R["models"]
+        fig.suptitle("No model reached the loss target: every model is shown where its step limit stopped it",
+                     fontsize="small")
     key = f"sensitivity_{R['primary']}"
     for ax, metric, ylabel in ((axes[0][0], "loss", "cross-entropy loss"), (axes[0][1], "acc", "accuracy")):
         for split, colour in (("train", TRAIN), ("test", TEST)):
