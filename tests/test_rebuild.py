@@ -80,3 +80,13 @@ def test_a_science_module_edit_reruns_the_notebooks_that_import_it(built):
     ran = _reruns(built)[:-2]
     assert {"1_3c_interpolation", "1_3d_sensitivity", "1_3e_sharpness"} <= set(ran)
     assert not any(n.startswith("1_1") or n.startswith("1_2") for n in ran)
+
+
+def test_a_file_gone_since_the_last_run_reruns_its_notebook_instead_of_stopping(built):
+    deps = built / "report" / ".deps" / "1_2a_optimization_process.d"
+    kept = deps.read_text()
+    deps.write_text(kept.rstrip("\n") + " hwlib/tasks/t1_2a.py\n")  # a module renamed since that run
+    try:
+        assert "1_2a_optimization_process" in _reruns(built)
+    finally:
+        deps.write_text(kept)
