@@ -34,7 +34,7 @@ SETTINGS := report/.stamp-settings
 INSTALLED := $(VENV)/.installed
 
 # notebooks/1_3c_interpolation.ipynb runs hwlib/tasks/t1_3c_interpolation.py
-task_of = $(wildcard hwlib/tasks/t$(1).py hwlib/tasks/t$(word 1,$(subst _, ,$(1)))_$(word 2,$(subst _, ,$(1))).py)
+task_of = $(wildcard hwlib/tasks/t$(1).py)
 
 .PHONY: help venv report html pdf notebooks test test-fast bench kernel lab clean distclean FORCE
 

@@ -158,19 +158,14 @@ def evaluate(ens: Ensemble, theta: torch.Tensor, x: torch.Tensor, y: torch.Tenso
              chunk: int = 4096, per_model_y: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Mean loss (K,) and accuracy (K,) of every model on (x, y), as device tensors.
     ``per_model_y``: y is (K, n, ...), model k's own targets for the shared inputs x."""
-    loss_fn = loss_function(kind)
     total = torch.zeros(ens.k, device=x.device, dtype=torch.float64)
     correct = torch.zeros(ens.k, device=x.device, dtype=torch.float64)
     for i in range(0, len(x), chunk):
         out = ens.outputs(theta, x[i:i + chunk])  # (K, B, out)
         yb = y[:, i:i + chunk] if per_model_y else y[i:i + chunk]
+        total += per_model_loss(out, yb, kind) * out.shape[1]  # the chunk's summed loss, per model
         if kind == "classification":
-            targets = yb.flatten() if per_model_y else yb.repeat(ens.k)
-            per = loss_fn(out.flatten(0, 1), targets, reduction="none").view(ens.k, -1).sum(1)
             correct += (out.argmax(-1) == yb).sum(1)
-        else:
-            per = ((out - yb) ** 2).flatten(1).mean(1) * out.shape[1]
-        total += per
     n = max(len(x), 1)
     return total / n, (correct / n if kind == "classification" else None)
 

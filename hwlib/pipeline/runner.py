@@ -33,12 +33,10 @@ from ..params import ParamError, resolve_profile, resolve_task
 
 def task_module(notebook: Path):
     """notebooks/1_3c_interpolation.ipynb → hwlib.tasks.t1_3c_interpolation (None if it has none)."""
-    for name in (f"t{notebook.stem}", "t" + "_".join(notebook.stem.split("_")[:2])):  # the second: older short names
-        try:
-            return importlib.import_module(f"hwlib.tasks.{name}")
-        except ImportError:
-            continue
-    return None
+    try:
+        return importlib.import_module(f"hwlib.tasks.t{notebook.stem}")
+    except ImportError:
+        return None
 
 
 def notebook_sources(notebook: Path) -> set[Path]:

@@ -23,7 +23,6 @@ from ..plots import figure, legend_below, palette
 from ..results import envelope
 from ..tables import markdown_table
 from . import common
-from .common import load_data
 
 NAME, SECTION = "1_3a_random_labels", "1-3a"
 
@@ -85,7 +84,7 @@ def train_one(P, ds: data.Dataset, label: str):
 
 def run(P) -> dict:
     start = time.perf_counter()
-    ds = load_data(P)
+    ds = common.load_data(P)
     noisy = with_random_labels(ds, seed=P.label_seed)
     model, random_run = train_one(P, noisy, "random labels")
     runs = [random_run]

@@ -22,7 +22,6 @@ from ..progress import Progress
 from ..results import envelope
 from ..tables import markdown_table
 from . import common
-from .common import load_data
 
 NAME, SECTION = "1_3b_parameters_vs_generalization", "1-3b"
 
@@ -77,7 +76,7 @@ def summarize(runs: list[dict]) -> dict:
 
 def run(P) -> dict:
     start = time.perf_counter()
-    ds = load_data(P)
+    ds = common.load_data(P)
     table, runs = [], []
     progress = Progress(len(P.widths) * len(P.seeds), "widths × seeds")
     for width in P.widths:

@@ -26,7 +26,6 @@ from ..plots import figure, legend_below, palette
 from ..results import envelope
 from ..tables import markdown_table
 from . import common
-from .common import load_data
 from .t1_3d_sensitivity import fit_to_target
 
 NAME, SECTION = "1_3c_interpolation", "1-3c"
@@ -111,7 +110,7 @@ def end_curvatures(alphas: list[float], loss: list[float]) -> dict:
 
 def run(P) -> dict:
     start = time.perf_counter()
-    ds = load_data(P)
+    ds = common.load_data(P)
     alphas = alpha_grid(P)
     trained = {}  # (batch, lr, seed) -> (model, record): a model shared by several cases is trained once
 

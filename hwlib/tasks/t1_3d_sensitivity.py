@@ -27,7 +27,6 @@ from ..results import envelope
 from ..sensitivity import OUTPUTS, jacobian_norms
 from ..tables import markdown_table
 from . import common
-from .common import load_data
 
 NAME, SECTION = "1_3d_sensitivity", "1-3d"
 
@@ -104,7 +103,7 @@ def cache_key(P) -> str:
     loads the data, builds and trains the models with the files of TRAINING_MODULES; not this module's
     figures or comment, so editing those keeps the models."""
     return cache.key({k: getattr(P, k) for k in TRAINING}, P.device,
-                     functions=(load_data, build, fit_to_target, train_models, cache_key), modules=TRAINING_MODULES)
+                     functions=(common.load_data, build, fit_to_target, train_models, cache_key), modules=TRAINING_MODULES)
 
 
 def train_models(P, ds: data.Dataset) -> tuple[list[tuple], bool]:
@@ -174,7 +173,7 @@ def rank_correlation(x: list[float], y: list[float], seed: int = 0) -> dict:
 
 def run(P) -> dict:
     start = time.perf_counter()
-    ds = load_data(P)
+    ds = common.load_data(P)
     x, y = eval_set(P, ds)
     # the common starting points: how sensitive the networks are before any training (mean over seeds)
     init = {k: float(np.mean([jacobian_norms(build(P, ds, s), x, y, chunk_size=P.chunk_size)[k].mean().item()
