@@ -93,6 +93,21 @@ def mlp_for_budget(budget: int, depth: int, in_dim: int = 1, out_dim: int = 1,
 
 # ---------------------------------------------------------------- convolutional
 
+def _cnn_plan(input_shape: tuple[int, int, int], channels: list[int]) -> tuple[list[tuple[int, int, bool]], int]:
+    """The blocks of ``cnn`` as (in channels, out channels, pooled after) and the classifier's input
+    size: the one place the architecture is laid out, for the builder and the count alike."""
+    c_in, h, w = input_shape
+    blocks = []
+    for i, c in enumerate(channels):
+        last = i == len(channels) - 1
+        pool = (i % 2 == 1 or (len(channels) == 1 and last)) and min(h, w) > 2
+        blocks.append((c_in, int(c), pool))
+        c_in = int(c)
+        if pool:
+            h, w = h // 2, w // 2
+    return blocks, c_in * h * w
+
+
 def cnn(input_shape: tuple[int, int, int], n_classes: int, channels: list[int],
         batchnorm: bool = False) -> nn.Sequential:
     """3×3 conv blocks (conv → [BatchNorm] → ReLU), a 2×2 max-pool after every second block
@@ -101,24 +116,34 @@ def cnn(input_shape: tuple[int, int, int], n_classes: int, channels: list[int],
 
     A shallow CNN is one wide block; a deep one is several narrow blocks, pooled more often,
     so most of its parameters sit in convolutions rather than in the classifier.
+
+    The weights are stored channels-last (NHWC): the same numbers, laid out so that CPU max-pooling
+    and convolution run 1.2-1.6× faster per training step and 1.4-2× per evaluation on these small
+    images (measured on 8×8 digits, one thread); cuDNN convolves NHWC natively too.
     """
     if not channels or any(int(c) < 1 for c in channels):
         raise ValueError(f"channels={channels!r}: a CNN needs at least one conv block, every width ≥ 1")
-    c_in, h, w = input_shape
+    blocks, flat_size = _cnn_plan(input_shape, channels)
     layers: list[nn.Module] = []
-    for i, c in enumerate(channels):
-        layers.append(nn.Conv2d(c_in, int(c), 3, padding=1, bias=not batchnorm))
+    for c_in, c, pool in blocks:
+        layers.append(nn.Conv2d(c_in, c, 3, padding=1, bias=not batchnorm))
         if batchnorm:
-            layers.append(nn.BatchNorm2d(int(c)))
+            layers.append(nn.BatchNorm2d(c))
         layers.append(nn.ReLU())
-        c_in = int(c)
-        last = i == len(channels) - 1
-        if (i % 2 == 1 or (len(channels) == 1 and last)) and min(h, w) > 2:
+        if pool:
             layers.append(nn.MaxPool2d(2))
-            h, w = h // 2, w // 2
     layers.append(nn.Flatten())
-    layers.append(nn.Linear(c_in * h * w, n_classes))
-    return nn.Sequential(*layers)
+    layers.append(nn.Linear(flat_size, n_classes))
+    return nn.Sequential(*layers).to(memory_format=torch.channels_last)
+
+
+def cnn_param_count(input_shape: tuple[int, int, int], n_classes: int, channels: list[int],
+                    batchnorm: bool = False) -> int:
+    """``count_params(cnn(...))`` without building the model: the width solvers below try thousands of
+    widths, and building each model took 8 s of 1-1b's quick run (tests/test_models.py checks the two agree)."""
+    blocks, flat_size = _cnn_plan(input_shape, channels)
+    per_block = sum(9 * c_in * c + (2 * c if batchnorm else c) for c_in, c, _ in blocks)
+    return per_block + flat_size * n_classes + n_classes
 
 
 def cnn_channels_for_budget(budget: int, depth: int, input_shape: tuple[int, int, int], n_classes: int,
@@ -130,8 +155,7 @@ def cnn_channels_for_budget(budget: int, depth: int, input_shape: tuple[int, int
         raise ValueError(f"depth={depth}: a CNN needs at least one conv block")
 
     def count(c: int, c_last: int) -> int:
-        with torch.device("meta"):  # counts without allocating or initializing weights
-            return count_params(cnn(input_shape, n_classes, [c] * (depth - 1) + [c_last], batchnorm))
+        return cnn_param_count(input_shape, n_classes, [c] * (depth - 1) + [c_last], batchnorm)
 
     if depth == 1:
         c = min(range(1, 4096), key=lambda c: abs(count(c, c) - budget))

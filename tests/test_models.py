@@ -54,3 +54,23 @@ def test_describe_reads_the_model():
     info = models.describe(models.mlp([5, 7], 1, 1))
     assert info["widths"] == [5, 7] and info["hidden_layers"] == 2
     assert info["params"] == models.count_params(models.mlp([5, 7], 1, 1))
+
+
+@pytest.mark.parametrize("batchnorm", [False, True])
+def test_cnn_param_count_equals_the_built_models_count(batchnorm):
+    # the width solvers count without building; the count must be the built model's own
+    for shape in [(1, 8, 8), (1, 28, 28), (3, 32, 32), (1, 3, 3)]:
+        for channels in [[1], [5], [4, 4], [3, 7, 2], [8, 8, 8, 16], [2] * 6]:
+            assert models.cnn_param_count(shape, 10, channels, batchnorm) == \
+                models.count_params(models.cnn(shape, 10, channels, batchnorm)), (shape, channels)
+
+
+def test_cnn_weights_are_channels_last_and_compute_the_same_function():
+    torch.manual_seed(0)
+    net = models.cnn((1, 8, 8), 10, [4, 6], batchnorm=True)
+    conv = next(m for m in net if isinstance(m, torch.nn.Conv2d))
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last)
+    plain = models.cnn((1, 8, 8), 10, [4, 6], batchnorm=True).to(memory_format=torch.contiguous_format)
+    plain.load_state_dict(net.state_dict())
+    x = torch.randn(16, 1, 8, 8)
+    torch.testing.assert_close(net(x), plain(x), rtol=1e-4, atol=1e-5)
