@@ -128,7 +128,8 @@ def top_hessian_eigenvalue(model: nn.Module, loss_fn, iters: int = 100, tol: flo
 # ----------------------------------------------------------------------------- the grad-norm phase
 
 def grad_norm_phase(loss_of_theta, theta: torch.Tensor, *, threshold: float, max_steps: int,
-                    lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, progress=None) -> dict:
+                    lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, progress=None,
+                    batched_loss=None) -> dict:
     """Minimize ‖∇L(θ)‖² for a stack of K models at once, each stopping at its own threshold.
 
     loss_of_theta(θ) -> scalar loss of ONE model (flat θ); theta is (K, P). The objective's
@@ -139,11 +140,12 @@ def grad_norm_phase(loss_of_theta, theta: torch.Tensor, *, threshold: float, max
     ‖∇L‖² oscillates, and the last point can be far worse than one passed on the way).
     Returns theta, ‖∇L‖ and loss at the kept point of each model, the steps each took, the
     step its kept point was reached at (0 = the start), whether it reached the threshold, and
-    the ‖∇L‖ trace of every step.
+    the ‖∇L‖ trace of every step. ``batched_loss(Θ) -> (K,)``, if given, computes every row's loss at
+    once (``Ensemble.losses_of_theta``); it must equal ``vmap(loss_of_theta)``, which is the default.
     """
     if threshold <= 0:
         raise ValueError(f"threshold={threshold} must be > 0")
-    loss_fn = vmap(loss_of_theta)
+    loss_fn = batched_loss or vmap(loss_of_theta)
 
     def step_fn(theta):
         # Reverse-over-reverse on the stacked parameters: the models are independent, so the

@@ -133,6 +133,14 @@ class Ensemble:
         f, loss_fn = self.forward_one(), loss_function(kind)
         return lambda theta: loss_fn(f(theta, x), y)
 
+    def losses_of_theta(self, x: torch.Tensor, y: torch.Tensor, kind: str):
+        """Θ (K, P) -> (K,) mean loss of every model on (x, y) at once: ``vmap(loss_of_theta)``, through
+        ``batched_mlp`` where the model allows it (1.6× faster per double-backward step for 1-2c's nets)."""
+        fast = batched_mlp(self.model) if self.batched else None
+        if fast is None:
+            return vmap(self.loss_of_theta(x, y, kind))
+        return lambda theta: per_model_loss(fast(theta, x), y, kind)
+
     def member(self, i: int) -> nn.Module:
         """Model i as an ordinary nn.Module (a deep copy holding row i)."""
         return flat.load_flat(copy.deepcopy(self.model), self.theta[i])

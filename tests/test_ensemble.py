@@ -152,3 +152,19 @@ def test_batched_mlp_equals_vmapped_functional_call(activation, widths, in_dim, 
     assert ensemble.batched_mlp(torch.nn.Sequential(torch.nn.Linear(4, 2), torch.nn.Flatten())) is None
     assert ensemble.batched_mlp(models.cnn((1, 8, 8), 10, [4])) is None
     assert ensemble.batched_mlp(torch.nn.Sequential(torch.nn.Linear(4, 2, bias=False))) is None
+
+
+def test_grad_norm_phase_through_the_batched_losses_equals_the_vmapped_one():
+    # 1-2c's phase 2 runs on Ensemble.losses_of_theta (batched_mlp); in float64 it must take the same path
+    from hwlib import curvature
+    x = torch.linspace(-1, 1, 64, dtype=torch.float64)[:, None]
+    y = torch.sin(3 * x)
+    ens = ensemble.build(lambda: models.mlp([6, 6]), [0, 1, 2], "cpu", dtype=torch.float64)
+    runs = {}
+    for batched in (True, False):
+        fast = ens.losses_of_theta(x, y, "regression") if batched else None
+        runs[batched] = curvature.grad_norm_phase(ens.loss_of_theta(x, y, "regression"), ens.theta, threshold=1e-4,
+                                                  max_steps=60, lr=1e-2, batched_loss=fast)
+    torch.testing.assert_close(runs[True]["theta"], runs[False]["theta"], rtol=1e-9, atol=1e-12)
+    torch.testing.assert_close(runs[True]["grad_norm"], runs[False]["grad_norm"], rtol=1e-9, atol=1e-12)
+    assert torch.equal(runs[True]["steps"], runs[False]["steps"])

@@ -94,7 +94,8 @@ def run(P) -> dict:
     t = time.perf_counter()
     with cpu_threads(1, P.device):
         phase = cv.grad_norm_phase(loss_of_theta, ens.theta, threshold=P.grad_threshold, max_steps=P.phase_steps,
-                                   lr=P.phase_lr, progress=Progress(P.phase_steps, "phase 2 (‖∇L‖²)"))
+                                   lr=P.phase_lr, progress=Progress(P.phase_steps, "phase 2 (‖∇L‖²)"),
+                                   batched_loss=ens.losses_of_theta(ds.x_train, ds.y_train, ds.kind))
     timings["grad_norm_phase"] = time.perf_counter() - t
 
     # Exact Hessians in float64 on the same training set, then eigenvalues of the symmetrized matrices.
