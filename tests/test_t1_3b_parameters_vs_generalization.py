@@ -144,3 +144,19 @@ def test_widest_and_narrowest_within_the_seed_noise():
     text = _clean(t1_3b.comment(R))
     assert "widest against narrowest: 92.5 % against 92.5 %, **no clear difference** (the seed ranges overlap)" in text
     assert "clearly higher" not in text and "clearly lower" not in text
+
+
+def test_seeds_trained_together_end_as_their_own_fit_runs(tmp_path):
+    # the MLP family trains a width's seeds as one ensemble; each must end where its own fit run ends
+    import torch
+    from hwlib import train
+    P = _P(tmp_path, seeds=[0, 3], widths=[4, 16], epochs=2)
+    ds = common.load_data(P)
+    together = t1_3b.train_width(P, ds, 16)
+    for r, seed in zip(together, [0, 3]):
+        torch.manual_seed(seed)
+        alone = train.fit(t1_3b.build(P, ds, 16), ds, epochs=P.epochs, batch_size=P.batch_size, lr=P.lr,
+                          seed=seed, log=False).final
+        assert r["seed"] == seed
+        for k in ("train_loss", "test_loss", "train_acc", "test_acc"):
+            assert r[k] == pytest.approx(alone[k], rel=1e-4, abs=1e-6), (seed, k)
