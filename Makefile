@@ -28,12 +28,13 @@ ifneq ($(filter clean distclean,$(MAKECMDGOALS)),)
 endif
 
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
-# Started longest first, so two slots end close together instead of one running a long notebook alone at
-# the end (quick profile on 2 cores, slowest first). 1-3d heads the list: 1-3e waits for it, and make starts
-# a notebook whose prerequisite is still running only after every other notebook has started.
-# A notebook not named here runs after these.
-LONGEST_FIRST := 1_3d_sensitivity 1_1a_simulate_function 1_2c_minimal_ratio 1_3c_interpolation 1_3b_parameters_vs_generalization \
-                 1_1b_actual_task 1_3a_random_labels 1_2b_gradient_norm 1_2d_error_surface 1_2a_optimization_process
+# Started longest first, so the two slots finish close together instead of one running a long notebook
+# alone at the end (quick profile on 2 cores). 1-3e measures the models 1-3d trains: it comes third, when
+# 1-3d is done or nearly (if 1-3d is still training them, 1-3e waits for them: hwlib/cache.py's lock), not
+# last, where make would put it if it depended on 1-3d. A notebook not named here runs after these.
+LONGEST_FIRST := 1_3d_sensitivity 1_1a_simulate_function 1_3e_sharpness 1_2c_minimal_ratio 1_3c_interpolation \
+                 1_3b_parameters_vs_generalization 1_1b_actual_task 1_3a_random_labels 1_2b_gradient_norm \
+                 1_2d_error_surface 1_2a_optimization_process
 NAMES := $(patsubst notebooks/%.ipynb,%,$(NOTEBOOKS))
 EXECUTED := $(patsubst %,report/executed/%.ipynb,$(filter $(NAMES),$(LONGEST_FIRST)) $(filter-out $(LONGEST_FIRST),$(NAMES)))
 CORE := $(wildcard hwlib/*.py hwlib/tasks/*.py)
@@ -80,8 +81,6 @@ deps_of = $(if $(wildcard report/.deps/$(1).d),,$(CORE) $(call task_of,$(1)))
 report/executed/%.ipynb: notebooks/%.ipynb $$(call deps_of,$$*) $(SETTINGS) | $(INSTALLED)
 	@$(PY) -m hwlib.pipeline.runner run $< $@ --profile $(strip $(PROFILE)) --threads $(strip $(THREADS)) $(PARAMS)
 
-# 1-3e measures the models 1-3d trains (hwlib/cache.py): run it after 1-3d, not beside it, so it loads them
-report/executed/1_3e_sharpness.ipynb: | report/executed/1_3d_sensitivity.ipynb
 
 # written by the runner: the hwlib files each notebook imports
 -include $(wildcard report/.deps/*.d)

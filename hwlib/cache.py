@@ -11,15 +11,24 @@ functions that build and train the models, and the files of the hwlib modules th
 afresh. Nothing else is in it: editing a figure, a comment or the PDF printer keeps the models.
 A missing or unreadable file also means "train"; each notebook still runs on its own. One file
 is kept per name: saving removes the files of older keys.
+
+Two notebooks that need the same models may run side by side (make runs two at a time): ``lock``
+lets one of them train while the other waits and then loads, instead of both training.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import inspect
 import io
 import json
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: no lock; two notebooks beside each other may then both train
+    fcntl = None
 
 import torch
 
@@ -89,3 +98,24 @@ def save(name: str, cache_key: str, obj, out_dir: str | Path) -> Path:
         if old != file:
             old.unlink(missing_ok=True)
     return file
+
+
+@contextlib.contextmanager
+def lock(name: str, out_dir: str | Path):
+    """Hold ``<out_dir>/cache/<name>.lock`` while checking for, training and saving the models called
+    ``name``: a second process asking for them waits here (saying so) until the first has saved them, then
+    loads them. The operating system releases the lock if its holder dies, so a crash never blocks a rerun."""
+    file = Path(out_dir) / "cache" / f"{name}.lock"
+    file.parent.mkdir(parents=True, exist_ok=True)
+    with open(file, "a") as handle:
+        if fcntl is not None:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                print(f"waiting for another notebook that is training {name} ({file})", flush=True)
+                fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(handle, fcntl.LOCK_UN)

@@ -2,6 +2,7 @@
 
 import inspect
 import shutil
+import time
 
 import pytest
 import torch
@@ -87,3 +88,19 @@ def test_unreadable_file_reads_as_missing(tmp_path):
     file.parent.mkdir(parents=True)
     file.write_bytes(b"PK\x03\x04 truncated")
     assert cache.load("m", k, tmp_path) is None
+
+
+def test_lock_makes_a_second_process_wait_until_the_first_is_done(tmp_path):
+    # 1-3d and 1-3e may run side by side: the second must wait for the models, not train them again
+    import subprocess
+    import sys
+    code = ("import sys; from hwlib import cache\n"
+            "with cache.lock('m', sys.argv[1]):\n    print('inside', flush=True)\n")
+    with cache.lock("m", tmp_path):
+        proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+        first = proc.stdout.readline()  # printed before it blocks
+        assert first.startswith("waiting for another notebook that is training m")
+        time.sleep(0.5)
+        assert proc.poll() is None  # still waiting while the lock is held
+    assert proc.stdout.readline().strip() == "inside"
+    assert proc.wait(timeout=60) == 0

@@ -108,30 +108,31 @@ def cache_key(P) -> str:
 
 def train_models(P, ds: data.Dataset) -> tuple[list[tuple], bool]:
     """One model per (seed, batch size): ([(model, record)], loaded). The models are cached
-    (hwlib.cache): whichever of 1-3d and 1-3e runs second with the same settings loads them
-    instead of training again, and ``loaded`` says so."""
+    (hwlib.cache): whichever of 1-3d and 1-3e comes second with the same settings loads them instead of
+    training again (waiting while the other trains them), and ``loaded`` says so."""
     key = cache_key(P)
-    stored = cache.load(MODELS, key, P.out_dir)
-    if stored is not None:
+    with cache.lock(MODELS, P.out_dir):  # 1-3d and 1-3e may run side by side: one trains, the other waits and loads
+        stored = cache.load(MODELS, key, P.out_dir)
+        if stored is not None:
+            out = []
+            for state, record in stored:
+                model = build(P, ds, record["seed"])
+                model.load_state_dict(state)
+                out.append((model, record))
+            print(f"loaded the {len(out)} trained models from {cache.path(MODELS, key, P.out_dir)}", flush=True)
+            return out, True
         out = []
-        for state, record in stored:
-            model = build(P, ds, record["seed"])
-            model.load_state_dict(state)
-            out.append((model, record))
-        print(f"loaded the {len(out)} trained models from {cache.path(MODELS, key, P.out_dir)}", flush=True)
-        return out, True
-    out = []
-    progress = Progress(len(P.batch_sizes) * len(P.seeds), "models")
-    for seed in P.seeds:
-        for batch in P.batch_sizes:
-            model = build(P, ds, seed)
-            record = fit_to_target(model, ds, batch_size=batch, lr=P.lr, optimizer=P.optimizer, seed=seed,
-                                   target_loss=P.target_loss, max_steps=P.max_steps, label=f"batch {batch}, seed {seed}")
-            out.append((model, record))
-            progress.update(len(out), batch=batch, seed=seed, steps=record["steps"], train_loss=record["train_loss"])
-    progress.done()
-    cache.save(MODELS, key, [(m.state_dict(), dict(r)) for m, r in out], P.out_dir)
-    return out, False
+        progress = Progress(len(P.batch_sizes) * len(P.seeds), "models")
+        for seed in P.seeds:
+            for batch in P.batch_sizes:
+                model = build(P, ds, seed)
+                record = fit_to_target(model, ds, batch_size=batch, lr=P.lr, optimizer=P.optimizer, seed=seed,
+                                       target_loss=P.target_loss, max_steps=P.max_steps, label=f"batch {batch}, seed {seed}")
+                out.append((model, record))
+                progress.update(len(out), batch=batch, seed=seed, steps=record["steps"], train_loss=record["train_loss"])
+        progress.done()
+        cache.save(MODELS, key, [(m.state_dict(), dict(r)) for m, r in out], P.out_dir)
+        return out, False
 
 
 def eval_set(P, ds: data.Dataset) -> tuple[torch.Tensor, torch.Tensor]:
