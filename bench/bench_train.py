@@ -1,5 +1,6 @@
-"""The training loop: hwlib's device-resident loop against the canonical PyTorch loop, and how
-close hwlib's loop comes to this machine's dense matmul rate.
+"""The training loop: hwlib's device-resident loop against the canonical PyTorch loop, and whether
+torch.compile would pay for a bare loop of the same model (bench_loops.py holds hwlib's loops
+against bare loops, task by task).
 
     python bench/bench_train.py                          # or: make bench
     HWLIB_DEVICE=cpu BENCH_THREADS=1 python bench/bench_train.py
@@ -18,7 +19,7 @@ from __future__ import annotations
 import copy
 
 import torch
-from common import bench_device, line, report_pair, side_by_side, spread, target_text, threads_fixed
+from common import bench_device, report_pair, side_by_side, spread, threads_fixed
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -78,29 +79,6 @@ def mnist_shaped(device: torch.device, n: int = 60_000) -> Dataset:
                    y[:16].to(device), 10)
 
 
-def training_flops_per_sample(model: nn.Module) -> int:
-    """Multiply-add FLOPs of one training sample through the Linear layers (biases, activations and
-    the loss are a rounding error next to them): 2 per weight forward, 2 for the weight's gradient,
-    and 2 for the gradient of the layer's input, which the first layer skips because its input is
-    the data (autograd computes no gradient nobody asked for). The usual "6 × weights" would
-    overstate the work of a 784-128-10 MLP by half."""
-    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
-    return sum(6 * m.weight.numel() for m in linears) - 2 * linears[0].weight.numel()
-
-
-def forward_flops_per_sample(model: nn.Module) -> int:
-    """Multiply-add FLOPs of one sample's forward pass through the Linear layers."""
-    return sum(2 * m.weight.numel() for m in model.modules() if isinstance(m, nn.Linear))
-
-
-def hwlib_fit_flops(model: nn.Module, data: Dataset, epochs: int) -> int:
-    """The FLOPs ``fit`` performs: the training steps, and its closing evaluation (one forward pass
-    over the training and the test set), which is real work inside its time."""
-    evaluated = len(data.x_train) + len(data.x_test)
-    return (training_flops_per_sample(model) * len(data.x_train) * epochs
-            + forward_flops_per_sample(model) * evaluated)
-
-
 def bare_step_loop(model: nn.Module, data: Dataset, *, epochs: int, batch_size: int, lr: float,
                    seed: int = 0) -> int:
     """The least an eager PyTorch training loop does per step: gather a shuffled minibatch on the
@@ -121,53 +99,6 @@ def bare_step_loop(model: nn.Module, data: Dataset, *, epochs: int, batch_size: 
             opt.step()
             steps += 1
     return steps
-
-
-def matmul_side(device: torch.device, n: int = 2048, products: int = 8):
-    """The dense float32 matmul reference: (callable, FLOPs per call)."""
-    a = torch.randn(n, n, device=device)
-    b = torch.randn(n, n, device=device)
-
-    def matmuls():
-        for _ in range(products):
-            torch.mm(a, b)
-
-    return matmuls, products * 2 * n**3
-
-
-def flop_fraction(what: str, loop, loop_flops: int, device: torch.device, target: float | None,
-                  n: int = 2048, products: int = 8, repeats: int = REPEATS) -> float:
-    """A loop's FLOP rate over the dense matmul rate (n×n by n×n float32 products, 2n³ FLOPs each),
-    the two timed alternately in this process so both see the same machine. Prints the line."""
-    matmuls, mm_flops = matmul_side(device, n, products)
-    pair = side_by_side(loop, matmuls, device, repeats=repeats)
-    loop_rate = loop_flops / pair.a_median
-    mm_rate = mm_flops / pair.b_median
-    fraction = loop_rate / mm_rate
-    line(what, "loop", f"{loop_rate / 1e9:.1f} GFLOP/s ({pair.a_median:.3f} s)",
-         "torch.mm", f"{mm_rate / 1e9:.1f} GFLOP/s ({n}×{n})",
-         target_text(fraction, target, unit="", word="of the matmul rate"), device)
-    return fraction
-
-
-def limits(model: nn.Module, data: Dataset, device: torch.device, *, epochs: int, batch_size: int) -> None:
-    """How close hwlib's loop comes to the machine, and what stands between: the bare eager loop at
-    the same batch size (the ceiling of eager autograd), hwlib at larger batches (the per-step cost
-    spread over more samples), and torch.compile on the bare loop."""
-    kw = {"epochs": epochs, "lr": 1e-3}
-    model = model.to(device)
-    train_flops = training_flops_per_sample(model) * len(data.x_train) * epochs
-    flop_fraction(f"FLOP rate of hwlib fit (MNIST-shaped, batch {batch_size}, {epochs} epochs + closing evaluation)",
-                  lambda: hwlib_fit(copy.deepcopy(model), data, batch_size=batch_size, **kw),
-                  hwlib_fit_flops(model, data, epochs), device, 0.5)
-    flop_fraction(f"FLOP rate of a bare eager loop (gather, forward, backward, fused Adam; batch {batch_size})",
-                  lambda: bare_step_loop(copy.deepcopy(model), data, batch_size=batch_size, **kw),
-                  train_flops, device, None)
-    for big in (512, 2048):
-        flop_fraction(f"FLOP rate of hwlib fit at batch {big} (same data, {epochs} epochs + closing evaluation)",
-                      lambda big=big: hwlib_fit(copy.deepcopy(model), data, batch_size=big, **kw),
-                      hwlib_fit_flops(model, data, epochs), device, None)
-    compiled_loop(model, data, device, batch_size=batch_size, **kw)
 
 
 def compiled_loop(model: nn.Module, data: Dataset, device: torch.device, **kw) -> None:
@@ -218,7 +149,7 @@ def main() -> None:
     epochs = 2  # two passes: fit's closing evaluation of the training set weighs as it would in a real run
     compare_loops(f"train loop, MNIST-shaped 60000×784, MLP 784-128-10, batch 128, {epochs} epochs",
                   mlp, data, device, 1.3, epochs=epochs, batch_size=128, lr=1e-3)
-    limits(mlp, data, device, epochs=epochs, batch_size=128)
+    compiled_loop(mlp.to(device), data, device, epochs=epochs, batch_size=128, lr=1e-3)
     del data
 
     # 1b: a ~570-parameter MLP (3 hidden layers, as in 1-1a) on sin(5πx)/(5πx), batch 64
