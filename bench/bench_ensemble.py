@@ -168,10 +168,11 @@ def main():
             f"{t1_2c.SPEC['hessian_chunk'].full}, as the full profile)", bench_hessians(device, args.models), device, args.repeats,
             target=None)
     for profile in ("quick", "full"):
-        vec, seq, P, k = bench_1_1a(device, profile, 3, args.steps)
-        compare(f"1-1a {profile}: {k} MLPs ({', '.join(P.functions)} × {P.seeds} seeds) × {P.budget} params, depth 3, "
-                f"{P.n_train} points, {args.steps} full-batch {P.optimizer} steps", (vec, seq), device, args.repeats,
-                target=4.0)
+        for depth in t1_1a.SPEC["depths"].default(profile):  # every depth 1-1a trains
+            vec, seq, P, k = bench_1_1a(device, profile, depth, args.steps)
+            compare(f"1-1a {profile}: {k} MLPs ({', '.join(P.functions)} × {P.seeds} seeds) × {P.budget} params, "
+                    f"depth {depth}, {P.n_train} points, {args.steps} full-batch {P.optimizer} steps", (vec, seq), device,
+                    args.repeats, target=4.0)
     if args.pipeline:
         pipeline(device)
 
