@@ -13,23 +13,61 @@ import matplotlib
 
 matplotlib.use("Agg")  # headless: figures are rendered to PNG explicitly, never to a window
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np
-import seaborn as sns  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.colors import colorConverter, to_rgb  # noqa: E402
 
 WIDTH = 6.8  # inches: the printable width of A4 with the report's margins
 DPI = 150
 
+# The report's theme is seaborn's set_theme(context="paper", style="whitegrid", palette="colorblind",
+# font_scale=1.1), written out here: importing seaborn (with pandas and scipy.stats) took 2 s of every
+# notebook's start, and none of its plotting is used. tests/test_plots.py checks these against
+# seaborn's own values, bit for bit, so the figures do not change.
+# seaborn's "colorblind" palette, in its order: the colour cycle and palette(n)
+COLORBLIND = ("#0173B2", "#DE8F05", "#029E73", "#D55E00", "#CC78BC", "#CA9161", "#FBAFE4", "#949494", "#ECE133",
+              "#56B4E9")
+# matplotlib's one-letter colours as that theme redefines them ("colorblind6", and "k" a near-black):
+# the figures' "k" edges and contours are this dark grey
+COLOR_CODES = dict(zip("bgrmyck", ("#0173B2", "#029E73", "#D55E00", "#CC78BC", "#ECE133", "#56B4E9", (.1, .1, .1))))
+# the "paper" context: seaborn's "notebook" sizes × 0.8, the font sizes then × 1.1, in seaborn's order of
+# operations (the same floats to the last bit)
+_FONT_SIZES = {"font.size": 12, "axes.labelsize": 12, "axes.titlesize": 12, "xtick.labelsize": 11,
+               "ytick.labelsize": 11, "legend.fontsize": 11, "legend.title_fontsize": 12}
+_SIZES = {"axes.linewidth": 1.25, "grid.linewidth": 1, "lines.linewidth": 1.5, "lines.markersize": 6,
+          "patch.linewidth": 1, "xtick.major.width": 1.25, "ytick.major.width": 1.25, "xtick.minor.width": 1,
+          "ytick.minor.width": 1, "xtick.major.size": 6, "ytick.major.size": 6, "xtick.minor.size": 4,
+          "ytick.minor.size": 4, **_FONT_SIZES}
+_CONTEXT = {k: v * 0.8 for k, v in _SIZES.items()}
+_CONTEXT.update({k: _CONTEXT[k] * 1.1 for k in _FONT_SIZES})
+# the "whitegrid" style with a sans-serif font, as seaborn.axes_style writes it, but for its default
+# colour map ("rocket", which only importing seaborn registers): every figure here names its map
+_STYLE = {"figure.facecolor": "white", "axes.labelcolor": ".15", "xtick.direction": "out", "ytick.direction": "out",
+          "xtick.color": ".15", "ytick.color": ".15", "axes.axisbelow": True, "grid.linestyle": "-",
+          "text.color": ".15", "font.family": "sans-serif",
+          "font.sans-serif": ["Arial", "DejaVu Sans", "Liberation Sans", "Bitstream Vera Sans", "sans-serif"],
+          "lines.solid_capstyle": "round", "patch.edgecolor": "w", "patch.force_edgecolor": True, "xtick.top": False,
+          "ytick.right": False, "axes.grid": True, "axes.facecolor": "white", "axes.edgecolor": ".8",
+          "grid.color": ".8", "axes.spines.left": True, "axes.spines.bottom": True, "axes.spines.right": True,
+          "axes.spines.top": True, "xtick.bottom": False, "ytick.left": False}
+
 
 def setup() -> None:
     """The report's one theme."""
-    sns.set_theme(context="paper", style="whitegrid", palette="colorblind", font_scale=1.1)
-    plt.rcParams.update({"figure.dpi": DPI, "savefig.dpi": DPI, "axes.titleweight": "bold",
-                         "legend.frameon": True, "legend.framealpha": 0.85})
+    from cycler import cycler
+
+    matplotlib.rcParams.update(_CONTEXT)
+    matplotlib.rcParams.update(_STYLE)
+    matplotlib.rcParams["axes.prop_cycle"] = cycler("color", palette(len(COLORBLIND)))
+    for code, colour in COLOR_CODES.items():
+        colorConverter.colors[code] = to_rgb(colour)
+    matplotlib.rcParams.update({"figure.dpi": DPI, "savefig.dpi": DPI, "axes.titleweight": "bold",
+                                "legend.frameon": True, "legend.framealpha": 0.85})
 
 
 def figure(ncols: int = 1, nrows: int = 1, height: float | None = None, **kw):
     """A figure the width of the page; the height follows the number of rows unless given."""
+    import matplotlib.pyplot as plt  # here, not above: the build layer reads DPI without loading pyplot
+
     setup()
     height = height or (3.0 * nrows if ncols > 1 or nrows > 1 else 3.4)
     return plt.subplots(nrows, ncols, figsize=(WIDTH, height), squeeze=False if (ncols > 1 or nrows > 1) else True,
@@ -37,6 +75,8 @@ def figure(ncols: int = 1, nrows: int = 1, height: float | None = None, **kw):
 
 
 def png(fig) -> bytes:
+    import matplotlib.pyplot as plt
+
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
     plt.close(fig)
@@ -51,8 +91,9 @@ def show(fig, number: str, caption: str) -> None:
     display(Markdown(f'<p class="caption"><b>Figure {number}.</b> {caption}</p>'))
 
 
-def palette(n: int):
-    return sns.color_palette("colorblind", n)
+def palette(n: int) -> list[tuple[float, float, float]]:
+    """n colours of the report's palette as RGB, repeating after its 10 (as seaborn.color_palette does)."""
+    return [to_rgb(COLORBLIND[i % len(COLORBLIND)]) for i in range(n)]
 
 
 # Line styles to pair with colours: runs are told apart by colour AND style, since several colours of
