@@ -18,9 +18,23 @@ from types import SimpleNamespace
 from typing import Any, Callable
 
 from . import paths
-from .device import default_profile, resolve_device
 
 PROFILES = ("smoke", "quick", "full")
+
+
+def default_profile() -> str:
+    """device.default_profile, imported on first use: the device module imports torch (2-3 s), which
+    the build steps that only name a profile (make's settings check, the runner) do without."""
+    from .device import default_profile as by_device
+
+    return by_device()
+
+
+def resolve_device(name: Any):
+    """device.resolve_device, imported on first use (see default_profile)."""
+    from .device import resolve_device as by_name
+
+    return by_name(name)
 
 
 class ParamError(ValueError):

@@ -7,6 +7,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from hwlib.params import PROFILES, resolve_task
 from hwlib.pipeline.runner import task_module
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,3 +58,13 @@ def test_the_check_fails_on_a_disagreement(tmp_path, change):
     nbformat.write(nb, copy)
     with pytest.raises(AssertionError, match=first if change == "drop" else "not_a_setting"):
         check(copy)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_profile_value_of_every_task_is_allowed(path, profile, tmp_path):
+    # make's settings check reads the task modules only for settings given with -p: a profile's own values
+    # are code, checked here, with each task's cross-setting checks
+    task = task_module(path)
+    P = resolve_task(task, profile=profile, device="cpu", out_dir=tmp_path)
+    assert P.profile == profile and set(P.settings) == set(task.SPEC)

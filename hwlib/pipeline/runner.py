@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from .. import paths
-from ..params import ParamError, resolve_profile, resolve_task
+from ..params import ParamError, check_writable, resolve_profile, resolve_task
 
 
 def task_module(notebook: Path):
@@ -77,11 +77,23 @@ def _settings_for(task, profile: str, given: dict[str, str], out_dir: Path):
 
 
 def check(profile: str, given: dict[str, str], notebooks: list[Path], out_dir: Path) -> list[str]:
+    """One line per problem with the profile and the given settings (none: all is well).
+
+    Only given settings are checked against the task modules: importing them all (torch, matplotlib,
+    scipy) is most of a check's time, and a profile's own values are code, which the tests resolve
+    for every task and every profile (tests/test_notebook_parameters.py). Without any, the profile's
+    name and the output folder are all a user chose."""
     problems = []
     try:
         resolve_profile(profile)
     except ParamError as exc:
         return [str(exc)]
+    if not given:
+        try:
+            check_writable("out_dir", out_dir)
+        except ParamError as exc:
+            return [str(exc)]
+        return []
     known = {"device"}
     for nb in notebooks:
         task = task_module(nb)
@@ -139,10 +151,12 @@ def run(notebook: Path, output: Path, profile: str, given: dict[str, str], out_d
 
     from .kernels import KernelStartError, execute_with_one_retry
 
-    task = task_module(notebook)
     params: dict = {"profile": resolve_profile(profile), "out_dir": str(out_dir)}
     if "device" in given:
         params["device"] = given["device"]
+    # the task module (torch, matplotlib: seconds to import) only to check and convert given settings; the
+    # kernel resolves the profile's own values when it runs the notebook's settings cell
+    task = task_module(notebook) if given else None
     if task is not None:
         P = _settings_for(task, profile, given, out_dir)
         params.update({k: getattr(P, k) for k in given if k in task.SPEC})

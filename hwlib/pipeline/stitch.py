@@ -25,11 +25,10 @@ from pathlib import Path
 import nbformat
 
 from .. import paths
-from .. import results as results_mod
 from ..plots import DPI
-from ..results import atomic_write_bytes
 from ..tables import markdown_table
 from ..wording import join
+from .files import atomic_write_bytes, load_results
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "template"  # package data: found from any install
 CAPTION = re.compile(r'<p class="caption"><b>Figure ([^<]+?)\.</b>')
@@ -152,7 +151,7 @@ def _clean(cell):
 def build(executed: list[Path], out_dir: Path) -> nbformat.NotebookNode:
     """One notebook: title page, question map, every executed notebook as a section, appendix."""
     notebooks = [(p, nbformat.read(p, as_version=4)) for p in executed]
-    results = [results_mod.load(p.stem, out_dir) or {} for p, _ in notebooks]
+    results = [load_results(p.stem, out_dir) or {} for p, _ in notebooks]
     profiles = sorted({r.get("profile") for r in results if r.get("profile")})
     devices = sorted({r.get("device") for r in results if r.get("device")})
     datasets = sorted({str(v) for r in results for k in ("dataset", "datasets", "functions", "function")
