@@ -174,7 +174,11 @@ def run(notebook: Path, output: Path, profile: str, given: dict[str, str], out_d
     execute = functools.partial(pm.execute_notebook, str(notebook), str(tmp), parameters=params, log_output=True,
                                 progress_bar=False, cwd=str(notebook.parent), kernel_name="python3",
                                 # start-up chatter of the kernel is noise in the build log
-                                extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                                # the kernel is stopped once every cell has run and its outputs are in:
+                                # a polite shutdown waits for its Python to tear down torch and the rest
+                                # (2-3 s per notebook), which leaves nothing behind that the build reads
+                                shutdown_kernel="immediate")
     try:
         execute_with_one_retry(execute, lambda line: print(f"    {tag} | {line}", flush=True))
     except KernelStartError as exc:
