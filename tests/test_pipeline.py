@@ -142,3 +142,23 @@ def test_bad_jobs_or_threads_stop_make_with_one_line(project, setting):
     name, value = setting.split("=")
     assert f"{name}={value} is not allowed: use a whole number ≥ 1" in out, out
     assert not (project / "report" / "executed").exists()  # stopped before anything ran
+
+
+def test_auto_profile_is_resolved_by_the_kernel_not_the_runner(tmp_path, monkeypatch, capsys):
+    # the runner hands "auto" to the notebook (whose settings cell resolves it and records the outcome)
+    # instead of importing torch in every build step to look for a GPU
+    import papermill
+
+    from hwlib.pipeline import runner
+    seen = {}
+
+    def fake_execute(source, destination, parameters=None, **kwargs):  # "runs" the notebook: copies it
+        seen.update(parameters)
+        shutil.copy(source, destination)
+
+    monkeypatch.setattr(papermill, "execute_notebook", fake_execute)
+    notebook = Path("notebooks/1_2a_optimization_process.ipynb").resolve()
+    for profile, sent, shown in (("auto", "auto", "auto: full with CUDA, else quick"), ("smoke", "smoke", "smoke")):
+        assert runner.run(notebook, tmp_path / "executed" / notebook.name, profile, {}, tmp_path) == 0
+        assert seen["profile"] == sent
+        assert f"(profile {shown})" in capsys.readouterr().out

@@ -151,7 +151,11 @@ def run(notebook: Path, output: Path, profile: str, given: dict[str, str], out_d
 
     from .kernels import KernelStartError, execute_with_one_retry
 
-    params: dict = {"profile": resolve_profile(profile), "out_dir": str(out_dir)}
+    # "auto" goes to the kernel as it is, which resolves it in the settings cell (full with CUDA, else quick)
+    # and records the outcome in the results: resolving it here meant importing and unloading torch, ~4 s
+    # of every notebook's build step on a 2-core CPU, to look for a GPU the kernel looks for anyway
+    auto = profile in (None, "", "auto")
+    params: dict = {"profile": "auto" if auto else resolve_profile(profile), "out_dir": str(out_dir)}
     if "device" in given:
         params["device"] = given["device"]
     # the task module (torch, matplotlib: seconds to import) only to check and convert given settings; the
@@ -162,7 +166,8 @@ def run(notebook: Path, output: Path, profile: str, given: dict[str, str], out_d
         params.update({k: getattr(P, k) for k in given if k in task.SPEC})
     siblings = all_notebooks(notebook.parent)
     index = siblings.index(notebook) + 1 if notebook in siblings else 0
-    print(f"[{index}/{len(siblings)}] {notebook.name}  (profile {params['profile']})", flush=True)
+    shown = "auto: full with CUDA, else quick" if auto else params["profile"]
+    print(f"[{index}/{len(siblings)}] {notebook.name}  (profile {shown})", flush=True)
     output.parent.mkdir(parents=True, exist_ok=True)
     # executed to a side folder, renamed into place when complete: report/executed/ never holds a partial notebook
     tmp = output.parent / ".running" / output.name
