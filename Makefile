@@ -13,7 +13,8 @@ PARAMS ?=                    # extra settings for the notebooks, e.g. PARAMS="-p
 # Notebooks run JOBS at a time, each kernel with THREADS = cores / JOBS CPU threads. The models are
 # small: a second notebook beside one gains more than a second thread inside it (quick report on 2
 # cores: 2.0 min with JOBS=2, 2.9 min with JOBS=1). JOBS=1 runs them one after another.
-NPROC := $(shell nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
+# nproc without the OpenMP variables, which it would obey: OMP_NUM_THREADS=1 in the shell must not turn JOBS to 1
+NPROC := $(shell env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
 JOBS ?= $(if $(filter 1,$(NPROC)),1,2)
 ifneq ($(shell [ "$(strip $(JOBS))" -ge 1 ] 2>/dev/null && echo ok),ok)
 $(error JOBS=$(strip $(JOBS)) is not allowed: use a whole number ≥ 1 (e.g. make report JOBS=1))
