@@ -105,16 +105,41 @@ def _standardize(x_train: torch.Tensor, x_test: torch.Tensor) -> tuple[torch.Ten
     return (x_train - mean) / std, (x_test - mean) / std
 
 
-def _digits() -> tuple[torch.Tensor, ...]:
+def _digits(root: Path) -> tuple[torch.Tensor, ...]:
+    """scikit-learn's digits in a fixed, stratified 80/20 split: every run and every profile sees the same
+    1437/360 images. The split is made once with scikit-learn and kept in ``<data root>/digits/`` under
+    scikit-learn's version, because importing scikit-learn took 2 s of every image notebook's start on a
+    2-core CPU; a data root that cannot be written only means the split is made each time."""
+    from importlib.metadata import version
+
+    file = root / "digits" / f"split-scikit-learn-{version('scikit-learn')}.npz"
+    names = ("x_train", "y_train", "x_test", "y_test")
+    try:
+        with np.load(file) as stored:
+            arrays = [stored[k] for k in names]
+    except (OSError, KeyError, ValueError):  # absent, or unreadable (a partial file cannot be: see below)
+        arrays = _digits_split()
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+            with open(tmp, "wb") as handle:
+                np.savez(handle, **dict(zip(names, arrays)))
+            os.replace(tmp, file)  # whole or not at all, even with two notebooks writing at once
+        except OSError:
+            pass
+    x_tr, y_tr, x_te, y_te = arrays
+    return (torch.from_numpy(x_tr).unsqueeze(1), torch.from_numpy(y_tr).long(),
+            torch.from_numpy(x_te).unsqueeze(1), torch.from_numpy(y_te).long())
+
+
+def _digits_split() -> list[np.ndarray]:
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
     bunch = load_digits()
-    # A fixed, stratified 80/20 split: every run and every profile sees the same 1437/360 images.
-    x_tr, x_te, y_tr, y_te = train_test_split(bunch.images.astype(np.float32), bunch.target, test_size=0.2,
-                                              random_state=0, stratify=bunch.target)
-    return (torch.from_numpy(x_tr).unsqueeze(1), torch.from_numpy(y_tr).long(),
-            torch.from_numpy(x_te).unsqueeze(1), torch.from_numpy(y_te).long())
+    x_tr, x_te, y_tr, y_te = train_test_split(bunch.images.astype(np.float32), bunch.target.astype(np.int64),
+                                              test_size=0.2, random_state=0, stratify=bunch.target)
+    return [x_tr, y_tr, x_te, y_te]
 
 
 def _torchvision_split(name: str, root: Path, train: bool, download: bool):
@@ -164,7 +189,7 @@ def image_data(name: str, device: torch.device | str = "cpu", root: str | Path |
     ``train_limit``/``test_limit`` keep the first n images (the smoke profile's few seconds).
     """
     if name == "digits":
-        x_tr, y_tr, x_te, y_te = _digits()
+        x_tr, y_tr, x_te, y_te = _digits(paths.data_root(root))
     elif name in _TORCHVISION:
         x_tr, y_tr, x_te, y_te = _torchvision(name, paths.data_root(root), download)
     else:

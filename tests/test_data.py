@@ -41,6 +41,25 @@ def test_digits_split_is_fixed_and_standardized():
     assert (tr - te).abs().max() < 0.01
 
 
+def test_digits_split_is_kept_and_read_back_unchanged(tmp_path, monkeypatch):
+    # the split is made once with scikit-learn, kept in the data root, and read back identical
+    first = data.image_data("digits", root=tmp_path)
+    kept = list((tmp_path / "digits").glob("split-scikit-learn-*.npz"))
+    assert len(kept) == 1 and not list((tmp_path / "digits").glob(".*"))  # no temporary file left
+    monkeypatch.setattr(data, "_digits_split", lambda: pytest.fail("the kept split was not used"))
+    second = data.image_data("digits", root=tmp_path)
+    for k in ("x_train", "y_train", "x_test", "y_test"):
+        assert torch.equal(getattr(first, k), getattr(second, k)) and getattr(first, k).dtype == getattr(second, k).dtype
+
+
+def test_digits_load_from_a_data_root_that_cannot_be_written(tmp_path):
+    # a data root nothing can be written under (here: a path through a file, which stops root too)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    ds = data.image_data("digits", root=blocker / "data")
+    assert ds.x_train.shape == (1437, 1, 8, 8) and blocker.read_text() == ""
+
+
 def test_unknown_dataset_message():
     with pytest.raises(data.DataError, match=r"dataset='imagenet' is unknown: use one of digits, mnist"):
         data.image_data("imagenet")
