@@ -74,16 +74,24 @@ def summarize(runs: list[dict]) -> dict:
             "orders_of_magnitude": math.log10(rows[-1]["params"] / rows[0]["params"])}
 
 
+# Up to this many parameters a model's seeds train as one ensemble. Measured on a CPU, one thread, 2 seeds of
+# 1-3b's quick MLPs against fit twice: 1.6-2.5× faster up to width 32 (≤ 3.5k parameters), 1.36× at 64
+# (9k), 1.0× at 128 (26k), 0.75× at 256 and 512 (85k, 300k), where the arithmetic dominates and the
+# ensemble's unfused Adam costs more than torch's fused one.
+ENSEMBLE_MAX_PARAMS = 20_000
+
+
 def train_width(P, ds: data.Dataset, width: int) -> list[dict]:
     """Every seed of one width: seed, final train/test loss and accuracy, seconds, divergence.
 
-    MLPs train all seeds as one vectorized ensemble: each row reproduces its own ``fit`` run (same
-    initialization, data order and stops; tests/test_ensemble.py), and one step for 2 seeds costs about
-    one model's step up to width 128 (1.8× faster at widths ≤ 32 on a CPU, one thread; 0.9× at 512, where
-    the arithmetic dominates). Other families (the CNNs) train one seed after another with ``fit``.
+    A small MLP trains all its seeds as one vectorized ensemble: each row reproduces its own ``fit`` run
+    (same initialization, data order and stops; tests/test_ensemble.py). Larger models, and the CNNs,
+    train one seed after another with ``fit``.
     """
     make = lambda: build(P, ds, width)
-    if ensemble.batched_mlp(make()) is None:
+    with torch.device("meta"):
+        probe = make()
+    if ensemble.batched_mlp(probe) is None or models.count_params(probe) > ENSEMBLE_MAX_PARAMS:
         out = []
         for seed in P.seeds:
             torch.manual_seed(seed)
