@@ -15,9 +15,8 @@ import time
 
 import numpy as np
 from matplotlib.lines import Line2D
-from scipy.stats import spearmanr
 
-from .. import data, ensemble, models, wording
+from .. import data, ensemble, models, ranks, wording
 from ..device import cpu_threads
 from ..params import Param, same
 from ..plots import LINESTYLES, _arr, figure, palette
@@ -93,7 +92,7 @@ def _one(P, name: str) -> dict:
             "first_grad_norm": float(g[0]), "final_grad_norm": float(g[-20:].mean()),
             "first_loss": float(l[0]), "final_loss": float(l[-20:].mean()),
             # do the two fall together? rank correlation over the iterations of this run
-            "spearman_grad_loss": float(spearmanr(g, l).statistic),
+            "spearman_grad_loss": ranks.spearman(g, l),
             # largest change from one iteration to the next, in decades (|log10 of the ratio|)
             "max_jump_grad_norm": float(np.abs(np.diff(np.log10(g))).max()) if len(g) > 1 else 0.0,
             "max_jump_loss": float(np.abs(np.diff(np.log10(l))).max()) if len(l) > 1 else 0.0,

@@ -19,11 +19,10 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from scipy.stats import spearmanr
 from torch.func import hessian, vmap
 
 from .. import curvature as cv
-from .. import data, ensemble, models, wording
+from .. import data, ensemble, models, ranks, wording
 from ..device import cpu_threads
 from ..params import Param, ParamError, same
 from ..plots import LINESTYLES, _arr, figure
@@ -123,8 +122,8 @@ def run(P) -> dict:
         "runs_with_negative": int((eig[:, 0] < -P.tol).sum()),  # a λ < -tol: a saddle direction
         "most_negative": float(eig[:, 0].min()),
         # rank correlation with the loss: negative means "higher ratio at lower loss"
-        "spearman_all": spearmanr(final_loss, main["ratio_all"], nan_policy="omit").statistic,
-        "spearman_nonzero": spearmanr(final_loss, main["ratio_nonzero"], nan_policy="omit").statistic,
+        "spearman_all": ranks.spearman(final_loss, main["ratio_all"], omit_nan=True),
+        "spearman_nonzero": ranks.spearman(final_loss, main["ratio_nonzero"], omit_nan=True),
         "sweep_median": [{"tol": s["tol"], "ratio_all": float(np.median(s["ratio_all"])),
                           "ratio_nonzero": float(np.nanmedian(s["ratio_nonzero"])),
                           "negligible": float(np.median(s["negligible"]))} for s in sweep],

@@ -17,9 +17,8 @@ import time
 
 import numpy as np
 import torch
-from scipy.stats import rankdata
 
-from .. import cache, data, models, train, wording
+from .. import cache, data, models, ranks, train, wording
 from ..params import Param, ParamError, same
 from ..plots import figure, legend_below, log_ticks_at, means_by, palette
 from ..progress import Progress
@@ -157,7 +156,7 @@ def rank_correlation(x: list[float], y: list[float], seed: int = 0) -> dict:
         return {"rho": None, "low": None, "high": None, "n": n}
 
     def rho(a, b):  # row-wise Spearman: Pearson correlation of the (average) ranks
-        ra, rb = rankdata(a, axis=-1), rankdata(b, axis=-1)
+        ra, rb = ranks.rankdata(a, axis=-1), ranks.rankdata(b, axis=-1)
         ra, rb = ra - ra.mean(-1, keepdims=True), rb - rb.mean(-1, keepdims=True)
         with np.errstate(invalid="ignore", divide="ignore"):
             return (ra * rb).sum(-1) / np.sqrt((ra ** 2).sum(-1) * (rb ** 2).sum(-1))
