@@ -12,7 +12,8 @@ PARAMS ?=                    # extra settings for the notebooks, e.g. PARAMS="-p
 
 # Notebooks run JOBS at a time, each kernel with THREADS = cores / JOBS CPU threads. The models are
 # small: a second notebook beside one gains more than a second thread inside it (quick report on 2
-# cores: 2.0 min with JOBS=2, 2.9 min with JOBS=1). JOBS=1 runs them one after another.
+# cores, measured at an earlier revision: 2.0 min with JOBS=2, 2.9 min with JOBS=1). JOBS=1 runs them one
+# after another. A GPU box gets the same default: how many notebooks share one GPU best is not measured yet.
 # nproc without the OpenMP variables, which it would obey: OMP_NUM_THREADS=1 in the shell must not turn JOBS to 1
 NPROC := $(shell env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
 JOBS ?= $(if $(filter 1,$(NPROC)),1,2)
