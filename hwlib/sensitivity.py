@@ -13,11 +13,13 @@ All three come from one Jacobian of the logits: with p = softmax(z), ∂p/∂x =
 and ∂ℓ/∂x = (p − e_y)ᵀ·∂z/∂x (tests/test_sensitivity.py checks each against autograd applied
 to that output directly). The model is in eval mode while measuring, so every sample is
 processed on its own (BatchNorm uses running statistics) and the result does not depend on the
-chunking. Per-sample Jacobians come from torch.func (vmap over jacrev), a chunk at a time.
+chunking. That independence also gives every sample's Jacobian from one backward pass per class over
+a whole chunk: row c of sample i's Jacobian is the gradient of Σ_j z_c(x_j) with respect to x_i. It is
+twice as fast on a CPU as torch.func's vmap over jacrev (0.13 against 0.25 s for 1-3d's CNN on 360
+images, one thread), and needs no torch.func, whose first use imports torch._dynamo (2-3 s).
 """
 
 import torch
-from torch.func import functional_call, jacrev, vmap
 
 OUTPUTS = {"softmax": "softmax probabilities", "loss": "per-sample loss", "logits": "logits"}
 
@@ -33,17 +35,9 @@ def jacobian_norms(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor | No
     was_training = model.training
     model.eval()
     try:
-        params = {k: v.detach() for k, v in model.named_parameters()}
-        buffers = {k: v.detach() for k, v in model.named_buffers()}
-
-        def single(xi):  # one sample, without its batch dimension; the logits come back as aux
-            z = functional_call(model, (params, buffers), (xi.unsqueeze(0),)).squeeze(0)
-            return z, z
-
-        per_sample = vmap(jacrev(single, has_aux=True))
         out = {"logits": [], "softmax": [], **({"loss": []} if y is not None else {})}
         for i in range(0, len(x), chunk_size):
-            jac, z = per_sample(x[i:i + chunk_size])  # (chunk, classes, *in_shape), (chunk, classes)
+            jac, z = _input_jacobians(model, x[i:i + chunk_size])  # (chunk, classes, *in_shape), (chunk, classes)
             jac = jac.flatten(2)
             p = torch.softmax(z, dim=1)
             out["logits"].append(jac.norm(dim=(1, 2)))
@@ -72,3 +66,14 @@ def summary(norms: torch.Tensor) -> dict:
 def sensitivity(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor | None = None, chunk_size: int = 256) -> dict:
     """{output: summary} for each output measured (see jacobian_norms)."""
     return {k: summary(v) for k, v in jacobian_norms(model, x, y, chunk_size=chunk_size).items()}
+
+
+def _input_jacobians(model: torch.nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each sample's ∂z/∂x (n, classes, *in_shape) and the logits z (n, classes), for a model in which
+    samples do not interact (eval mode): one backward pass per class over the whole batch."""
+    with torch.enable_grad():
+        xr = x.detach().clone().requires_grad_(True)
+        z = model(xr)
+        classes = z.shape[1]
+        rows = [torch.autograd.grad(z[:, c].sum(), xr, retain_graph=c < classes - 1)[0] for c in range(classes)]
+    return torch.stack(rows, 1), z.detach()
