@@ -4,6 +4,10 @@ A file is written to a temporary name in the same folder and renamed over the ta
 reader sees the old complete file or the new complete file, never half of one. A file that
 does not parse (truncated by a crash of something else) is reported as missing, never read
 as valid.
+
+The module does not import torch: the build steps (stitch, pdf) read and write these files in short
+processes of their own, where importing torch would cost 2-3 s each. A tensor can only exist once
+torch is loaded, so ``plain`` looks for it among the loaded modules.
 """
 
 from __future__ import annotations
@@ -11,17 +15,18 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 
 def plain(value: Any) -> Any:
     """JSON-safe copy: tensors and numpy values to Python numbers, NaN/Inf to None (JSON has neither)."""
-    if isinstance(value, torch.Tensor):
+    torch = sys.modules.get("torch")  # loaded wherever a tensor or a device can be in value
+    if torch is not None and isinstance(value, torch.Tensor):
         value = value.detach().cpu().tolist()
     if isinstance(value, np.ndarray):
         value = value.tolist()
@@ -33,7 +38,7 @@ def plain(value: Any) -> Any:
         return [plain(v) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    if isinstance(value, (Path, torch.device)):
+    if isinstance(value, Path) or (torch is not None and isinstance(value, torch.device)):
         return str(value)
     return value
 
@@ -103,6 +108,8 @@ def envelope(P, name: str, section: str, seconds: float, **metrics) -> dict:
 def peak_gpu_memory_mib() -> float | None:
     """Peak memory torch allocated on the GPUs this process used, in MiB; None when it used none.
     Host memory (peak_memory_mib) does not see it, and on a GPU box it is the one that runs out."""
+    import torch
+
     if not (torch.cuda.is_available() and torch.cuda.is_initialized()):
         return None
     peak = max(torch.cuda.max_memory_allocated(i) for i in range(torch.cuda.device_count()))
@@ -115,7 +122,6 @@ def peak_memory_mib() -> float | None:
         import resource
     except ImportError:  # not on Windows
         return None
-    import sys
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return round(peak / (2**20 if sys.platform == "darwin" else 2**10), 1)  # bytes on macOS, KiB on Linux

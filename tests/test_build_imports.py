@@ -1,14 +1,12 @@
 """The build steps (settings check, runner, stitch, pdf) are short processes that make starts once per
 notebook or report: they load neither torch nor matplotlib's pyplot nor seaborn, and read a task
-module only when a setting is given. The results files they read and write agree with hwlib.results."""
+module only when a setting is given."""
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 
-from hwlib import results
-from hwlib.pipeline import files, runner
+from hwlib.pipeline import runner
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "matplotlib.pyplot", "seaborn", "scipy", "pandas", "lark", "hwlib.tasks")
@@ -44,16 +42,3 @@ def test_settings_check_names_an_output_folder_that_cannot_be_written(tmp_path):
     problems = runner.check("quick", {}, [], blocker / "report")
     assert len(problems) == 1 and problems[0].startswith("out_dir=") and "cannot be written" in problems[0]
     assert runner.check("quick", {}, [], tmp_path / "report") == []
-
-
-def test_results_files_read_and_written_as_hwlib_results_does(tmp_path):
-    results.save("9_1a_x", {"name": "9_1a_x", "loss": [0.5, None]}, tmp_path)
-    assert files.load_results("9_1a_x", tmp_path) == results.load("9_1a_x", tmp_path) == {"name": "9_1a_x",
-                                                                                           "loss": [0.5, None]}
-    assert files.load_results("absent", tmp_path) is None
-    results.results_path("9_1b_y", tmp_path).write_text('{"cut off')
-    assert files.load_results("9_1b_y", tmp_path) is None and results.load("9_1b_y", tmp_path) is None
-    out = tmp_path / "report" / "report.html"
-    files.atomic_write_bytes(out, b"<html>")
-    assert out.read_bytes() == b"<html>" and [p.name for p in out.parent.iterdir()] == ["report.html"]
-    assert json.loads(results.results_path("9_1a_x", tmp_path).read_text())["loss"] == [0.5, None]

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from .. import paths
-from .files import atomic_write_bytes
+from ..results import atomic_write_bytes
 
 # Flags for a headless Chromium in a sandboxed, offline machine: no sandbox (runs as root in
 # containers), no GPU, and no background services that would try the network at every start.

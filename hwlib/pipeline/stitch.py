@@ -28,7 +28,7 @@ from .. import paths
 from ..plots import DPI
 from ..tables import markdown_table
 from ..wording import join
-from .files import atomic_write_bytes, load_results
+from ..results import atomic_write_bytes, load as load_results
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "template"  # package data: found from any install
 CAPTION = re.compile(r'<p class="caption"><b>Figure ([^<]+?)\.</b>')
