@@ -58,11 +58,7 @@ def bench_1_1a(device, profile: str, depth: int, steps: int):
     from hwlib.params import resolve
 
     P = resolve(t1_1a.SPEC, {"profile": profile, "device": str(device)}, t1_1a.checks)
-    sets = {fn: data.function_data(fn, device, n_train=P.n_train) for fn in P.functions}
-    pairs = [(fn, s) for fn in P.functions for s in range(P.seeds)]
-    both = data.Dataset("functions", "regression", sets[pairs[0][0]].x_train,
-                        torch.stack([sets[fn].y_train for fn, _ in pairs]), sets[pairs[0][0]].x_test,
-                        torch.stack([sets[fn].y_test for fn, _ in pairs]))
+    sets, pairs, both = t1_1a.stacked_functions(P)
     make = lambda: models.mlp_for_budget(P.budget, depth, activation=P.activation)
 
     def vectorized():

@@ -140,24 +140,18 @@ def bare_ensemble(base: ensemble.Ensemble, ds: data.Dataset, *, epochs: int, bat
     """The ensemble's step and nothing else: batched forward, per-model loss, grad of the sum, Adam on
     the (K, P) matrix, on the minibatches each model draws in ``ensemble.train``. Returns the steps."""
     x, y, kind = ds.x_train, ds.y_train, ds.kind
-    device, n, k = x.device, len(x), base.k
+    device, n = x.device, len(x)
     theta = base.theta.detach().clone().requires_grad_(True)
     fast = ensemble.batched_mlp(base.model) if base.batched else None
     if fast is None:
         one = base.forward_one()
         fast = lambda th, xb, per_model_x: vmap(one, in_dims=(0, 0 if per_model_x else None))(th, xb)
     full_batch = batch_size >= n
-    gens = [torch.Generator(device=device).manual_seed(s) for s in base.seeds]
-    rows = torch.arange(k, device=device)[:, None]
+    gens = ensemble.generators(base, device)
     opt = ensemble._Optimizer("adam", theta, lr)
     steps = 0
     for _ in range(epochs):
-        if full_batch:
-            batches = [(x, y)]
-        else:
-            perm = torch.stack([torch.randperm(n, device=device, generator=g) for g in gens])  # (K, n)
-            batches = [(x[idx], y[rows, idx] if per_model_y else y[idx]) for idx in perm.split(batch_size, dim=1)]
-        for xb, yb in batches:
+        for xb, yb in ensemble.minibatches(x, y, gens, batch_size, per_model_y):
             losses = ensemble.per_model_loss(fast(theta, xb, not full_batch), yb, kind)
             (g,) = torch.autograd.grad(losses.sum(), theta)
             opt.step(theta, g)
@@ -261,11 +255,7 @@ def ensemble_lines(device: torch.device) -> None:
     # 1-1a: the functions × seeds of depth 3 as one ensemble, each model its own targets, full batch
     P = quick(t1_1a, device)
     depth = 3
-    sets = {fn: data.function_data(fn, device, n_train=P.n_train) for fn in P.functions}
-    pairs = [(fn, s) for fn in P.functions for s in range(P.seeds)]
-    both = data.Dataset("functions", "regression", sets[pairs[0][0]].x_train,
-                        torch.stack([sets[fn].y_train for fn, _ in pairs]), sets[pairs[0][0]].x_test,
-                        torch.stack([sets[fn].y_test for fn, _ in pairs]))
+    _, pairs, both = t1_1a.stacked_functions(P)
     make = lambda: models.mlp_for_budget(P.budget, depth, activation=P.activation)
     hw, bare, ens = ensemble_pair(make, [s for _, s in pairs], both, device, epochs=ENSEMBLE_STEPS, batch_size=P.batch_size,
                                   lr=P.lr, distinct=False, per_model_y=True, plateau=t1_1a.plateau(P), label="1-1a")

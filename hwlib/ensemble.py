@@ -212,6 +212,23 @@ class _Optimizer:
             theta.addcdiv_(self.m, denom, value=-self.lr / (1 - b1 ** self.t))
 
 
+def generators(ens: Ensemble, device: torch.device | str) -> list[torch.Generator]:
+    """One generator per model, seeded with its seed: the data order ``fit(seed=...)`` would draw."""
+    return [torch.Generator(device=device).manual_seed(s) for s in ens.seeds]
+
+
+def minibatches(x: torch.Tensor, y: torch.Tensor, gens: list[torch.Generator], batch_size: int,
+                per_model_y: bool = False) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """One epoch's batches: the whole shared set when batch_size ≥ n, else (K, B, ...) batches of each
+    model's own permutation (``torch.randperm`` from its generator, as ``fit`` draws them)."""
+    n = len(x)
+    if batch_size >= n:
+        return [(x, y)]
+    perm = torch.stack([torch.randperm(n, device=x.device, generator=g) for g in gens])  # (K, n)
+    rows = torch.arange(len(gens), device=x.device)[:, None]  # model k's row, to gather its own targets
+    return [(x[idx], y[rows, idx] if per_model_y else y[idx]) for idx in perm.split(batch_size, dim=1)]
+
+
 @dataclass
 class EnsembleHistory:
     epoch: list[int] = field(default_factory=list)
@@ -264,7 +281,7 @@ def train(ens: Ensemble, data: Dataset, *, epochs: int, batch_size: int, lr: flo
     x, y, kind = data.x_train, data.y_train, data.kind
     device, n, k = x.device, len(x), ens.k
     full_batch = batch_size >= n
-    gens = [torch.Generator(device=device).manual_seed(s) for s in ens.seeds]
+    gens = generators(ens, device)
     theta = ens.theta.requires_grad_(True)
     opt = _Optimizer(optimizer, theta, lr)
     f = ens.forward_one()
@@ -280,7 +297,6 @@ def train(ens: Ensemble, data: Dataset, *, epochs: int, batch_size: int, lr: flo
             return per_model_loss(fast(th, xb, not full_batch), yb, kind)
     else:
         batched_loss = vmap(one_loss, in_dims=(0, None, y_dim) if full_batch else (0, 0, 0))
-    rows = torch.arange(k, device=device)[:, None]  # model k's row, to gather its own targets
     hist = EnsembleHistory()
     steps_per_epoch = math.ceil(n / batch_size)
     step_loss = torch.zeros(epochs * steps_per_epoch if record_steps else 0, k, device=device, dtype=theta.dtype)
@@ -325,12 +341,7 @@ def train(ens: Ensemble, data: Dataset, *, epochs: int, batch_size: int, lr: flo
     if snapshot_every:
         snapshot(0)
     for epoch in range(1, epochs + 1):
-        if full_batch:
-            batches = [(x, y)]
-        else:
-            perm = torch.stack([torch.randperm(n, device=device, generator=g) for g in gens])  # (K, n)
-            batches = [(x[idx], y[rows, idx] if per_model_y else y[idx]) for idx in perm.split(batch_size, dim=1)]
-        for xb, yb in batches:
+        for xb, yb in minibatches(x, y, gens, batch_size, per_model_y):
             losses = batched_loss(theta, xb, yb)  # (K,)
             (g,) = torch.autograd.grad(losses.sum(), theta)
             opt.step(theta, g)

@@ -62,21 +62,28 @@ def plateau(P) -> train.Plateau | None:
     return train.Plateau(P.plateau_window, P.plateau_tol) if P.plateau_window else None
 
 
+def stacked_functions(P) -> tuple[dict, list[tuple[str, int]], data.Dataset]:
+    """Each function's data, the (function, seed) of every model, and one dataset whose targets are
+    (models, n, 1): row k holds model k's function, for an ensemble trained with ``per_model_y``."""
+    sets = {fn: data.function_data(fn, P.device, n_train=P.n_train) for fn in P.functions}
+    pairs = [(fn, seed) for fn in P.functions for seed in range(P.seeds)]
+    first = sets[pairs[0][0]]
+    both = data.Dataset("functions", "regression", first.x_train, torch.stack([sets[fn].y_train for fn, _ in pairs]),
+                        first.x_test, torch.stack([sets[fn].y_test for fn, _ in pairs]))
+    return sets, pairs, both
+
+
 def _run(P, start: float) -> dict:
     table = []
     for depth in P.depths:
         info = models.describe(models.mlp_for_budget(P.budget, depth, activation=P.activation))
         table.append({"depth": depth, "widths": info["widths"], "params": info["params"],
                       "activation": P.activation, "optimizer": P.optimizer, "lr": P.lr, "epochs (max)": P.epochs})
-    sets = {fn: data.function_data(fn, P.device, n_train=P.n_train) for fn in P.functions}
-    pairs = [(fn, seed) for fn in P.functions for seed in range(P.seeds)]
     # Every function and seed of one depth trains as one vectorized ensemble (one model per row, its
     # own function as its targets): the per-step overhead that dominates these ~600-parameter nets is
     # paid once per depth instead of once per model. Each row reproduces its own fit() run, plateau
     # stop included (tests/test_ensemble.py).
-    both = data.Dataset("functions", "regression", sets[pairs[0][0]].x_train,
-                        torch.stack([sets[fn].y_train for fn, _ in pairs]), sets[pairs[0][0]].x_test,
-                        torch.stack([sets[fn].y_test for fn, _ in pairs]))
+    sets, pairs, both = stacked_functions(P)
     runs = {fn: [] for fn in P.functions}
     predictions = {fn: {"x": sets[fn].x_test[:, 0], "truth": sets[fn].y_test[:, 0], "by_depth": {}}
                    for fn in P.functions}
