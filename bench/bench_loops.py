@@ -17,10 +17,10 @@ The bare loop does the least the same training needs and nothing else:
 - for ``fit``: a deep copy of the same initialization, the same minibatches (index slices of a
   device-side permutation drawn from a generator seeded the same way), forward, loss, backward and
   fused Adam (``torch.optim.Adam(fused=True)`` where the device has it);
-- for ``ensemble.train``: the same flat (K, P) parameters, the same batched function
-  (``ensemble.batched_mlp``, else the vmap the ensemble uses), each model's minibatches drawn as the
-  ensemble draws them, the per-model loss, ``torch.autograd.grad`` of their sum and the same Adam
-  update on the (K, P) matrix (``ensemble._Optimizer``).
+- for ``ensemble.train``: the same flat (K, P) parameters, each model's minibatches drawn as the
+  ensemble draws them, the same losses and gradient (``batched_mlp.loss_and_grad``'s written-out
+  backward pass for an MLP, else the vmapped per-model loss and ``torch.autograd.grad`` of their sum)
+  and the same Adam update on the (K, P) matrix (``ensemble._Optimizer``).
 Both sides take the same number of optimizer steps (checked: the benchmark stops otherwise). Each line
 gives both medians per step (a run's median time over its steps), hwlib's speed as a fraction of the
 bare loop's (bare time / hwlib time) against the target ≥ 0.8 (hwlib's bookkeeping costs at most 20 %),
@@ -44,7 +44,7 @@ from common import bench_device, line, side_by_side, spread, target_text, thread
 from torch import nn
 from torch.func import vmap
 
-from hwlib import data, ensemble, models
+from hwlib import batched_mlp, data, ensemble, models
 from hwlib.labels import with_random_labels
 from hwlib.params import resolve
 from hwlib.tasks import t1_1a_simulate_function as t1_1a
@@ -137,23 +137,31 @@ def fit_pair(model: nn.Module, ds: data.Dataset, *, epochs: int, batch_size: int
 
 def bare_ensemble(base: ensemble.Ensemble, ds: data.Dataset, *, epochs: int, batch_size: int, lr: float,
                   per_model_y: bool = False) -> int:
-    """The ensemble's step and nothing else: batched forward, per-model loss, grad of the sum, Adam on
-    the (K, P) matrix, on the minibatches each model draws in ``ensemble.train``. Returns the steps."""
+    """The ensemble's step and nothing else: the K losses and their gradient, Adam on the (K, P) matrix,
+    on the minibatches each model draws in ``ensemble.train``. Returns the steps."""
     x, y, kind = ds.x_train, ds.y_train, ds.kind
     device, n = x.device, len(x)
-    theta = base.theta.detach().clone().requires_grad_(True)
-    fast = ensemble.batched_mlp(base.model) if base.batched else None
-    if fast is None:
-        one = base.forward_one()
-        fast = lambda th, xb, per_model_x: vmap(one, in_dims=(0, 0 if per_model_x else None))(th, xb)
+    theta = base.theta.detach().clone()
+    loss_and_grad = batched_mlp.loss_and_grad(base.model) if base.batched else None
+    if loss_and_grad is None:
+        fast = batched_mlp.forward(base.model) if base.batched else None
+        if fast is None:
+            one = base.forward_one()
+            fast = lambda th, xb, per_model_x: vmap(one, in_dims=(0, 0 if per_model_x else None))(th, xb)
+
+        def loss_and_grad(th, xb, yb, kind, per_model_x):
+            th = th.requires_grad_(True)
+            losses = ensemble.per_model_loss(fast(th, xb, per_model_x), yb, kind)
+            (g,) = torch.autograd.grad(losses.sum(), th)
+            th.requires_grad_(False)
+            return losses, g
     full_batch = batch_size >= n
     gens = ensemble.generators(base, device)
     opt = ensemble._Optimizer("adam", theta, lr)
     steps = 0
     for _ in range(epochs):
         for xb, yb in ensemble.minibatches(x, y, gens, batch_size, per_model_y):
-            losses = ensemble.per_model_loss(fast(theta, xb, not full_batch), yb, kind)
-            (g,) = torch.autograd.grad(losses.sum(), theta)
+            _, g = loss_and_grad(theta, xb, yb, kind, not full_batch)
             opt.step(theta, g)
             steps += 1
     return steps

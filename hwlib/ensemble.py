@@ -1,9 +1,10 @@
 """K models of one architecture trained at once, as one vectorized computation.
 
-Each model is a row of a (K, P) matrix of flat parameters. The forward pass is
-``vmap(functional_call)`` over the rows (torch.func), the backward pass is ordinary autograd on
-the sum of the K losses (the models share nothing, so row k of that gradient is model k's own
-gradient), and the optimizer is written out on the whole matrix. The per-step Python and
+Each model is a row of a (K, P) matrix of flat parameters. For an MLP, ``hwlib.batched_mlp`` runs
+each layer of all K models as one batched product and writes out the backward pass; for any other
+model the forward pass is ``vmap(functional_call)`` over the rows (torch.func) and the backward
+pass is ordinary autograd on the sum of the K losses (the models share nothing, so row k of that
+gradient is model k's own gradient). The optimizer is written out on the whole matrix. The per-step Python and
 kernel-launch overhead is then paid once for all K models instead of K times — the point on a
 CPU, where tiny models are overhead-bound.
 
@@ -24,73 +25,10 @@ import torch
 from torch import nn
 from torch.func import vmap
 
-from . import flat
+from . import batched_mlp, flat
 from .data import Dataset
 from .progress import Progress
 from .train import OPTIMIZERS, Plateau, check_interval, loss_function
-
-# Modules that act on each number alone: an MLP made of these and Linear layers runs batched as below.
-ELEMENTWISE = (nn.ReLU, nn.Tanh, nn.GELU, nn.Sigmoid, nn.Identity)
-RANK1_LOOP_WIDTH = 64  # from this width a CPU layer to/from one unit runs one addmm per model (see batched_mlp)
-
-
-def batched_mlp(model: nn.Module):
-    """f(Θ, x, per_model_x) -> (K, B, out) for an MLP (``nn.Sequential`` of an optional leading Flatten,
-    biased Linear layers and elementwise activations): x is shared (B, ...) or per model (K, B, ...), with
-    each layer of all K models as one ``baddbmm`` on views of Θ; None for any other model. Same function as
-    ``vmap(functional_call)``, without its per-operator dispatch: 1.5-1.7× faster per step for 1-1a's
-    570-parameter nets on a CPU (K = 4, 1,000 points), and the features × samples layout below another
-    1.4-1.65× (1-1a's 3- and 6-layer nets; 1.6× for 1-2c's 100 nets on 256 points; measured here)."""
-    if not isinstance(model, nn.Sequential):
-        return None
-    plan, offset = [], 0
-    mods = list(model)
-    flatten = bool(mods) and isinstance(mods[0], nn.Flatten) and mods[0].start_dim == 1 and mods[0].end_dim == -1
-    for m in mods[1:] if flatten else mods:
-        if isinstance(m, nn.Linear) and m.bias is not None:
-            plan.append((offset, m.out_features, m.in_features))
-            offset += m.out_features * (m.in_features + 1)  # named_parameters order: weight, then bias
-        elif isinstance(m, ELEMENTWISE):
-            plan.append(m)
-        else:
-            return None
-
-    # A wide layer to or from one unit is a slow case of CPU bmm: 1-1a's one-hidden-layer net (190 units)
-    # took 10 ms a step for 4 models batched, 4 ms with one addmm chain per model (measured here). Such
-    # nets run model by model inside the one step; the rest of the step (loss, optimizer) stays batched.
-    per_model = any(not isinstance(s, nn.Module) and min(s[1:]) == 1 and max(s[1:]) >= RANK1_LOOP_WIDTH for s in plan)
-
-    def f(theta: torch.Tensor, x: torch.Tensor, per_model_x: bool = False) -> torch.Tensor:
-        k = theta.shape[0]
-        if flatten:
-            x = x.flatten(2 if per_model_x else 1)
-        if per_model and theta.device.type == "cpu":
-            return torch.stack([_chain(theta[i], x[i] if per_model_x else x) for i in range(k)])
-        # Features × samples inside (K, features, B): each layer is W (out, in) @ h (in, B), the samples
-        # along the long side of the product. CPU bmm with B on the short side, (B, in) @ (in, out), ran
-        # 2.6× slower per training step for 1-1a's 6-layer nets (K = 4, B = 1,000, one thread).
-        h = x.transpose(-1, -2) if per_model_x else x.t().expand(k, *x.t().shape)
-        for step in plan:
-            if isinstance(step, nn.Module):
-                h = step(h)
-                continue
-            start, n_out, n_in = step
-            w = theta[:, start:start + n_out * n_in].reshape(k, n_out, n_in)
-            b = theta[:, start + n_out * n_in:start + n_out * (n_in + 1)]
-            h = torch.baddbmm(b[:, :, None], w, h)
-        return h.transpose(1, 2)
-
-    def _chain(row: torch.Tensor, h: torch.Tensor) -> torch.Tensor:  # one model: (B, in) -> (B, out)
-        for step in plan:
-            if isinstance(step, nn.Module):
-                h = step(h)
-                continue
-            start, n_out, n_in = step
-            w = row[start:start + n_out * n_in].view(n_out, n_in)
-            h = torch.addmm(row[start + n_out * n_in:start + n_out * (n_in + 1)], h, w.t())
-        return h
-
-    return f
 
 
 def per_model_loss(out: torch.Tensor, y: torch.Tensor, kind: str) -> torch.Tensor:
@@ -107,7 +45,7 @@ class Ensemble:
     model: nn.Module  # lends its structure to functional_call; its own weights are not used
     theta: torch.Tensor  # (K, P) flat parameters, one row per model
     seeds: list[int]
-    batched: bool = True  # use batched_mlp where the model allows it (False: always vmap, for tests)
+    batched: bool = True  # use hwlib.batched_mlp where the model allows it (False: always vmap and autograd, for tests)
 
     @property
     def k(self) -> int:
@@ -123,7 +61,7 @@ class Ensemble:
 
     def outputs(self, theta: torch.Tensor, x: torch.Tensor, per_model_x: bool = False) -> torch.Tensor:
         """(K, B, out): every model on x (B, ...) shared, or on its own x (K, B, ...)."""
-        fast = batched_mlp(self.model) if self.batched else None
+        fast = batched_mlp.forward(self.model) if self.batched else None
         if fast is not None:
             return fast(theta, x, per_model_x)
         return vmap(self.forward_one(), in_dims=(0, 0 if per_model_x else None))(theta, x)
@@ -135,8 +73,8 @@ class Ensemble:
 
     def losses_of_theta(self, x: torch.Tensor, y: torch.Tensor, kind: str):
         """Θ (K, P) -> (K,) mean loss of every model on (x, y) at once: ``vmap(loss_of_theta)``, through
-        ``batched_mlp`` where the model allows it (1.6× faster per double-backward step for 1-2c's nets)."""
-        fast = batched_mlp(self.model) if self.batched else None
+        ``batched_mlp.forward`` where the model allows it (1.6× faster per double-backward step for 1-2c's nets)."""
+        fast = batched_mlp.forward(self.model) if self.batched else None
         if fast is None:
             return vmap(self.loss_of_theta(x, y, kind))
         return lambda theta: per_model_loss(fast(theta, x), y, kind)
@@ -291,12 +229,22 @@ def train(ens: Ensemble, data: Dataset, *, epochs: int, batch_size: int, lr: flo
         return loss_fn(f(th, xb), yb)
 
     y_dim = 0 if per_model_y else None
-    fast = batched_mlp(ens.model) if ens.batched else None
-    if fast is not None:
-        def batched_loss(th, xb, yb):  # xb: shared (full batch) or per model; yb likewise
-            return per_model_loss(fast(th, xb, not full_batch), yb, kind)
+    written_out = batched_mlp.loss_and_grad(ens.model) if ens.batched else None
+    fast = batched_mlp.forward(ens.model) if ens.batched else None
+    if written_out is not None:  # an MLP whose backward pass hwlib.batched_mlp writes out
+        def loss_and_grad(th, xb, yb):
+            return written_out(th.detach(), xb, yb, kind, not full_batch)
     else:
-        batched_loss = vmap(one_loss, in_dims=(0, None, y_dim) if full_batch else (0, 0, 0))
+        if fast is not None:  # an MLP with GELU: batched forward, autograd
+            def batched_loss(th, xb, yb):  # xb: shared (full batch) or per model; yb likewise
+                return per_model_loss(fast(th, xb, not full_batch), yb, kind)
+        else:
+            batched_loss = vmap(one_loss, in_dims=(0, None, y_dim) if full_batch else (0, 0, 0))
+
+        def loss_and_grad(th, xb, yb):
+            losses = batched_loss(th, xb, yb)  # (K,)
+            (g,) = torch.autograd.grad(losses.sum(), th)
+            return losses.detach(), g
     hist = EnsembleHistory()
     steps_per_epoch = math.ceil(n / batch_size)
     step_loss = torch.zeros(epochs * steps_per_epoch if record_steps else 0, k, device=device, dtype=theta.dtype)
@@ -342,13 +290,12 @@ def train(ens: Ensemble, data: Dataset, *, epochs: int, batch_size: int, lr: flo
         snapshot(0)
     for epoch in range(1, epochs + 1):
         for xb, yb in minibatches(x, y, gens, batch_size, per_model_y):
-            losses = batched_loss(theta, xb, yb)  # (K,)
-            (g,) = torch.autograd.grad(losses.sum(), theta)
+            losses, g = loss_and_grad(theta, xb, yb)  # (K,), (K, P)
             opt.step(theta, g)
             if record_steps:
-                step_loss[step] = losses.detach()
+                step_loss[step] = losses
                 step_norm[step] = g.norm(dim=1)
-            epoch_loss[epoch - 1].add_(losses.detach(), alpha=n if full_batch else xb.shape[1])  # one op, in float64
+            epoch_loss[epoch - 1].add_(losses, alpha=n if full_batch else xb.shape[1])  # one op, in float64
             step += 1
         if eval_every and (epoch % eval_every == 0 or epoch == epochs):
             tl, ta = evaluate(ens, theta.detach(), data.x_test, data.y_test, kind, per_model_y=per_model_y)

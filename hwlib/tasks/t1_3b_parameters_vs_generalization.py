@@ -15,7 +15,7 @@ import time
 
 import torch
 
-from .. import data, ensemble, models, train, wording
+from .. import batched_mlp, data, ensemble, models, train, wording
 from ..params import Param, ParamError, same
 from ..plots import figure, palette
 from ..progress import Progress
@@ -91,7 +91,7 @@ def train_width(P, ds: data.Dataset, width: int) -> list[dict]:
     make = lambda: build(P, ds, width)
     with torch.device("meta"):
         probe = make()
-    if ensemble.batched_mlp(probe) is None or models.count_params(probe) > ENSEMBLE_MAX_PARAMS:
+    if batched_mlp.plan(probe) is None or models.count_params(probe) > ENSEMBLE_MAX_PARAMS:
         out = []
         for seed in P.seeds:
             torch.manual_seed(seed)

@@ -1,0 +1,224 @@
+"""K MLPs of one architecture as one computation on their (K, P) flat parameters.
+
+An MLP here is an ``nn.Sequential`` of an optional leading Flatten, biased Linear layers and
+elementwise activations. Row k of Θ is model k's parameters in ``named_parameters`` order (each
+layer's weight, then its bias), as ``hwlib.flat`` lays them out, so every layer of all K models is
+one batched product on views of Θ.
+
+Inside, activations are features × samples, (K, features, B): each layer is W (out, in) @ h (in, B),
+with the samples along the long side of the product. CPU bmm with the samples on the short side,
+(B, in) @ (in, out), ran 2.6× slower per training step for 1-1a's 6-layer nets (K = 4, B = 1,000,
+one thread).
+
+Two entry points:
+- ``forward(model)``: the outputs, for autograd to differentiate (evaluation, and 1-2c's
+  second-order phase, which differentiates through the gradient).
+- ``loss_and_grad(model)``: a training step's K losses and their gradient, with the backward pass
+  written out. A 3-layer net takes about 25 tensor operations a step this way, against about 100
+  through autograd (slice backward, zero-filled gradient buffers and their sums, the engine).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+# Modules that act on each number alone: an MLP made of these and Linear layers runs batched here.
+ELEMENTWISE = (nn.ReLU, nn.Tanh, nn.GELU, nn.Sigmoid, nn.Identity)
+# Those whose derivative is a function of their output, so the backward pass needs no pre-activations.
+FROM_OUTPUT = (nn.ReLU, nn.Tanh, nn.Sigmoid, nn.Identity)
+RANK1_LOOP_WIDTH = 64  # from this width a CPU layer to/from one unit runs one addmm per model (see forward)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One Linear layer's place in a row of Θ: its weight (n_out × n_in), then its bias (n_out)."""
+    start: int
+    n_out: int
+    n_in: int
+
+    def weight(self, theta: torch.Tensor) -> torch.Tensor:  # (K, n_out, n_in), a view of Θ
+        return theta[:, self.start:self.start + self.n_out * self.n_in].view(-1, self.n_out, self.n_in)
+
+    def bias(self, theta: torch.Tensor) -> torch.Tensor:  # (K, n_out), a view of Θ
+        end = self.start + self.n_out * self.n_in
+        return theta[:, end:end + self.n_out]
+
+
+@dataclass(frozen=True)
+class Plan:
+    flatten: bool  # a leading Flatten: inputs (B, ...) become (B, features)
+    steps: tuple  # Layer or an elementwise nn.Module, in order
+    n_params: int
+
+    @property
+    def layers(self) -> list[Layer]:
+        return [s for s in self.steps if isinstance(s, Layer)]
+
+
+def plan(model: nn.Module) -> Plan | None:
+    """The model's layers as views of a row of Θ; None when it is not such an MLP."""
+    if not isinstance(model, nn.Sequential):
+        return None
+    steps, offset = [], 0
+    mods = list(model)
+    flatten = bool(mods) and isinstance(mods[0], nn.Flatten) and mods[0].start_dim == 1 and mods[0].end_dim == -1
+    for m in mods[1:] if flatten else mods:
+        if isinstance(m, nn.Linear) and m.bias is not None:
+            steps.append(Layer(offset, m.out_features, m.in_features))
+            offset += m.out_features * (m.in_features + 1)
+        elif isinstance(m, ELEMENTWISE):
+            steps.append(m)
+        else:
+            return None
+    return Plan(flatten, tuple(steps), offset)
+
+
+def _features_by_samples(p: Plan, theta: torch.Tensor, x: torch.Tensor, per_model_x: bool) -> torch.Tensor:
+    """x, shared (B, ...) or per model (K, B, ...), as (K, features, B)."""
+    if p.flatten:
+        x = x.flatten(2 if per_model_x else 1)
+    return x.transpose(-1, -2) if per_model_x else x.t().expand(theta.shape[0], *x.t().shape)
+
+
+def forward(model: nn.Module):
+    """f(Θ, x, per_model_x) -> (K, B, out), the same function as ``vmap(functional_call)`` without its
+    per-operator dispatch (1.5-1.7× faster per step for 1-1a's nets on a CPU); None for any other model."""
+    p = plan(model)
+    if p is None:
+        return None
+    # A wide layer to or from one unit is a slow case of CPU bmm under autograd: 1-1a's one-hidden-layer
+    # net (190 units) took 10 ms a step for 4 models batched, 4 ms with one addmm chain per model
+    # (measured here). Such nets run model by model inside the one step.
+    per_model = any(isinstance(s, Layer) and min(s.n_out, s.n_in) == 1 and max(s.n_out, s.n_in) >= RANK1_LOOP_WIDTH
+                    for s in p.steps)
+
+    def f(theta: torch.Tensor, x: torch.Tensor, per_model_x: bool = False) -> torch.Tensor:
+        if per_model and theta.device.type == "cpu":
+            if p.flatten:
+                x = x.flatten(2 if per_model_x else 1)
+            return torch.stack([_chain(theta[i], x[i] if per_model_x else x) for i in range(theta.shape[0])])
+        h = _features_by_samples(p, theta, x, per_model_x)
+        for step in p.steps:
+            h = torch.baddbmm(step.bias(theta)[:, :, None], step.weight(theta), h) if isinstance(step, Layer) else step(h)
+        return h.transpose(1, 2)
+
+    def _chain(row: torch.Tensor, h: torch.Tensor) -> torch.Tensor:  # one model: (B, in) -> (B, out)
+        for step in p.steps:
+            if isinstance(step, Layer):
+                w = step.weight(row[None])[0]
+                h = torch.addmm(step.bias(row[None])[0], h, w.t())
+            else:
+                h = step(h)
+        return h
+
+    return f
+
+
+def loss_and_grad(model: nn.Module):
+    """g(Θ, x, y, kind, per_model_x) -> (losses (K,), ∇ (K, P)): each model's mean loss (``kind``
+    "regression": squared error, "classification": cross-entropy on logits) on its batch, and its
+    gradient, by a backward pass written out. y is shared (B, ...) or per model (K, B, ...). None
+    when the model is not such an MLP or has an activation whose derivative needs its input (GELU):
+    autograd then does it."""
+    p = plan(model)
+    if p is None or not all(isinstance(s, (Layer, *FROM_OUTPUT)) for s in p.steps):
+        return None
+    kept = _Buffers()
+
+    def g(theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor, kind: str, per_model_x: bool = False):
+        k = theta.shape[0]
+        if p.flatten:
+            x = x.flatten(2 if per_model_x else 1)
+        # Shared inputs stay one (features, B) matrix: a product with it is one mm over all K models'
+        # rows. Expanded to (K, features, B) with a zero stride, CPU bmm took 6× longer (measured here).
+        h = x.transpose(-1, -2)
+        tape = []  # (step, its input if a Layer, its output if an activation)
+        fresh = False  # h is this function's own tensor (not x), so an activation may overwrite it
+        for i, step in enumerate(p.steps):
+            if isinstance(step, Layer):
+                tape.append((step, h))
+                w, b = step.weight(theta), step.bias(theta)[:, :, None]
+                out = kept.get(("output", i), (k, step.n_out, h.shape[-1]), theta)
+                if step.n_in == 1:  # an outer product: broadcast multiply, 1.5× faster than baddbmm here
+                    h = torch.mul(w, h, out=out).add_(b)
+                elif h.dim() == 2:
+                    h = torch.matmul(w, h, out=out).add_(b)
+                else:
+                    h = torch.baddbmm(b, w, h, out=out)
+                fresh = True
+            else:
+                h = _activate(step, h, in_place=fresh)
+                tape.append((step, h))
+                # the output is on the tape now; only Identity's (its input itself) is not needed there
+                fresh = fresh and isinstance(step, nn.Identity)
+        losses, d = _loss_and_output_grad(h, y, kind)  # d: a new tensor, so the steps below may overwrite it
+        grads = []
+        for i in range(len(tape) - 1, -1, -1):
+            step, t = tape[i]
+            if not isinstance(step, Layer):
+                d = _activation_grad_(step, d, t)
+                continue
+            grads.append((torch.matmul(d, t.transpose(-1, -2)).view(k, -1), d.sum(-1)))  # dL/dW = d · inputᵀ, dL/db
+            if not any(isinstance(s, Layer) for s, _ in tape[:i]):
+                break  # nothing before this layer has parameters
+            # dL/d(input) = Wᵀ d; to one output unit that is an outer product (broadcast)
+            w = step.weight(theta).transpose(1, 2)
+            into = kept.get(("input grad", i), (k, step.n_in, d.shape[-1]), theta)
+            d = torch.mul(w, d, out=into) if step.n_out == 1 else torch.bmm(w, d, out=into)
+        return losses, torch.cat([t for pair in reversed(grads) for t in pair], 1)  # Θ's order
+
+    return g
+
+
+class _Buffers:
+    """Tensors kept from one training step to the next, by role and shape. A step of 1-1a's one-hidden-layer
+    nets makes three (4, 190, 1,000) tensors; allocated anew each step they cost page faults and cold
+    caches, and reusing them made the step 1.6× faster on a CPU (measured here)."""
+
+    def __init__(self):
+        self._kept: dict = {}
+
+    def get(self, role, shape: tuple, like: torch.Tensor) -> torch.Tensor:
+        key = (role, shape, like.dtype, like.device)
+        if key not in self._kept:
+            self._kept[key] = torch.empty(shape, dtype=like.dtype, device=like.device)
+        return self._kept[key]
+
+
+def _activate(m: nn.Module, h: torch.Tensor, in_place: bool) -> torch.Tensor:
+    if isinstance(m, nn.Identity):
+        return h
+    if not in_place:
+        return m(h)
+    if isinstance(m, nn.ReLU):
+        return h.relu_()
+    return h.tanh_() if isinstance(m, nn.Tanh) else h.sigmoid_()
+
+
+def _activation_grad_(m: nn.Module, d: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """dL/d(input) of an activation from dL/d(output) d and its output, in d's place."""
+    if isinstance(m, nn.ReLU):  # autograd's own ReLU backward: zero where the output is ≤ 0
+        return torch.ops.aten.threshold_backward.grad_input(d, out, 0, grad_input=d)
+    if isinstance(m, nn.Tanh):
+        return d.mul_(1 - out * out)
+    if isinstance(m, nn.Sigmoid):
+        return d.mul_(out * (1 - out))
+    return d
+
+
+def _loss_and_output_grad(out: torch.Tensor, y: torch.Tensor, kind: str):
+    """(K,) mean losses of outputs (K, out, B) and their gradient with respect to those outputs."""
+    k, n_out, b = out.shape
+    if kind == "classification":
+        target = (y if y.dim() == 2 else y.expand(k, b))[:, None, :]  # (K, 1, B) class indices
+        lse = torch.logsumexp(out, 1, keepdim=True)  # (K, 1, B)
+        losses = (lse - out.gather(1, target)).mean((1, 2))
+        d = (out - lse).exp_()  # softmax
+        d.scatter_add_(1, target, torch.full(target.shape, -1.0, dtype=d.dtype, device=d.device))
+        return losses, d.div_(b)
+    r = out - y.transpose(-1, -2)  # y: (B, out) shared or (K, B, out) per model
+    losses = r.square().sum((1, 2)) / (n_out * b)
+    return losses, r.mul_(2.0 / (n_out * b))

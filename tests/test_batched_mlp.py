@@ -1,0 +1,98 @@
+"""K MLPs as one batched computation: its forward pass against vmap(functional_call), and its
+written-out backward pass against autograd, in float64."""
+
+import pytest
+import torch
+from torch import nn
+
+from hwlib import batched_mlp, ensemble, models
+
+
+def stack(make, k=3):
+    return ensemble.build(make, list(range(k)), "cpu", dtype=torch.float64)
+
+
+@pytest.mark.parametrize("activation, widths, in_dim, out_dim", [
+    ("relu", [7, 5], 3, 2), ("tanh", [7, 5], 3, 2), ("gelu", [7, 5], 3, 2),
+    ("relu", [80], 1, 1),  # wide layers from and to one unit: the per-model addmm path on a CPU
+])
+def test_forward_equals_vmapped_functional_call(activation, widths, in_dim, out_dim):
+    ens = stack(lambda: models.mlp(widths, in_dim=in_dim, out_dim=out_dim, activation=activation))
+    fast = batched_mlp.forward(ens.model)
+    assert fast is not None
+    x = torch.randn(9, in_dim, dtype=torch.float64)
+    own_x = torch.randn(3, 9, in_dim, dtype=torch.float64)
+    images = torch.randn(9, 1, 1, in_dim, dtype=torch.float64)  # flattened by the MLP's leading Flatten
+    theta = ens.theta.clone().requires_grad_(True)
+    ens.batched = False
+    for xs, per in ((x, False), (own_x, True), (images, False)):
+        ref = ens.outputs(theta, xs, per_model_x=per)
+        out = fast(theta, xs, per)
+        torch.testing.assert_close(out, ref, rtol=1e-12, atol=1e-12)
+        (g_ref,) = torch.autograd.grad(ref.square().sum(), theta)
+        (g,) = torch.autograd.grad(out.square().sum(), theta)
+        torch.testing.assert_close(g, g_ref, rtol=1e-12, atol=1e-12)
+
+
+NETS = {  # (model maker, in_dim, out_dim): every kind of step the written-out backward pass handles
+    "relu": (lambda: models.mlp([7, 5], in_dim=3, out_dim=2), 3, 2),
+    "tanh": (lambda: models.mlp([7, 5], in_dim=3, out_dim=2, activation="tanh"), 3, 2),
+    "1-1a depth 1": (lambda: models.mlp([80], in_dim=1, out_dim=1), 1, 1),  # outer products in and out
+    "1-unit hidden layer": (lambda: models.mlp([4, 1, 4], in_dim=2, out_dim=3), 2, 3),
+    "sigmoid, identity, two in a row": (lambda: nn.Sequential(
+        nn.Linear(3, 6), nn.Sigmoid(), nn.Linear(6, 5), nn.Identity(), nn.Tanh(), nn.Sigmoid(), nn.Linear(5, 2)), 3, 2),
+    "linear after linear, activation first": (lambda: nn.Sequential(
+        nn.Tanh(), nn.Linear(3, 4), nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 2)), 3, 2),
+}
+
+
+@pytest.mark.parametrize("net", list(NETS))
+@pytest.mark.parametrize("kind", ["regression", "classification"])
+@pytest.mark.parametrize("batch", ["shared x and y", "shared x, own y", "own x and y", "images"])
+def test_loss_and_grad_equals_autograd(net, kind, batch):
+    make, in_dim, out_dim = NETS[net]
+    if kind == "classification" and out_dim == 1:
+        pytest.skip("one logit is no classifier")
+    ens = stack(make)
+    k, b = ens.k, 11
+    g = torch.Generator().manual_seed(1)
+    own_x = batch == "own x and y"
+    shape = (b, 1, 1, in_dim) if batch == "images" else (b, in_dim)
+    x = torch.randn(*((k,) if own_x else ()), *shape, generator=g, dtype=torch.float64)
+    own_y = batch in ("shared x, own y", "own x and y")
+    if kind == "classification":
+        y = torch.randint(0, out_dim, ((k,) if own_y else ()) + (b,), generator=g)
+    else:
+        y = torch.randn(*((k,) if own_y else ()), b, out_dim, generator=g, dtype=torch.float64)
+    if batch == "images" and not isinstance(ens.model[0], nn.Flatten):  # models.mlp starts with one
+        ens.model = nn.Sequential(nn.Flatten(), *ens.model)
+    x_before, theta = x.clone(), ens.theta.clone()
+
+    step = batched_mlp.loss_and_grad(ens.model)
+    losses, grad = step(theta, x, y, kind, own_x)
+    # a second step on other data reuses the first one's buffers: what the first returned must not change
+    again = [t.clone() for t in (losses, grad)]
+    other_losses, _ = step(theta, 2 * x + 1, y, kind, own_x)
+    assert torch.equal(losses, again[0]) and torch.equal(grad, again[1]) and not torch.equal(other_losses, losses)
+    assert all(torch.equal(a, b) for a, b in zip(step(theta, x, y, kind, own_x), again))  # and it repeats
+
+    assert torch.equal(x, x_before) and torch.equal(theta, ens.theta)  # inputs untouched (activations act in place)
+    ens.batched = False  # the reference: vmap(functional_call), the loss, autograd
+    ref = ensemble.per_model_loss(ens.outputs(theta.requires_grad_(True), x, own_x), y, kind)
+    (ref_grad,) = torch.autograd.grad(ref.sum(), theta)
+    torch.testing.assert_close(losses, ref.detach(), rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(grad, ref_grad, rtol=1e-10, atol=1e-13)
+    assert grad.abs().sum() > 0
+
+
+def test_which_models_it_takes():
+    assert batched_mlp.forward(models.mlp([4], 1, 1)) is not None
+    assert batched_mlp.loss_and_grad(models.mlp([4], 1, 1)) is not None
+    # GELU's derivative needs its input: batched forward, but autograd for the gradient
+    assert batched_mlp.forward(models.mlp([4], 1, 1, activation="gelu")) is not None
+    assert batched_mlp.loss_and_grad(models.mlp([4], 1, 1, activation="gelu")) is None
+    for other in (nn.Sequential(nn.Linear(4, 2), nn.Flatten()), models.cnn((1, 8, 8), 10, [4]),
+                  nn.Sequential(nn.Linear(4, 2, bias=False)), nn.Linear(4, 2)):
+        assert batched_mlp.plan(other) is None
+        assert batched_mlp.forward(other) is None and batched_mlp.loss_and_grad(other) is None
+    assert batched_mlp.plan(models.mlp([4, 3], 2, 1)).n_params == models.count_params(models.mlp([4, 3], 2, 1))
