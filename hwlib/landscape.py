@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.decomposition import PCA
 from torch.func import vmap
 
+from . import pca
 from .flat import unflatten
 
 
@@ -71,9 +71,9 @@ def pca_plane(path: torch.Tensor, center: torch.Tensor | None = None) -> dict:
     """
     center = path[-1] if center is None else center
     diffs = (path - center).detach().cpu().double().numpy()
-    pca = PCA(n_components=2, svd_solver="full").fit(diffs)
-    d = torch.as_tensor(pca.components_, dtype=path.dtype, device=path.device)
-    return {"d1": d[0], "d2": d[1], "explained_variance_ratio": pca.explained_variance_ratio_.tolist(),
+    fitted = pca.fit(diffs, 2)
+    d = torch.as_tensor(fitted.components, dtype=path.dtype, device=path.device)
+    return {"d1": d[0], "d2": d[1], "explained_variance_ratio": fitted.explained_variance_ratio.tolist(),
             "coords": project(path, center, d[0], d[1])}
 
 

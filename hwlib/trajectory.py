@@ -1,4 +1,4 @@
-"""Weight snapshots of several runs → one 2-D PCA (scikit-learn), fitted once over all of them.
+"""Weight snapshots of several runs → one 2-D PCA, fitted once over all of them.
 
 Fitting one PCA per run would put each run in its own coordinates (its own mean and axes), so
 paths could not be compared; here the snapshots of all runs are stacked into one matrix, the
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from sklearn.decomposition import PCA
 
+from . import pca
 from .flat import param_spec
 
 
@@ -59,8 +59,8 @@ def joint_pca(runs: list[np.ndarray], n_components: int = 2) -> JointPCA:
     matrix = np.vstack(runs)
     if matrix.shape[0] <= n_components:
         raise ValueError(f"{matrix.shape[0]} snapshots in all: a {n_components}-D PCA needs more")
-    pca = PCA(n_components=n_components, svd_solver="full").fit(matrix)
-    coords = pca.transform(matrix)
+    fitted = pca.fit(matrix, n_components)
+    coords = fitted.transform(matrix)
     bounds = np.cumsum([0] + [len(r) for r in runs])
-    return JointPCA([coords[a:b] for a, b in itertools.pairwise(bounds)], pca.explained_variance_ratio_,
-                    pca.components_, pca.mean_)
+    return JointPCA([coords[a:b] for a, b in itertools.pairwise(bounds)], fitted.explained_variance_ratio,
+                    fitted.components, fitted.mean)

@@ -3,7 +3,7 @@ runs from different seeds end in the same place?
 
 Eight runs of one architecture differ only in their seed (initialization and data order) and train
 together as one vectorized ensemble. Every ``snapshot_every`` epochs all parameters are copied, with
-the loss and accuracy on the whole training set at that moment. One PCA (scikit-learn) is fitted over
+the loss and accuracy on the whole training set at that moment. One PCA (hwlib.pca) is fitted over
 the snapshots of all runs together, once for the whole parameter vector and once for one layer, so
 every run is drawn in the same two coordinates. The answer compares, in the full parameter space,
 the distances between runs at the start and at the end, and the step lengths early and late.
