@@ -75,10 +75,10 @@ def summarize(runs: list[dict]) -> dict:
 
 
 # Up to this many parameters a model's seeds train as one ensemble. Measured on a CPU, one thread, 2 seeds of
-# 1-3b's quick MLPs against fit twice: 1.6-2.5× faster up to width 32 (≤ 3.5k parameters), 1.36× at 64
-# (9k), 1.0× at 128 (26k), 0.75× at 256 and 512 (85k, 300k), where the arithmetic dominates and the
-# ensemble's unfused Adam costs more than torch's fused one.
-ENSEMBLE_MAX_PARAMS = 20_000
+# 1-3b's quick MLPs against fit twice, with the ensemble's written-out backward pass (hwlib.batched_mlp):
+# 1.9× at widths 64 and 128 (9k, 26k parameters), 1.66× at 256 (85k; 40 epochs), 0.87× at 512 (300k),
+# where the arithmetic dominates and the ensemble's unfused Adam costs more than torch's fused one.
+ENSEMBLE_MAX_PARAMS = 100_000
 
 
 def train_width(P, ds: data.Dataset, width: int) -> list[dict]:
