@@ -173,6 +173,99 @@ def loss_and_grad(model: nn.Module):
     return g
 
 
+def grad_and_hvp(model: nn.Module):
+    """h(Θ, x, y, kind, per_model_x, v=None) -> (losses (K,), ∇ (K, P), H v (K, P)): ``loss_and_grad``'s losses
+    and gradient, and each model's Hessian times v, row by row; v defaults to the gradient itself, so H∇L is
+    half the gradient of ‖∇L‖² (what 1-2c's second phase descends). H v is exact: Pearlmutter's R-operator
+    (the derivative along v) carried through the same forward and backward pass, without autograd's
+    double backward. None where ``loss_and_grad`` is None."""
+    p = plan(model)
+    if p is None or not all(isinstance(s, (Layer, *FROM_OUTPUT)) for s in p.steps):
+        return None
+
+    def h(theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor, kind: str, per_model_x: bool = False,
+          v: torch.Tensor | None = None):
+        k = theta.shape[0]
+        if p.flatten:
+            x = x.flatten(2 if per_model_x else 1)
+        values = [x.transpose(-1, -2)]  # values[i]: the input of step i; values[-1]: the outputs
+        for step in p.steps:
+            t = values[-1]
+            values.append(_affine(step.weight(theta), t, step.bias(theta)) if isinstance(step, Layer) else step(t))
+        losses, d = _loss_and_output_grad(values[-1], y, kind)
+        out_grads = [None] * len(p.steps)  # out_grads[i]: dL/d(output of step i)
+        grads = []
+        for i in range(len(p.steps) - 1, -1, -1):
+            step, t = p.steps[i], values[i]
+            out_grads[i] = d
+            if isinstance(step, Layer):
+                grads.append((torch.matmul(d, t.transpose(-1, -2)).view(k, -1), d.sum(-1)))
+                d = torch.bmm(step.weight(theta).transpose(1, 2), d)
+            else:
+                d = _activation_grad_(step, d.clone(), values[i + 1])
+        grad = torch.cat([t for pair in reversed(grads) for t in pair], 1)
+        v = grad if v is None else v
+
+        # R-forward: r[i] = the derivative of values[i] along v (None: zero, as for the inputs)
+        r = [None]
+        for i, step in enumerate(p.steps):
+            t, rt = values[i], r[-1]
+            if isinstance(step, Layer):
+                rz = _affine(step.weight(v), t, step.bias(v))
+                r.append(rz if rt is None else rz.baddbmm_(step.weight(theta), rt))
+            else:
+                r.append(None if rt is None else _activation_slope(step, values[i + 1]).mul_(rt))
+        rd = _output_grad_derivative(values[-1], r[-1], kind)
+        # R-backward: rd = the derivative of d along v; H v collects the derivatives of the gradients
+        hv = []
+        for i in range(len(p.steps) - 1, -1, -1):
+            step, t, rt, d = p.steps[i], values[i], r[i], out_grads[i]
+            if isinstance(step, Layer):
+                rw = torch.matmul(rd, t.transpose(-1, -2))
+                if rt is not None:
+                    rw.baddbmm_(d, rt.transpose(1, 2))
+                hv.append((rw.view(k, -1), rd.sum(-1)))
+                rd = torch.bmm(step.weight(v).transpose(1, 2), d).baddbmm_(step.weight(theta).transpose(1, 2), rd)
+            else:
+                out, r_out = values[i + 1], r[i + 1]
+                rd = _activation_slope(step, out) * rd  # out may be shared (2-D), rd is (K, n, B)
+                if r_out is not None and not isinstance(step, (nn.ReLU, nn.Identity)):  # their slope is locally constant
+                    rd.addcmul_(_activation_curvature(step, out), r_out * d)
+        return losses, grad, torch.cat([t for pair in reversed(hv) for t in pair], 1)
+
+    return h
+
+
+def _affine(w: torch.Tensor, t: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """W t + b for weights (K, out, in), inputs (K, in, B) or shared (in, B), biases (K, out)."""
+    return torch.matmul(w, t).add_(b[:, :, None]) if t.dim() == 2 else torch.baddbmm(b[:, :, None], w, t)
+
+
+def _activation_slope(m: nn.Module, out: torch.Tensor) -> torch.Tensor:
+    """σ'(z) from the output σ(z), as a new tensor."""
+    if isinstance(m, nn.ReLU):
+        return torch.sign(out)  # 1 where the output is > 0, else 0 (ReLU's outputs are ≥ 0)
+    if isinstance(m, nn.Tanh):
+        return 1 - out * out
+    if isinstance(m, nn.Sigmoid):
+        return out * (1 - out)
+    return torch.ones_like(out)
+
+
+def _activation_curvature(m: nn.Module, out: torch.Tensor) -> torch.Tensor:
+    """The derivative of σ'(z) with respect to σ(z): σ''(z) / σ'(z), from the output (tanh, sigmoid)."""
+    return -2 * out if isinstance(m, nn.Tanh) else 1 - 2 * out
+
+
+def _output_grad_derivative(out: torch.Tensor, r_out: torch.Tensor, kind: str) -> torch.Tensor:
+    """The derivative of ``_loss_and_output_grad``'s gradient along a change r_out of the outputs (K, out, B)."""
+    _, n_out, b = out.shape
+    if kind == "classification":  # the softmax's Jacobian: diag(p) − p pᵀ, per sample
+        prob = torch.softmax(out, 1)
+        return prob * (r_out - (prob * r_out).sum(1, keepdim=True)) / b
+    return r_out * (2.0 / (n_out * b))
+
+
 class _Buffers:
     """Tensors kept from one training step to the next, by role and shape. A step of 1-1a's one-hidden-layer
     nets makes three (4, 190, 1,000) tensors; allocated anew each step they cost page faults and cold

@@ -129,7 +129,7 @@ def top_hessian_eigenvalue(model: nn.Module, loss_fn, iters: int = 100, tol: flo
 
 def grad_norm_phase(loss_of_theta, theta: torch.Tensor, *, threshold: float, max_steps: int,
                     lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, progress=None,
-                    batched_loss=None) -> dict:
+                    batched_loss=None, batched_step=None) -> dict:
     """Minimize ‖∇L(θ)‖² for a stack of K models at once, each stopping at its own threshold.
 
     loss_of_theta(θ) -> scalar loss of ONE model (flat θ); theta is (K, P). The objective's
@@ -142,12 +142,16 @@ def grad_norm_phase(loss_of_theta, theta: torch.Tensor, *, threshold: float, max
     step its kept point was reached at (0 = the start), whether it reached the threshold, and
     the ‖∇L‖ trace of every step. ``batched_loss(Θ) -> (K,)``, if given, computes every row's loss at
     once (``Ensemble.losses_of_theta``); it must equal ``vmap(loss_of_theta)``, which is the default.
+    ``batched_step(Θ) -> (∇‖∇L‖² (K, P), ‖∇L‖² (K,))``, if given, replaces the double backprop below
+    (``Ensemble.grad_norm_step``: the same numbers, written out for an MLP).
     """
     if threshold <= 0:
         raise ValueError(f"threshold={threshold} must be > 0")
     loss_fn = batched_loss or vmap(loss_of_theta)
 
     def step_fn(theta):
+        if batched_step is not None:
+            return batched_step(theta)
         # Reverse-over-reverse on the stacked parameters: the models are independent, so the
         # gradient of the summed loss w.r.t. row k is model k's gradient, and the same holds for
         # the summed ‖∇L‖². (Twice as fast here as nesting torch.func.grad inside vmap.)

@@ -79,6 +79,20 @@ class Ensemble:
             return vmap(self.loss_of_theta(x, y, kind))
         return lambda theta: per_model_loss(fast(theta, x), y, kind)
 
+    def grad_norm_step(self, x: torch.Tensor, y: torch.Tensor, kind: str):
+        """Θ (K, P) -> (∇‖∇L‖² (K, P), ‖∇L‖² (K,)) of every model on (x, y): the step of
+        ``curvature.grad_norm_phase``, written out for an MLP (the gradient of ‖∇L‖² is 2 H ∇L, and
+        ``batched_mlp.grad_and_hvp`` gives H ∇L without double backprop); None for any other model."""
+        h = batched_mlp.grad_and_hvp(self.model) if self.batched else None
+        if h is None:
+            return None
+
+        def step(theta: torch.Tensor):
+            _, g, hg = h(theta, x, y, kind)
+            return 2 * hg, (g * g).sum(1)
+
+        return step
+
     def member(self, i: int) -> nn.Module:
         """Model i as an ordinary nn.Module (a deep copy holding row i)."""
         return flat.load_flat(copy.deepcopy(self.model), self.theta[i])

@@ -96,3 +96,38 @@ def test_which_models_it_takes():
         assert batched_mlp.plan(other) is None
         assert batched_mlp.forward(other) is None and batched_mlp.loss_and_grad(other) is None
     assert batched_mlp.plan(models.mlp([4, 3], 2, 1)).n_params == models.count_params(models.mlp([4, 3], 2, 1))
+
+
+@pytest.mark.parametrize("net", list(NETS))
+@pytest.mark.parametrize("kind", ["regression", "classification"])
+@pytest.mark.parametrize("batch", ["shared x and y", "own x and y"])
+def test_hessian_vector_products_equal_double_backward(net, kind, batch):
+    make, in_dim, out_dim = NETS[net]
+    if kind == "classification" and out_dim == 1:
+        pytest.skip("one logit is no classifier")
+    ens = stack(make)
+    k, b = ens.k, 9
+    g = torch.Generator().manual_seed(2)
+    own = batch == "own x and y"
+    x = torch.randn(*((k,) if own else ()), b, in_dim, generator=g, dtype=torch.float64)
+    if kind == "classification":
+        y = torch.randint(0, out_dim, ((k,) if own else ()) + (b,), generator=g)
+    else:
+        y = torch.randn(*((k,) if own else ()), b, out_dim, generator=g, dtype=torch.float64)
+    v = torch.randn(ens.theta.shape, generator=g, dtype=torch.float64)
+
+    step = batched_mlp.grad_and_hvp(ens.model)
+    losses, grad, hv = step(ens.theta, x, y, kind, own, v)
+    _, _, hg = step(ens.theta, x, y, kind, own)  # v defaults to the gradient: H ∇L
+
+    ens.batched = False  # the reference: autograd twice through vmap(functional_call)
+    theta = ens.theta.clone().requires_grad_(True)
+    ref = ensemble.per_model_loss(ens.outputs(theta, x, own), y, kind)
+    (ref_grad,) = torch.autograd.grad(ref.sum(), theta, create_graph=True)
+    (ref_hv,) = torch.autograd.grad((ref_grad * v).sum(), theta, retain_graph=True)
+    (ref_hg,) = torch.autograd.grad((ref_grad * ref_grad.detach()).sum(), theta)
+    torch.testing.assert_close(losses, ref.detach(), rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(grad, ref_grad.detach(), rtol=1e-10, atol=1e-13)
+    torch.testing.assert_close(hv, ref_hv, rtol=1e-9, atol=1e-12)
+    torch.testing.assert_close(hg, ref_hg, rtol=1e-9, atol=1e-12)
+    assert hv.abs().sum() > 0 and hg.abs().sum() > 0

@@ -129,16 +129,20 @@ def test_per_model_targets_and_stops_equal_sequential_fit(optimizer, lr, bs, sca
 
 
 def test_grad_norm_phase_through_the_batched_losses_equals_the_vmapped_one():
-    # 1-2c's phase 2 runs on Ensemble.losses_of_theta (batched_mlp); in float64 it must take the same path
+    # 1-2c's phase 2 runs on Ensemble.losses_of_theta and grad_norm_step (batched_mlp); in float64 it must take
+    # the same path as vmap and double backprop
     from hwlib import curvature
     x = torch.linspace(-1, 1, 64, dtype=torch.float64)[:, None]
     y = torch.sin(3 * x)
     ens = ensemble.build(lambda: models.mlp([6, 6]), [0, 1, 2], "cpu", dtype=torch.float64)
     runs = {}
-    for batched in (True, False):
-        fast = ens.losses_of_theta(x, y, "regression") if batched else None
-        runs[batched] = curvature.grad_norm_phase(ens.loss_of_theta(x, y, "regression"), ens.theta, threshold=1e-4,
-                                                  max_steps=60, lr=1e-2, batched_loss=fast)
-    torch.testing.assert_close(runs[True]["theta"], runs[False]["theta"], rtol=1e-9, atol=1e-12)
-    torch.testing.assert_close(runs[True]["grad_norm"], runs[False]["grad_norm"], rtol=1e-9, atol=1e-12)
-    assert torch.equal(runs[True]["steps"], runs[False]["steps"])
+    for way in ("vmap", "batched", "written out"):
+        fast = ens.losses_of_theta(x, y, "regression") if way != "vmap" else None
+        step = ens.grad_norm_step(x, y, "regression") if way == "written out" else None
+        runs[way] = curvature.grad_norm_phase(ens.loss_of_theta(x, y, "regression"), ens.theta, threshold=1e-4,
+                                              max_steps=60, lr=1e-2, batched_loss=fast, batched_step=step)
+    for way in ("batched", "written out"):
+        torch.testing.assert_close(runs[way]["theta"], runs["vmap"]["theta"], rtol=1e-9, atol=1e-12)
+        torch.testing.assert_close(runs[way]["grad_norm"], runs["vmap"]["grad_norm"], rtol=1e-9, atol=1e-12)
+        assert torch.equal(runs[way]["steps"], runs["vmap"]["steps"])
+    assert not torch.equal(runs["vmap"]["theta"], ens.theta)  # it moved
