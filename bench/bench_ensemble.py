@@ -3,9 +3,9 @@
     python bench/bench_ensemble.py [--repeats 5] [--threads 1] [--device auto] [--pipeline]
 
 (a) 100 MLPs of ~140 parameters, 300 full-batch Adam steps on sin(5πx)/(5πx):
-    hwlib.ensemble.train (one vmapped computation) vs hwlib.train.fit once per model;
-(b) 100 exact Hessians (float64) and their eigenvalues: vmap(hessian) + batched eigvalsh vs a
-    loop of hessian + eigvalsh;
+    hwlib.ensemble.train (one batched computation) vs hwlib.train.fit once per model;
+(b) 100 exact Hessians (float64) and their eigenvalues, as 1-2c takes them (``Ensemble.hessians``):
+    25 runs per call, the full profile's chunk, vs one run per call (the quick profile's);
 (d) 1-1a's models: at one depth, every function and seed of a profile (quick: sinc and sign ×
     2 seeds, full: × 3) on its 1,000 points, full-batch Adam, as one ensemble with per-model
     targets (what 1-1a runs) vs hwlib.train.fit once per model (what it ran before); held to ≥ 4×;
@@ -23,7 +23,6 @@ import time
 
 import torch
 from common import bench_device, report_pair, side_by_side, spread, threads_fixed
-from torch.func import hessian, vmap
 
 from hwlib import curvature as cv
 from hwlib import data, ensemble, flat, models, train
@@ -76,19 +75,16 @@ def bench_1_1a(device, profile: str, depth: int, steps: int):
 
 
 def bench_hessians(device, k):
-    chunk = t1_2c.SPEC["hessian_chunk"].full  # the vectorized path: what 1-2c does in its full (GPU) profile
+    chunk = t1_2c.SPEC["hessian_chunk"].full  # the full profile's (GPU) chunk, against one run per call
     ds = data.function_data("sinc", device, n_train=256)
     ens = ensemble.build(make, list(range(k)), device, dtype=torch.float64)
-    loss = ens.loss_of_theta(ds.x_train.double(), ds.y_train.double(), ds.kind)
-    theta = ens.theta
+    x, y = ds.x_train.double(), ds.y_train.double()
 
     def vectorized():
-        h = torch.cat([vmap(hessian(loss))(part) for part in theta.split(chunk)])
-        cv.hessian_eigenvalues(h)
+        cv.hessian_eigenvalues(ens.hessians(x, y, ds.kind, ens.theta, chunk))
 
     def one_by_one():
-        for row in theta:
-            cv.hessian_eigenvalues(hessian(loss)(row))
+        cv.hessian_eigenvalues(ens.hessians(x, y, ds.kind, ens.theta, 1))
 
     return vectorized, one_by_one
 
@@ -112,9 +108,11 @@ def pipeline(device):
         ens = ensemble.build(t1_2c.make_model(P), seeds, device)
         ensemble.train(ens, ds, epochs=P.epochs, batch_size=P.n_train, lr=P.lr, log=False)
         loss = ens.loss_of_theta(ds.x_train, ds.y_train, ds.kind)
-        out = cv.grad_norm_phase(loss, ens.theta, threshold=P.grad_threshold, max_steps=P.phase_steps, lr=P.phase_lr)
-        loss64 = ens.loss_of_theta(ds.x_train.double(), ds.y_train.double(), ds.kind)
-        eig = cv.hessian_eigenvalues(t1_2c.hessians(loss64, out["theta"].double(), P.hessian_chunk))
+        out = cv.grad_norm_phase(loss, ens.theta, threshold=P.grad_threshold, max_steps=P.phase_steps, lr=P.phase_lr,
+                                 batched_loss=ens.losses_of_theta(ds.x_train, ds.y_train, ds.kind),
+                                 batched_step=ens.grad_norm_step(ds.x_train, ds.y_train, ds.kind))
+        eig = cv.hessian_eigenvalues(ens.hessians(ds.x_train.double(), ds.y_train.double(), ds.kind,
+                                                  out["theta"].double(), P.hessian_chunk))
         return out["loss"], eig
 
     seeds = list(range(P.runs))
@@ -160,8 +158,8 @@ def main():
         torch.set_num_threads(args.threads or 1)
     compare(f"{args.models} MLPs × 141 params, {args.steps} full-batch Adam steps",
             bench_training(device, args.models, args.steps), device, args.repeats, target=4.0)
-    compare(f"{args.models} exact 141×141 Hessians + eigvalsh (float64, vmapped in chunks of "
-            f"{t1_2c.SPEC['hessian_chunk'].full}, as the full profile)", bench_hessians(device, args.models), device, args.repeats,
+    compare(f"{args.models} exact 141×141 Hessians + eigvalsh (float64), {t1_2c.SPEC['hessian_chunk'].full} runs per call "
+            f"(full profile) vs 1 (quick)", bench_hessians(device, args.models), device, args.repeats,
             target=None)
     for profile in ("quick", "full"):
         for depth in t1_1a.SPEC["depths"].default(profile):  # every depth 1-1a trains

@@ -146,3 +146,17 @@ def test_grad_norm_phase_through_the_batched_losses_equals_the_vmapped_one():
         torch.testing.assert_close(runs[way]["grad_norm"], runs["vmap"]["grad_norm"], rtol=1e-9, atol=1e-12)
         assert torch.equal(runs[way]["steps"], runs["vmap"]["steps"])
     assert not torch.equal(runs["vmap"]["theta"], ens.theta)  # it moved
+
+
+@pytest.mark.parametrize("chunk", [1, 2])
+def test_hessians_equal_torch_func_hessian(chunk):
+    # 1-2c's exact Hessians: for an MLP from written-out Hessian-vector products, any other model through vmap
+    from torch.func import hessian
+    x = torch.linspace(-1, 1, 40, dtype=torch.float64)[:, None]
+    y = torch.sin(3 * x)
+    for activation in ("relu", "tanh", "gelu"):  # gelu: no written-out pass, the vmap path
+        ens = ensemble.build(lambda: models.mlp([5, 4], activation=activation), [0, 1, 2], "cpu", dtype=torch.float64)
+        h = ens.hessians(x, y, "regression", ens.theta, chunk)
+        loss = ens.loss_of_theta(x, y, "regression")
+        for i in range(ens.k):
+            torch.testing.assert_close(h[i], hessian(loss)(ens.theta[i]), rtol=1e-9, atol=1e-12)

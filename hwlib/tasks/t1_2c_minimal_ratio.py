@@ -19,7 +19,7 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from torch.func import hessian, vmap
+from torch.func import vmap
 
 from .. import curvature as cv
 from .. import data, ensemble, models, ranks, wording
@@ -49,9 +49,9 @@ SPEC = {
     "tol": same("float", 1e-6, positive=True, doc="an eigenvalue counts as positive when > tol"),
     "tol_sweep": same("float_list", [1e-10, 1e-8, 1e-6, 1e-4], positive=True,
                       doc="tolerances compared (all far above float64 rounding)"),
-    # Each Hessian already batches its ~141 tangent directions, so on a CPU stacking runs only adds memory
-    # traffic: quick (the CPU default) takes one run per call, as vmapping 5 runs per call was 0.65× as fast
-    # and 25 runs 0.42× (bench/bench_ensemble.py). On a GPU (full) larger chunks fill the device.
+    # Each Hessian already batches its ~141 directions (Ensemble.hessians), so on a CPU stacking runs only adds
+    # memory traffic: quick (the CPU default) takes one run per call, as 5 runs per call took 1.15× as long and
+    # 25 runs 2.3× (100 nets, float64, one thread). On a GPU (full) larger chunks fill the device.
     "hessian_chunk": Param("int", smoke=3, quick=1, full=25, positive=True, internal=True,
                            doc="runs per vectorized Hessian call"),
 }
@@ -64,12 +64,6 @@ def checks(P) -> None:
 
 def make_model(P):
     return lambda: models.mlp(P.widths, in_dim=1, out_dim=1, activation="relu")
-
-
-def hessians(loss64, theta64: torch.Tensor, chunk: int) -> torch.Tensor:
-    """(K, P, P) exact Hessians, a few runs per vmapped call to bound memory."""
-    h = vmap(hessian(loss64))
-    return torch.cat([h(part) for part in theta64.split(chunk)])
 
 
 def run(P) -> dict:
@@ -101,8 +95,7 @@ def run(P) -> dict:
     # Exact Hessians in float64 on the same training set, then eigenvalues of the symmetrized matrices.
     t = time.perf_counter()
     x64, y64 = ds.x_train.double(), ds.y_train.double()
-    loss64 = ens.loss_of_theta(x64, y64, ds.kind)
-    h = hessians(loss64, phase["theta"].double(), P.hessian_chunk)
+    h = ens.hessians(x64, y64, ds.kind, phase["theta"].double(), P.hessian_chunk)
     asym = float(((h - h.transpose(1, 2)).abs().amax((1, 2)) / h.abs().amax((1, 2)).clamp_min(1e-300)).max())
     eig = cv.hessian_eigenvalues(h)  # (K, P) ascending
     timings["hessian_eig"] = time.perf_counter() - t
