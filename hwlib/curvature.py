@@ -4,11 +4,13 @@ Two routes to the Hessian H of a loss L(θ):
 - small models (a few hundred parameters): the exact, full matrix — all parameters, every
   cross-layer block — from ``torch.func.hessian`` of L written as a function of ONE flat
   parameter vector (hwlib.flat), symmetrized and diagonalized in float64 (float32 ``eigvalsh`` fails to
-  converge on some ReLU Hessians, and rounding noise would blur the near-zero eigenvalues);
+  converge on some ReLU Hessians, and rounding noise would blur the near-zero eigenvalues); for an
+  ensemble of MLPs ``Ensemble.hessians`` takes the same matrices as written-out Hessian-vector products;
 - larger models: Hessian-vector products by double backward and Lanczos for the top eigenvalue.
 
 The "gradient almost zero" point of 1-2c is found by minimizing g(θ) = ‖∇L(θ)‖² with its own
-gradient ∇g = 2·H·∇L, obtained by differentiating through the gradient (double backprop).
+gradient ∇g = 2·H·∇L, obtained by differentiating through the gradient (double backprop), or for
+an ensemble of MLPs from ``batched_mlp.grad_and_hvp`` (the same numbers, written out).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """1-2c What happens when the gradient is almost zero: is a point with ‖∇L‖ ≈ 0 a minimum?
 
 Per run: (1) train a small ReLU MLP on a 1-D function, full batch, Adam on the MSE; (2) switch
-the objective to ‖∇L‖² and descend it by double backprop until ‖∇L‖ < threshold (or a step
+the objective to ‖∇L‖² and descend its gradient 2 H ∇L until ‖∇L‖ < threshold (or a step
 limit: such runs are counted, not hidden); (3) take the exact Hessian of the training loss —
 all parameters, all cross-layer blocks, the whole training set — in float64, symmetrize it and
 compute its eigenvalues; (4) minimal ratio = fraction of eigenvalues > tol, over all of them and
