@@ -199,18 +199,19 @@ def compare(what: str, sides: tuple[Callable[[], int], Callable[[], int]], devic
         torch.set_num_threads(1)
     try:
         pair = side_by_side(*sides, device, repeats=repeats or REPEATS)
+        steps_a, steps_b = pair.a_out, pair.b_out
+        if steps_a != steps_b:  # the same work, or the comparison means nothing
+            raise RuntimeError(f"{what}: hwlib took {steps_a} optimizer steps, the bare loop {steps_b}")
+        ms_a, ms_b = 1e3 * pair.a_median / steps_a, 1e3 * pair.b_median / steps_b
+        ratio = ms_b / ms_a
+        bare = "bare loop" if device.type == "cpu" else "bare loop (eager, not a CUDA graph)"
+        # printed before the thread count is restored: the line names the count the loops ran with
+        line(what, "hwlib", f"{ms_a:.3f} ms/step", bare, f"{ms_b:.3f} ms/step",
+             target_text(ratio, TARGET, unit="", word="of the bare loop's speed"), device)
+        print(f"    hwlib {spread(pair.a)}; bare {spread(pair.b)}; {steps_a} Adam steps each; fastest runs' "
+              f"ratio {min(pair.b) / min(pair.a):.2f}", flush=True)
     finally:
         torch.set_num_threads(before)
-    steps_a, steps_b = pair.a_out, pair.b_out
-    if steps_a != steps_b:  # the same work, or the comparison means nothing
-        raise RuntimeError(f"{what}: hwlib took {steps_a} optimizer steps, the bare loop {steps_b}")
-    ms_a, ms_b = 1e3 * pair.a_median / steps_a, 1e3 * pair.b_median / steps_b
-    ratio = ms_b / ms_a
-    bare = "bare loop" if device.type == "cpu" else "bare loop (eager, not a CUDA graph)"
-    line(what, "hwlib", f"{ms_a:.3f} ms/step", bare, f"{ms_b:.3f} ms/step",
-         target_text(ratio, TARGET, unit="", word="of the bare loop's speed"), device)
-    print(f"    hwlib {spread(pair.a)}; bare {spread(pair.b)}; {steps_a} Adam steps each; fastest runs' "
-          f"ratio {min(pair.b) / min(pair.a):.2f}", flush=True)
     return ratio
 
 
