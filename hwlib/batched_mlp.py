@@ -10,13 +10,15 @@ with the samples along the long side of the product. CPU bmm with the samples on
 (B, in) @ (in, out), ran 2.6× slower per training step for 1-1a's 6-layer nets (K = 4, B = 1,000,
 one thread).
 
-Two entry points:
-- ``forward(model)``: the outputs, for autograd to differentiate (evaluation, and 1-2c's
-  second-order phase, which differentiates through the gradient).
+Three entry points:
+- ``forward(model)``: the outputs (evaluation; autograd differentiates them where nothing below applies,
+  e.g. GELU nets).
 - ``loss_and_grad(model)``: a training step's K losses and their gradient, with the backward pass
   written out. A step of 1-1a's 3-layer nets is about 30 computing operations this way, against about
   65 and some 80 views and slices through autograd (slice backward, zero-filled gradient buffers and
   their sums; counted with the profiler).
+- ``grad_and_hvp(model)``: the same, and Hessian-vector products carried through the same pass
+  (1-2c's ‖∇L‖² phase and its exact Hessians), without autograd's double backward.
 """
 
 from __future__ import annotations
@@ -54,10 +56,6 @@ class Plan:
     steps: tuple  # Layer or an elementwise nn.Module, in order
     n_params: int
 
-    @property
-    def layers(self) -> list[Layer]:
-        return [s for s in self.steps if isinstance(s, Layer)]
-
 
 def plan(model: nn.Module) -> Plan | None:
     """The model's layers as views of a row of Θ; None when it is not such an MLP."""
@@ -75,6 +73,12 @@ def plan(model: nn.Module) -> Plan | None:
         else:
             return None
     return Plan(flatten, tuple(steps), offset)
+
+
+def _plan_written_out(model: nn.Module) -> Plan | None:
+    """The plan, where every activation's derivative follows from its output (the written-out passes)."""
+    p = plan(model)
+    return p if p is not None and all(isinstance(s, (Layer, *FROM_OUTPUT)) for s in p.steps) else None
 
 
 def _features_by_samples(p: Plan, theta: torch.Tensor, x: torch.Tensor, per_model_x: bool) -> torch.Tensor:
@@ -124,8 +128,8 @@ def loss_and_grad(model: nn.Module):
     gradient, by a backward pass written out. y is shared (B, ...) or per model (K, B, ...). None
     when the model is not such an MLP or has an activation whose derivative needs its input (GELU):
     autograd then does it."""
-    p = plan(model)
-    if p is None or not all(isinstance(s, (Layer, *FROM_OUTPUT)) for s in p.steps):
+    p = _plan_written_out(model)
+    if p is None:
         return None
     kept = _Buffers()
 
@@ -180,8 +184,8 @@ def grad_and_hvp(model: nn.Module):
     half the gradient of ‖∇L‖² (what 1-2c's second phase descends). H v is exact: Pearlmutter's R-operator
     (the derivative along v) carried through the same forward and backward pass, without autograd's
     double backward. None where ``loss_and_grad`` is None."""
-    p = plan(model)
-    if p is None or not all(isinstance(s, (Layer, *FROM_OUTPUT)) for s in p.steps):
+    p = _plan_written_out(model)
+    if p is None:
         return None
 
     def h(theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor, kind: str, per_model_x: bool = False,
