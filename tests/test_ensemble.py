@@ -155,8 +155,18 @@ def test_hessians_equal_torch_func_hessian(chunk):
     x = torch.linspace(-1, 1, 40, dtype=torch.float64)[:, None]
     y = torch.sin(3 * x)
     for activation in ("relu", "tanh", "gelu"):  # gelu: no written-out pass, the vmap path
-        ens = ensemble.build(lambda: models.mlp([5, 4], activation=activation), [0, 1, 2], "cpu", dtype=torch.float64)
+        ens = ensemble.build(lambda a=activation: models.mlp([5, 4], activation=a), [0, 1, 2], "cpu", dtype=torch.float64)
         h = ens.hessians(x, y, "regression", ens.theta, chunk)
         loss = ens.loss_of_theta(x, y, "regression")
         for i in range(ens.k):
             torch.testing.assert_close(h[i], hessian(loss)(ens.theta[i]), rtol=1e-9, atol=1e-12)
+
+
+def test_grad_norms_equal_torch_func_grad():
+    from torch.func import grad, vmap
+    x = torch.linspace(-1, 1, 40, dtype=torch.float64)[:, None]
+    y = torch.sin(3 * x)
+    for activation in ("relu", "gelu"):  # gelu: no written-out pass, the vmap path
+        ens = ensemble.build(lambda a=activation: models.mlp([5, 4], activation=a), [0, 1, 2], "cpu", dtype=torch.float64)
+        ref = vmap(grad(ens.loss_of_theta(x, y, "regression")))(ens.theta).norm(dim=1)
+        torch.testing.assert_close(ens.grad_norms(x, y, "regression"), ref, rtol=1e-10, atol=1e-14)

@@ -80,7 +80,7 @@ def run(P) -> dict:
         hist = ensemble.train(ens, ds, epochs=P.epochs, batch_size=P.n_train, lr=P.lr, label="phase 1 (MSE)")
     timings["train"] = time.perf_counter() - t
     loss_of_theta = ens.loss_of_theta(ds.x_train, ds.y_train, ds.kind)
-    grad_before = vmap(torch.func.grad(loss_of_theta))(ens.theta).norm(dim=1)
+    grad_before = ens.grad_norms(ds.x_train, ds.y_train, ds.kind)
     loss_before = vmap(loss_of_theta)(ens.theta)
 
     # Phase 2: minimize ‖∇L‖² (its gradient 2 H ∇L, written out for the MLP), each run until its own ‖∇L‖ < threshold.
