@@ -34,6 +34,19 @@ def test_forward_equals_vmapped_functional_call(activation, widths, in_dim, out_
         torch.testing.assert_close(g, g_ref, rtol=1e-12, atol=1e-12)
 
 
+def batch_of(k, b, in_dim, out_dim, kind, own_x, own_y, images=False, seed=0):
+    """A batch of b samples: inputs shared (b, in) or per model (k, b, in), as 1×1 images if asked;
+    targets (class indices or values) shared or per model."""
+    g = torch.Generator().manual_seed(seed)
+    shape = (b, 1, 1, in_dim) if images else (b, in_dim)
+    x = torch.randn(*((k,) if own_x else ()), *shape, generator=g, dtype=torch.float64)
+    if kind == "classification":
+        y = torch.randint(0, out_dim, ((k,) if own_y else ()) + (b,), generator=g)
+    else:
+        y = torch.randn(*((k,) if own_y else ()), b, out_dim, generator=g, dtype=torch.float64)
+    return x, y
+
+
 NETS = {  # (model maker, in_dim, out_dim): every kind of step the written-out backward pass handles
     "relu": (lambda: models.mlp([7, 5], in_dim=3, out_dim=2), 3, 2),
     "tanh": (lambda: models.mlp([7, 5], in_dim=3, out_dim=2, activation="tanh"), 3, 2),
@@ -54,16 +67,9 @@ def test_loss_and_grad_equals_autograd(net, kind, batch):
     if kind == "classification" and out_dim == 1:
         pytest.skip("one logit is no classifier")
     ens = stack(make)
-    k, b = ens.k, 11
-    g = torch.Generator().manual_seed(1)
     own_x = batch == "own x and y"
-    shape = (b, 1, 1, in_dim) if batch == "images" else (b, in_dim)
-    x = torch.randn(*((k,) if own_x else ()), *shape, generator=g, dtype=torch.float64)
-    own_y = batch in ("shared x, own y", "own x and y")
-    if kind == "classification":
-        y = torch.randint(0, out_dim, ((k,) if own_y else ()) + (b,), generator=g)
-    else:
-        y = torch.randn(*((k,) if own_y else ()), b, out_dim, generator=g, dtype=torch.float64)
+    x, y = batch_of(ens.k, 11, in_dim, out_dim, kind, own_x, batch in ("shared x, own y", "own x and y"),
+                    images=batch == "images", seed=1)
     if batch == "images" and not isinstance(ens.model[0], nn.Flatten):  # models.mlp starts with one
         ens.model = nn.Sequential(nn.Flatten(), *ens.model)
     x_before, theta = x.clone(), ens.theta.clone()
@@ -106,15 +112,9 @@ def test_hessian_vector_products_equal_double_backward(net, kind, batch):
     if kind == "classification" and out_dim == 1:
         pytest.skip("one logit is no classifier")
     ens = stack(make)
-    k, b = ens.k, 9
-    g = torch.Generator().manual_seed(2)
     own = batch == "own x and y"
-    x = torch.randn(*((k,) if own else ()), b, in_dim, generator=g, dtype=torch.float64)
-    if kind == "classification":
-        y = torch.randint(0, out_dim, ((k,) if own else ()) + (b,), generator=g)
-    else:
-        y = torch.randn(*((k,) if own else ()), b, out_dim, generator=g, dtype=torch.float64)
-    v = torch.randn(ens.theta.shape, generator=g, dtype=torch.float64)
+    x, y = batch_of(ens.k, 9, in_dim, out_dim, kind, own, own, seed=2)
+    v = torch.randn(ens.theta.shape, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
 
     step = batched_mlp.grad_and_hvp(ens.model)
     losses, grad, hv = step(ens.theta, x, y, kind, own, v)
