@@ -56,6 +56,11 @@ class Plan:
     steps: tuple  # Layer or an elementwise nn.Module, in order
     n_params: int
 
+    @property
+    def first_layer(self) -> int:
+        """Index of the first Layer among the steps: the backward pass ends there (nothing before has parameters)."""
+        return next(i for i, s in enumerate(self.steps) if isinstance(s, Layer))
+
 
 def plan(model: nn.Module) -> Plan | None:
     """The model's layers as views of a row of Θ; None when it is not such an MLP."""
@@ -72,6 +77,8 @@ def plan(model: nn.Module) -> Plan | None:
             steps.append(m)
         else:
             return None
+    if not any(isinstance(s, Layer) for s in steps):
+        return None  # no parameters: nothing to train
     return Plan(flatten, tuple(steps), offset)
 
 
@@ -132,6 +139,7 @@ def loss_and_grad(model: nn.Module):
     if p is None:
         return None
     kept = _Buffers()
+    first = p.first_layer
 
     def g(theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor, kind: str, per_model_x: bool = False):
         k = theta.shape[0]
@@ -167,8 +175,8 @@ def loss_and_grad(model: nn.Module):
                 d = _activation_grad_(step, d, t)
                 continue
             grads.append((torch.matmul(d, t.transpose(-1, -2)).view(k, -1), d.sum(-1)))  # dL/dW = d · inputᵀ, dL/db
-            if not any(isinstance(s, Layer) for s, _ in tape[:i]):
-                break  # nothing before this layer has parameters
+            if i == first:
+                break  # nothing before this layer has parameters (the tape has one entry per step)
             # dL/d(input) = Wᵀ d; to one output unit that is an outer product (broadcast)
             w = step.weight(theta).transpose(1, 2)
             into = kept.get(("input grad", i), (k, step.n_in, d.shape[-1]), theta)

@@ -269,11 +269,11 @@ def train(ens: Ensemble, data: Dataset, *, epochs: int, batch_size: int, lr: flo
 
     y_dim = 0 if per_model_y else None
     written_out = batched_mlp.loss_and_grad(ens.model) if ens.batched else None
-    fast = batched_mlp.forward(ens.model) if ens.batched else None
     if written_out is not None:  # an MLP whose backward pass hwlib.batched_mlp writes out
         def loss_and_grad(th, xb, yb):
             return written_out(th.detach(), xb, yb, kind, not full_batch)
     else:
+        fast = batched_mlp.forward(ens.model) if ens.batched else None
         if fast is not None:  # an MLP with GELU: batched forward, autograd
             def batched_loss(th, xb, yb):  # xb: shared (full batch) or per model; yb likewise
                 return per_model_loss(fast(th, xb, not full_batch), yb, kind)

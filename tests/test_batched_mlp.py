@@ -98,7 +98,7 @@ def test_which_models_it_takes():
     assert batched_mlp.forward(models.mlp([4], 1, 1, activation="gelu")) is not None
     assert batched_mlp.loss_and_grad(models.mlp([4], 1, 1, activation="gelu")) is None
     for other in (nn.Sequential(nn.Linear(4, 2), nn.Flatten()), models.cnn((1, 8, 8), 10, [4]),
-                  nn.Sequential(nn.Linear(4, 2, bias=False)), nn.Linear(4, 2)):
+                  nn.Sequential(nn.Linear(4, 2, bias=False)), nn.Linear(4, 2), nn.Sequential(nn.ReLU())):
         assert batched_mlp.plan(other) is None
         assert batched_mlp.forward(other) is None and batched_mlp.loss_and_grad(other) is None
     assert batched_mlp.plan(models.mlp([4, 3], 2, 1)).n_params == models.count_params(models.mlp([4, 3], 2, 1))
