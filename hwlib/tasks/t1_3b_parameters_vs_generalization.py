@@ -76,7 +76,8 @@ def summarize(runs: list[dict]) -> dict:
 
 # Up to this many parameters a model's seeds train as one ensemble. Measured on a CPU, one thread, 2 seeds of
 # 1-3b's quick MLPs against fit twice, with the ensemble's written-out backward pass (hwlib.batched_mlp):
-# 1.9× at widths 64 and 128 (9k, 26k parameters), 1.66× at 256 (85k; 40 epochs), 0.87× at 512 (300k),
+# 1.9× at widths 64 and 128 (9k, 26k parameters; 4 epochs, and 1.76× at 128 over 40), 1.66× at 256 (85k;
+# 40 epochs), 0.87× at 512 (300k; 4 epochs),
 # where the arithmetic dominates and the ensemble's unfused Adam costs more than torch's fused one.
 ENSEMBLE_MAX_PARAMS = 100_000
 
