@@ -140,6 +140,7 @@ def loss_and_grad(model: nn.Module):
         return None
     kept = _Buffers()
     first = p.first_layer
+    hinge_output = _hinge_output(p)
 
     def g(theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor, kind: str, per_model_x: bool = False):
         k = theta.shape[0]
@@ -150,18 +151,23 @@ def loss_and_grad(model: nn.Module):
         h = x.transpose(-1, -2)
         tape = []  # (step, its input if a Layer, its output if an activation)
         fresh = False  # h is this function's own tensor (not x), so an activation may overwrite it
+        relu_done = False  # the next step is a ReLU already applied with the layer's bias
         for i, step in enumerate(p.steps):
             if isinstance(step, Layer):
                 tape.append((step, h))
                 w, b = step.weight(theta), step.bias(theta)[:, :, None]
                 out = kept.get(("output", i), (k, step.n_out, h.shape[-1]), theta)
-                if step.n_in == 1:  # an outer product: broadcast multiply, 1.5× faster than baddbmm here
-                    h = torch.mul(w, h, out=out).add_(b)
-                elif h.dim() == 2:
-                    h = torch.matmul(w, h, out=out).add_(b)
-                else:
+                if h.dim() == 3 and step.n_in > 1:
                     h = torch.baddbmm(b, w, h, out=out)
+                else:  # an outer product (n_in = 1) by broadcast multiply, 1.5× faster than baddbmm here
+                    h = torch.mul(w, h, out=out) if step.n_in == 1 else torch.matmul(w, h, out=out)
+                    # the bias, and a ReLU right after it, in one pass over the output
+                    relu_done = isinstance(p.steps[i + 1] if i + 1 < len(p.steps) else None, nn.ReLU)
+                    h = _add_relu_(h, b) if relu_done else h.add_(b)
                 fresh = True
+            elif relu_done:  # applied with the bias above
+                tape.append((step, h))
+                fresh = relu_done = False
             else:
                 h = _activate(step, h, in_place=fresh)
                 tape.append((step, h))
@@ -177,6 +183,9 @@ def loss_and_grad(model: nn.Module):
             grads.append((torch.matmul(d, t.transpose(-1, -2)).view(k, -1), d.sum(-1)))  # dL/dW = d · inputᵀ, dL/db
             if i == first:
                 break  # nothing before this layer has parameters (the tape has one entry per step)
+            if i == hinge_output:  # the first layer's gradient straight from the ReLU's 0/1 pattern (_hinge_grads)
+                grads.append(_hinge_grads(step.weight(theta), d, tape[first][1], tape[first + 1][1]))
+                break
             # dL/d(input) = Wᵀ d; to one output unit that is an outer product (broadcast)
             w = step.weight(theta).transpose(1, 2)
             into = kept.get(("input grad", i), (k, step.n_in, d.shape[-1]), theta)
@@ -247,6 +256,44 @@ def grad_and_hvp(model: nn.Module):
         return losses, grad, torch.cat([t for pair in reversed(hv) for t in pair], 1)
 
     return h
+
+
+def _hinge_output(p: Plan) -> int | None:
+    """The index of the output layer when the net is x (one feature) -> Linear -> ReLU -> Linear (one output), as
+    1-1a's one-hidden-layer nets are; None otherwise. ``_hinge_grads`` then gives the first layer's gradient."""
+    i = p.first_layer
+    s = p.steps
+    if (i + 2 < len(s) and s[i].n_in == 1 and isinstance(s[i + 1], nn.ReLU)
+            and isinstance(s[i + 2], Layer) and s[i + 2].n_out == 1):
+        return i + 2
+    return None
+
+
+def _hinge_grads(w2: torch.Tensor, d: torch.Tensor, x: torch.Tensor, hidden: torch.Tensor):
+    """The first layer's (dL/dW₁, dL/db₁) in x -> Linear -> ReLU -> Linear -> one output, from the output
+    layer's weights w2 (K, 1, H), the gradient d (K, 1, B) at its output, the inputs x (1, B) or (K, 1, B)
+    and the ReLU's outputs (K, H, B), which it overwrites.
+
+    Unit j's gradient at sample n is w2ⱼ dₙ [hidden > 0], rank one but for the 0/1 pattern, so
+    dL/dW₁ⱼ = w2ⱼ Σₙ [hidden > 0] dₙ xₙ and dL/db₁ⱼ = w2ⱼ Σₙ [hidden > 0] dₙ: one product of the pattern
+    with two rows. The usual way makes the (K, H, B) gradient and reads it three times (1-1a's depth-1
+    step, K = 4, H = 190, B = 1,000: 1.3× faster this way on a CPU, measured here)."""
+    pattern = hidden.sign_()  # 1 where the ReLU passed its input, 0 where not (its outputs are ≥ 0)
+    sums = torch.bmm(torch.cat([d * x, d], 1), pattern.transpose(1, 2))  # (K, 2, H)
+    sums.mul_(w2)
+    return sums[:, 0], sums[:, 1]  # W₁ is (H, 1): its flat layout is the H gradients in order
+
+
+def _add_relu_(h: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """h + b, then ReLU, in h's place: one pass over h on a CPU (aten's fused kernel, which only the CPU
+    has), two elsewhere."""
+    if _fuses_add_relu(h):
+        return torch.ops.aten._add_relu_.Tensor(h, b)
+    return h.add_(b).relu_()
+
+
+def _fuses_add_relu(h: torch.Tensor) -> bool:
+    return h.device.type == "cpu"
 
 
 def _affine(w: torch.Tensor, t: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

@@ -50,7 +50,8 @@ def batch_of(k, b, in_dim, out_dim, kind, own_x, own_y, images=False, seed=0):
 NETS = {  # (model maker, in_dim, out_dim): every kind of step the written-out backward pass handles
     "relu": (lambda: models.mlp([7, 5], in_dim=3, out_dim=2), 3, 2),
     "tanh": (lambda: models.mlp([7, 5], in_dim=3, out_dim=2, activation="tanh"), 3, 2),
-    "1-1a depth 1": (lambda: models.mlp([80], in_dim=1, out_dim=1), 1, 1),  # outer products in and out
+    "1-1a depth 1": (lambda: models.mlp([80], in_dim=1, out_dim=1), 1, 1),  # outer products in and out, _hinge_grads
+    "one input, two hidden layers": (lambda: models.mlp([6, 5], in_dim=1, out_dim=1), 1, 1),  # no hinge shortcut
     "1-unit hidden layer": (lambda: models.mlp([4, 1, 4], in_dim=2, out_dim=3), 2, 3),
     "sigmoid, identity, two in a row": (lambda: nn.Sequential(
         nn.Linear(3, 6), nn.Sigmoid(), nn.Linear(6, 5), nn.Identity(), nn.Tanh(), nn.Sigmoid(), nn.Linear(5, 2)), 3, 2),
@@ -89,6 +90,27 @@ def test_loss_and_grad_equals_autograd(net, kind, batch):
     torch.testing.assert_close(losses, ref.detach(), rtol=1e-12, atol=1e-14)
     torch.testing.assert_close(grad, ref_grad, rtol=1e-10, atol=1e-13)
     assert grad.abs().sum() > 0
+
+
+def test_the_hinge_shortcut_takes_only_one_input_relu_one_output():
+    """_hinge_grads serves x -> Linear -> ReLU -> Linear -> one output (the "1-1a depth 1" net above tests its
+    numbers), and nothing else."""
+    assert batched_mlp._hinge_output(batched_mlp.plan(models.mlp([80], in_dim=1, out_dim=1))) == 2
+    for other in (models.mlp([80], in_dim=2, out_dim=1), models.mlp([80], in_dim=1, out_dim=2),
+                  models.mlp([80], in_dim=1, out_dim=1, activation="tanh"), models.mlp([6, 5], in_dim=1, out_dim=1)):
+        assert batched_mlp._hinge_output(batched_mlp.plan(other)) is None
+
+
+@pytest.mark.parametrize("net", ["relu", "1-1a depth 1", "one input, two hidden layers"])
+def test_bias_and_relu_without_the_fused_kernel(net, monkeypatch):
+    """Off a CPU the bias and the ReLU after it are two passes (aten's fused kernel is CPU-only): the same numbers."""
+    make, in_dim, out_dim = NETS[net]
+    ens = stack(make)
+    x, y = batch_of(ens.k, 11, in_dim, out_dim, "regression", False, True, seed=4)
+    fused = batched_mlp.loss_and_grad(ens.model)(ens.theta, x, y, "regression")
+    monkeypatch.setattr(batched_mlp, "_fuses_add_relu", lambda h: False)
+    unfused = batched_mlp.loss_and_grad(ens.model)(ens.theta, x, y, "regression")
+    torch.testing.assert_close(unfused, fused, rtol=1e-13, atol=1e-15)
 
 
 def test_which_models_it_takes():
