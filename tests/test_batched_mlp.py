@@ -92,6 +92,23 @@ def test_loss_and_grad_equals_autograd(net, kind, batch):
     assert grad.abs().sum() > 0
 
 
+def test_views_follow_theta_updated_in_place_and_other_thetas():
+    """The layers' views are made once per Θ: an in-place update shows in the next step, another Θ gets its own."""
+    make, in_dim, out_dim = NETS["relu"]
+    ens = stack(make)
+    x, y = batch_of(ens.k, 11, in_dim, out_dim, "regression", False, False, seed=5)
+    step = batched_mlp.loss_and_grad(ens.model)
+    theta = ens.theta.clone()
+    before = step(theta, x, y, "regression")
+    theta.mul_(0.5)  # as an optimizer's step does
+    after = step(theta, x, y, "regression")
+    fresh = batched_mlp.loss_and_grad(ens.model)(theta.clone(), x, y, "regression")
+    torch.testing.assert_close(after, fresh, rtol=0, atol=0)
+    assert not torch.equal(after[0], before[0])
+    other = step(ens.theta.clone(), x, y, "regression")  # a new tensor with the first one's values
+    torch.testing.assert_close(other, before, rtol=0, atol=0)
+
+
 def test_the_hinge_shortcut_takes_only_one_input_relu_one_output():
     """_hinge_grads serves x -> Linear -> ReLU -> Linear -> one output (the "1-1a depth 1" net above tests its
     numbers), and nothing else."""
