@@ -125,8 +125,10 @@ def test_bias_and_relu_without_the_fused_kernel(net, monkeypatch):
     ens = stack(make)
     x, y = batch_of(ens.k, 11, in_dim, out_dim, "regression", False, True, seed=4)
     fused = batched_mlp.loss_and_grad(ens.model)(ens.theta, x, y, "regression")
-    monkeypatch.setattr(batched_mlp, "_fuses_add_relu", lambda h: False)
+    asked = []  # the step must ask, or this test would compare the fused path with itself
+    monkeypatch.setattr(batched_mlp, "_fuses_add_relu", lambda h: asked.append(h.device) or False)
     unfused = batched_mlp.loss_and_grad(ens.model)(ens.theta, x, y, "regression")
+    assert asked
     torch.testing.assert_close(unfused, fused, rtol=1e-13, atol=1e-15)
 
 
