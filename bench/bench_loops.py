@@ -18,9 +18,9 @@ The bare loop does the least the same training needs and nothing else:
   device-side permutation drawn from a generator seeded the same way), forward, loss, backward and
   fused Adam (``torch.optim.Adam(fused=True)`` where the device has it);
 - for ``ensemble.train``: the same flat (K, P) parameters, each model's minibatches drawn as the
-  ensemble draws them, the same losses and gradient (``batched_mlp.loss_and_grad``'s written-out
-  backward pass for an MLP, else the vmapped per-model loss and ``torch.autograd.grad`` of their sum)
-  and the same Adam update on the (K, P) matrix (``ensemble._Optimizer``).
+  ensemble draws them, the same losses and gradient (``ensemble.step_gradient``, the function
+  ``train`` calls: the written-out backward pass for an MLP, else autograd) and the same Adam update
+  on the (K, P) matrix (``ensemble._Optimizer``).
 Both sides take the same number of optimizer steps (checked: the benchmark stops otherwise). Each line
 gives both medians per step (a run's median time over its steps), hwlib's speed as a fraction of the
 bare loop's (bare time / hwlib time) against the target ≥ 0.8 (hwlib's bookkeeping costs at most 20 %),
@@ -42,9 +42,8 @@ from collections.abc import Callable
 import torch
 from common import bench_device, line, side_by_side, spread, target_text, threads_fixed
 from torch import nn
-from torch.func import vmap
 
-from hwlib import batched_mlp, data, ensemble, models
+from hwlib import data, ensemble, models
 from hwlib.labels import with_random_labels
 from hwlib.params import resolve
 from hwlib.tasks import t1_1a_simulate_function as t1_1a
@@ -142,26 +141,14 @@ def bare_ensemble(base: ensemble.Ensemble, ds: data.Dataset, *, epochs: int, bat
     x, y, kind = ds.x_train, ds.y_train, ds.kind
     device, n = x.device, len(x)
     theta = base.theta.detach().clone()
-    loss_and_grad = batched_mlp.loss_and_grad(base.model) if base.batched else None
-    if loss_and_grad is None:
-        fast = batched_mlp.forward(base.model) if base.batched else None
-        if fast is None:
-            one = base.forward_one()
-            fast = lambda th, xb, per_model_x: vmap(one, in_dims=(0, 0 if per_model_x else None))(th, xb)
-
-        def loss_and_grad(th, xb, yb, kind, per_model_x):
-            th = th.requires_grad_(True)
-            losses = ensemble.per_model_loss(fast(th, xb, per_model_x), yb, kind)
-            (g,) = torch.autograd.grad(losses.sum(), th)
-            th.requires_grad_(False)
-            return losses, g
     full_batch = batch_size >= n
+    loss_and_grad = ensemble.step_gradient(base, kind, full_batch, per_model_y)  # the step ensemble.train takes
     gens = ensemble.generators(base, device)
     opt = ensemble._Optimizer("adam", theta, lr)
     steps = 0
     for _ in range(epochs):
         for xb, yb in ensemble.minibatches(x, y, gens, batch_size, per_model_y):
-            _, g = loss_and_grad(theta, xb, yb, kind, not full_batch)
+            _, g = loss_and_grad(theta, xb, yb)
             opt.step(theta, g)
             steps += 1
     return steps

@@ -232,6 +232,33 @@ class EnsembleHistory:
         return [row[i] for row in self.train_loss[:self.epochs_run[i]]]
 
 
+def step_gradient(ens: Ensemble, kind: str, full_batch: bool, per_model_y: bool = False):
+    """(Θ, xb, yb) -> (the K losses (K,), their gradient (K, P)): one training step's, as ``train`` takes it.
+    For an MLP the backward pass written out (``batched_mlp.loss_and_grad``); for an MLP with GELU the
+    batched forward pass and autograd; for any other model ``vmap`` over the rows and autograd. xb and yb
+    are shared (full batch) or per model, as ``minibatches`` gives them."""
+    written_out = batched_mlp.loss_and_grad(ens.model) if ens.batched else None
+    if written_out is not None:
+        return lambda th, xb, yb: written_out(th.detach(), xb, yb, kind, not full_batch)
+    fast = batched_mlp.forward(ens.model) if ens.batched else None
+    if fast is not None:
+        def batched_loss(th, xb, yb):
+            return per_model_loss(fast(th, xb, not full_batch), yb, kind)
+    else:
+        f, loss_fn = ens.forward_one(), loss_function(kind)
+        y_dim = 0 if per_model_y else None
+        batched_loss = vmap(lambda th, xb, yb: loss_fn(f(th, xb), yb),
+                            in_dims=(0, None, y_dim) if full_batch else (0, 0, 0))
+
+    def loss_and_grad(th, xb, yb):
+        leaf = th.detach().requires_grad_(True)  # the gradient of these K losses, not of what made Θ
+        losses = batched_loss(leaf, xb, yb)
+        (g,) = torch.autograd.grad(losses.sum(), leaf)
+        return losses.detach(), g
+
+    return loss_and_grad
+
+
 def train(ens: Ensemble, data: Dataset, *, epochs: int, batch_size: int, lr: float, optimizer: str = "adam",
           eval_every: int = 0, snapshot_every: int = 0, record_steps: bool = False,
           label: str = "", log: bool = True, plateau: Plateau | None = None, check_every: int | None = None,
@@ -259,31 +286,9 @@ def train(ens: Ensemble, data: Dataset, *, epochs: int, batch_size: int, lr: flo
     device, n, k = x.device, len(x), ens.k
     full_batch = batch_size >= n
     gens = generators(ens, device)
-    theta = ens.theta.requires_grad_(True)
+    theta = ens.theta
     opt = _Optimizer(optimizer, theta, lr)
-    f = ens.forward_one()
-    loss_fn = loss_function(kind)
-
-    def one_loss(th, xb, yb):
-        return loss_fn(f(th, xb), yb)
-
-    y_dim = 0 if per_model_y else None
-    written_out = batched_mlp.loss_and_grad(ens.model) if ens.batched else None
-    if written_out is not None:  # an MLP whose backward pass hwlib.batched_mlp writes out
-        def loss_and_grad(th, xb, yb):
-            return written_out(th.detach(), xb, yb, kind, not full_batch)
-    else:
-        fast = batched_mlp.forward(ens.model) if ens.batched else None
-        if fast is not None:  # an MLP with GELU: batched forward, autograd
-            def batched_loss(th, xb, yb):  # xb: shared (full batch) or per model; yb likewise
-                return per_model_loss(fast(th, xb, not full_batch), yb, kind)
-        else:
-            batched_loss = vmap(one_loss, in_dims=(0, None, y_dim) if full_batch else (0, 0, 0))
-
-        def loss_and_grad(th, xb, yb):
-            losses = batched_loss(th, xb, yb)  # (K,)
-            (g,) = torch.autograd.grad(losses.sum(), th)
-            return losses.detach(), g
+    loss_and_grad = step_gradient(ens, kind, full_batch, per_model_y)
     hist = EnsembleHistory()
     steps_per_epoch = math.ceil(n / batch_size)
     step_loss = torch.zeros(epochs * steps_per_epoch if record_steps else 0, k, device=device, dtype=theta.dtype)
@@ -349,7 +354,6 @@ def train(ens: Ensemble, data: Dataset, *, epochs: int, batch_size: int, lr: flo
                 break
         if epoch < epochs and progress.due(epoch):  # the last line comes from done()
             progress.update(epoch, median_loss=float(epoch_loss[epoch - 1].median() / n))
-    theta.requires_grad_(False)
     with torch.no_grad():
         done = torch.tensor([not a for a in active], device=device)
         theta[done] = kept[done]
