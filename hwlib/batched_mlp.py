@@ -218,16 +218,19 @@ def grad_and_hvp(model: nn.Module):
     p = _plan_written_out(model)
     if p is None:
         return None
+    views = _LayerViews(p)  # Θ's views, made once (phase 2 calls this every step on the same Θ)
+    act_grad = [None if isinstance(s, Layer) else _in_place_activation_grad(s) for s in p.steps]
 
     def h(theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor, kind: str, per_model_x: bool = False,
           v: torch.Tensor | None = None):
         k = theta.shape[0]
+        layers = views.of(theta)  # per Layer: W, Wᵀ, b (K, out, 1)
         if p.flatten:
             x = x.flatten(2 if per_model_x else 1)
         values = [x.transpose(-1, -2)]  # values[i]: the input of step i; values[-1]: the outputs
-        for step in p.steps:
+        for i, step in enumerate(p.steps):
             t = values[-1]
-            values.append(_affine(step.weight(theta), t, step.bias(theta)) if isinstance(step, Layer) else step(t))
+            values.append(_affine(layers[i][0], t, layers[i][2]) if isinstance(step, Layer) else step(t))
         losses, d = _loss_and_output_grad(values[-1], y, kind)
         out_grads = [None] * len(p.steps)  # out_grads[i]: dL/d(output of step i)
         grads = []
@@ -236,9 +239,9 @@ def grad_and_hvp(model: nn.Module):
             out_grads[i] = d
             if isinstance(step, Layer):
                 grads.append((torch.matmul(d, t.transpose(-1, -2)).view(k, -1), d.sum(-1)))
-                d = torch.bmm(step.weight(theta).transpose(1, 2), d)
+                d = torch.bmm(layers[i][1], d)
             else:
-                d = _in_place_activation_grad(step)(d.clone(), values[i + 1])
+                d = act_grad[i](d.clone(), values[i + 1])
         grad = torch.cat([t for pair in reversed(grads) for t in pair], 1)
         v = grad if v is None else v
 
@@ -247,8 +250,8 @@ def grad_and_hvp(model: nn.Module):
         for i, step in enumerate(p.steps):
             t, rt = values[i], r[-1]
             if isinstance(step, Layer):
-                rz = _affine(step.weight(v), t, step.bias(v))
-                r.append(rz if rt is None else rz.baddbmm_(step.weight(theta), rt))
+                rz = _affine(step.weight(v), t, step.bias(v)[:, :, None])
+                r.append(rz if rt is None else rz.baddbmm_(layers[i][0], rt))
             else:
                 r.append(None if rt is None else _activation_slope(step, values[i + 1]).mul_(rt))
         rd = _output_grad_derivative(values[-1], r[-1], kind)
@@ -261,7 +264,7 @@ def grad_and_hvp(model: nn.Module):
                 if rt is not None:
                     rw.baddbmm_(d, rt.transpose(1, 2))
                 hv.append((rw.view(k, -1), rd.sum(-1)))
-                rd = torch.bmm(step.weight(v).transpose(1, 2), d).baddbmm_(step.weight(theta).transpose(1, 2), rd)
+                rd = torch.bmm(step.weight(v).transpose(1, 2), d).baddbmm_(layers[i][1], rd)
             else:
                 out, r_out = values[i + 1], r[i + 1]
                 rd = _activation_slope(step, out) * rd  # out may be shared (2-D), rd is (K, n, B)
@@ -317,8 +320,8 @@ def _fuses_add_relu(h: torch.Tensor) -> bool:
 
 
 def _affine(w: torch.Tensor, t: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """W t + b for weights (K, out, in), inputs (K, in, B) or shared (in, B), biases (K, out)."""
-    return torch.matmul(w, t).add_(b[:, :, None]) if t.dim() == 2 else torch.baddbmm(b[:, :, None], w, t)
+    """W t + b for weights (K, out, in), inputs (K, in, B) or shared (in, B), biases (K, out, 1)."""
+    return torch.matmul(w, t).add_(b) if t.dim() == 2 else torch.baddbmm(b, w, t)
 
 
 def _activation_slope(m: nn.Module, out: torch.Tensor) -> torch.Tensor:
