@@ -60,14 +60,19 @@ NETS = {  # (model maker, in_dim, out_dim): every kind of step the written-out b
 }
 
 
+def stack_of(net: str, kind: str):
+    """(3 models of NETS[net] in float64, in_dim, out_dim); skips a classification case with one output."""
+    make, in_dim, out_dim = NETS[net]
+    if kind == "classification" and out_dim == 1:
+        pytest.skip("one logit is no classifier")
+    return stack(make), in_dim, out_dim
+
+
 @pytest.mark.parametrize("net", list(NETS))
 @pytest.mark.parametrize("kind", ["regression", "classification"])
 @pytest.mark.parametrize("batch", ["shared x and y", "shared x, own y", "own x and y", "images"])
 def test_loss_and_grad_equals_autograd(net, kind, batch):
-    make, in_dim, out_dim = NETS[net]
-    if kind == "classification" and out_dim == 1:
-        pytest.skip("one logit is no classifier")
-    ens = stack(make)
+    ens, in_dim, out_dim = stack_of(net, kind)
     own_x = batch == "own x and y"
     x, y = batch_of(ens.k, 11, in_dim, out_dim, kind, own_x, batch in ("shared x, own y", "own x and y"),
                     images=batch == "images", seed=1)
@@ -149,10 +154,7 @@ def test_which_models_it_takes():
 @pytest.mark.parametrize("kind", ["regression", "classification"])
 @pytest.mark.parametrize("batch", ["shared x and y", "own x and y"])
 def test_hessian_vector_products_equal_double_backward(net, kind, batch):
-    make, in_dim, out_dim = NETS[net]
-    if kind == "classification" and out_dim == 1:
-        pytest.skip("one logit is no classifier")
-    ens = stack(make)
+    ens, in_dim, out_dim = stack_of(net, kind)
     own = batch == "own x and y"
     x, y = batch_of(ens.k, 9, in_dim, out_dim, kind, own, own, seed=2)
     v = torch.randn(ens.theta.shape, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
