@@ -46,20 +46,46 @@ INSTALLED := $(VENV)/.installed
 # notebooks/1_3c_interpolation.ipynb runs hwlib/tasks/t1_3c_interpolation.py
 task_of = $(wildcard hwlib/tasks/t$(1).py)
 
-.PHONY: help venv report html pdf notebooks test test-fast bench kernel lab clean distclean FORCE
+.PHONY: help venv lock reference report html pdf notebooks test test-fast bench kernel lab clean distclean FORCE
 
 help: ## list the targets
 	@echo "HW1 report — targets (PROFILE=$(strip $(PROFILE)), JOBS=$(strip $(JOBS)) notebooks at a time with THREADS=$(strip $(THREADS)); override with PROFILE=smoke|quick|full):"
 	@grep -hE '^[a-z-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(INSTALLED): pyproject.toml
+# The environment comes from requirements.lock: exact versions with their hashes, made by `make lock` from
+# pyproject.toml (which stays the one list of direct dependencies, with ranges). The lock covers the platform
+# the project is tested on, Linux x86_64 with CPython 3.11; elsewhere, or with LOCK= given, pip resolves
+# pyproject.toml's ranges instead and says so (the report's title page then shows which packages differ).
+LOCK ?= requirements.lock
+LOCK_PLATFORM := Linux x86_64 3.11
+$(INSTALLED): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10+ is needed: run make with PYTHON=python3.x")'
 	@test -x $(PY) || { echo "creating the environment in $(VENV)"; $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	@here=$$($(PY) -c 'import platform, sys; print(platform.system(), platform.machine(), "%d.%d" % sys.version_info[:2])'); \
+	if [ -n "$(LOCK)" ] && [ "$$here" = "$(LOCK_PLATFORM)" ]; then \
+	  echo "installing the locked versions ($(LOCK), hashes checked)"; \
+	  set -x; $(PY) -m pip install --quiet --require-hashes -r $(LOCK); \
+	  $(PY) -m pip install --quiet --no-deps --no-build-isolation -e .; \
+	else \
+	  echo "$(if $(LOCK),$(LOCK) covers $(LOCK_PLATFORM); this is $$here,LOCK is empty): installing from pyproject.toml's ranges (newest versions, not the tested ones)"; \
+	  set -x; $(PY) -m pip install --quiet -e '.[dev]'; \
+	fi
 	@touch $@
 
 venv: $(INSTALLED) ## create or update the Python environment in .venv
+
+# Refresh the lock after editing pyproject.toml's dependencies: pins already in the lock are kept where they still
+# fit (only what changed is resolved); UPGRADE=1 moves every package to the newest version the ranges allow.
+# pip-tools runs in a venv of its own, so the project's environment holds only what the lock lists.
+LOCK_TOOL := .venv-lock
+UPGRADE ?=
+lock: ## refresh requirements.lock from pyproject.toml (UPGRADE=1: newest versions within its ranges)
+	@test -x $(LOCK_TOOL)/bin/pip-compile || { $(PYTHON) -m venv $(LOCK_TOOL) && $(LOCK_TOOL)/bin/pip install --quiet pip-tools; }
+	$(LOCK_TOOL)/bin/pip-compile --quiet --extra dev --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
+	  --no-emit-find-links $(if $(UPGRADE),--upgrade) --output-file requirements.lock pyproject.toml
+	@$(LOCK_TOOL)/bin/python -m hwlib.environment stamp requirements.lock
+	@echo "requirements.lock refreshed: git diff requirements.lock shows what moved"
 
 # The settings check (every notebook's settings validated, seconds of Python) runs when PROFILE or PARAMS
 # differ from the last successful check's, or the stamp is missing; it rewrites the stamp only when the
@@ -102,6 +128,13 @@ report/report.pdf: report/report.html hwlib/pipeline/pdf.py
 pdf: report/report.pdf ## print report/report.html to report/report.pdf (needs a Chromium)
 
 report: report/report.pdf ## run everything that changed: notebooks → report.html → report.pdf
+
+# The pinned numbers (tests/reference/): every number of the smoke profile's results and the quick profile's
+# headlines, which tests/test_reference.py checks. Refresh them after a change meant to move them (a few minutes),
+# then `git diff tests/reference` shows which moved, for the commit that moves them.
+reference: $(INSTALLED) ## refresh the pinned numbers in tests/reference/ (after a change meant to move them)
+	PYTHONPATH=tests $(PY) -m support.reference refresh smoke
+	PYTHONPATH=tests $(PY) -m support.reference refresh quick
 
 test: $(INSTALLED) ## run the test suite (includes executing every notebook with the smoke profile)
 	$(PY) -m pytest

@@ -98,9 +98,11 @@ def envelope(P, name: str, section: str, seconds: float, **metrics) -> dict:
     """The fields every results file carries, then the notebook's own metrics, as plain host data:
     what the figures and the comment receive is exactly what the JSON file holds, never a tensor
     on the device."""
+    from . import environment
     from .device import describe
 
     return plain({"name": name, "section": section, "profile": P.profile, "device": describe(P.device),
+            "environment": environment.describe(),  # which locked versions made these numbers
             "params": P.settings, "seconds": round(seconds, 3), "peak_memory_mib": peak_memory_mib(),
             "peak_gpu_memory_mib": peak_gpu_memory_mib(), **metrics})
 

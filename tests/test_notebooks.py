@@ -49,7 +49,7 @@ def test_every_notebook_executes_and_writes_results(executed):
     for path in NOTEBOOKS:
         res = json.loads((out / "results" / f"{path.stem}.json").read_text())
         assert res["profile"] == "smoke" and res["name"] == path.stem
-        assert {"section", "device", "params", "seconds"} <= set(res)
+        assert {"section", "device", "environment", "params", "seconds"} <= set(res)
         nb = nbformat.read(out / "executed" / path.name, as_version=4)
         assert figures_of(nb), f"{path.name} shows no numbered figure"
         errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]

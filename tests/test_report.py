@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from hwlib import plots
+from hwlib import plots, results
 from hwlib.pipeline import stitch as report
 
 
@@ -107,3 +107,18 @@ def test_appendix_names_the_seeds_without_python_debris():
     text = report.appendix([(Path("a.ipynb"), nb)], [res])
     assert "seeds 0 to 7" in text
     assert "seeds=" not in text and "[" not in text and "True" not in text
+
+
+def test_title_page_and_appendix_name_the_environment_the_results_recorded(tmp_path):
+    nb = _notebook(tmp_path / "9_1a.ipynb", "9-1a", "A caption.")
+    locked = {"lock": "requirements.lock sha256 0123456789ab", "matches_lock": True, "differs": [], "n_differ": 0}
+    results.save("9_1a", {"profile": "quick", "environment": locked}, tmp_path)
+    title = report.build([nb], tmp_path).cells[0].source
+    assert "| Environment | requirements.lock sha256 0123456789ab (the installed packages match it) |" in title
+    other = {**locked, "matches_lock": False, "differs": ["torch 2.15.0 (lock: 2.14.1)"], "n_differ": 1}
+    nb2 = _notebook(tmp_path / "9_1b.ipynb", "9-1b", "Another caption.")
+    results.save("9_1b", {"profile": "quick", "environment": other}, tmp_path)
+    built = report.build([nb, nb2], tmp_path)
+    assert "1 installed package differs from it: torch 2.15.0 (lock: 2.14.1)" in built.cells[0].source
+    assert "the notebooks ran in different environments" in built.cells[0].source
+    assert "Environment: requirements.lock sha256 0123456789ab" in built.cells[-1].source  # the appendix

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import nbformat
 
-from .. import paths
+from .. import environment, paths
 from ..plots import DPI
 from ..tables import markdown_table
 from ..wording import join
@@ -128,6 +128,17 @@ def _versions() -> str:
     return f"Python {platform.python_version()}, " + ", ".join(found)
 
 
+def _environment(results: list[dict]) -> str:
+    """The lock the notebooks' environment was installed from, as their results files recorded it; every
+    distinct one when they differ (a notebook run before a `make venv` that changed the packages)."""
+    seen = [r["environment"] for r in results if r.get("environment")]
+    distinct = [e for i, e in enumerate(seen) if e not in seen[:i]]
+    if not distinct:
+        return environment.in_words()  # results from before the environment was recorded: this process's
+    return "; ".join(environment.in_words(e) for e in distinct) + (
+        " (the notebooks ran in different environments)" if len(distinct) > 1 else "")
+
+
 def _as_list(value) -> list:
     if value is None:
         return []
@@ -171,6 +182,7 @@ def build(executed: list[Path], out_dir: Path) -> nbformat.NotebookNode:
             {"": "Date", " ": now},
             {"": "Revision", " ": _revision()},
             {"": "Software", " ": _versions()},
+            {"": "Environment", " ": _environment(results)},
         ]) + "\n\n</div>")]
 
     rows = []
@@ -262,7 +274,8 @@ def appendix(notebooks, results) -> str:
     return ('<div class="section-start" id="appendix"></div>\n\n# Appendix: provenance\n\n'
             + markdown_table(rows) + f"\n\nSum of the notebook wall times: {total:.1f} s (make runs notebooks "
             "side by side, so the build itself can take less). " + note
-            + f"\n\nSoftware: {_versions()}. Platform: {platform.platform()}. Revision: {_revision()}.\n\n"
+            + f"\n\nSoftware: {_versions()}. Environment: {_environment(results)}. Platform: {platform.platform()}. "
+            f"Revision: {_revision()}.\n\n"
             "Each notebook's settings table shows the settings that shape its results; all of them, internal "
             "ones such as the data folder and chunk sizes included, are in `report/results/<notebook>.json`, "
             "and its executed copy with all logs is in `report/executed/`.")
