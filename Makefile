@@ -132,9 +132,10 @@ report: report/report.pdf ## run everything that changed: notebooks → report.h
 # The pinned numbers (tests/reference/): every number of the smoke profile's results and the quick profile's
 # headlines, which tests/test_reference.py checks. Refresh them after a change meant to move them (a few minutes),
 # then `git diff tests/reference` shows which moved, for the commit that moves them.
+TASKS ?=  # e.g. TASKS=t1_2c_minimal_ratio: refresh that task's numbers only
 reference: $(INSTALLED) ## refresh the pinned numbers in tests/reference/ (after a change meant to move them)
-	PYTHONPATH=tests $(PY) -m support.reference refresh smoke
-	PYTHONPATH=tests $(PY) -m support.reference refresh quick
+	PYTHONPATH=tests $(PY) -m support.reference refresh smoke $(TASKS)
+	PYTHONPATH=tests $(PY) -m support.reference refresh quick $(TASKS)
 
 test: $(INSTALLED) ## run the test suite (includes executing every notebook with the smoke profile)
 	$(PY) -m pytest

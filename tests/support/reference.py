@@ -16,8 +16,8 @@ since the code is deterministic there. Another CPU picks other vector kernels in
 another order, and training carries that rounding forward: there ``ACROSS_MACHINES`` and ``RULES`` hold,
 set from that spread as measured (README, "Reproducing") with headroom.
 
-Run as ``PYTHONPATH=tests python -m support.reference refresh [smoke|quick]`` (what ``make reference``
-does) or ``... compare [smoke|quick]``.
+Run as ``PYTHONPATH=tests python -m support.reference refresh [smoke|quick [task ...]]`` (what
+``make reference`` does, for every task, or for the tasks ``TASKS`` names).
 """
 
 from __future__ import annotations
@@ -236,12 +236,17 @@ def compare(name: str, profile: str, out_dir: Path) -> tuple[bool, list[str]]:
     return same, differences(reference, fresh, lambda path: tolerance(profile, name, path, same))
 
 
-def refresh(profile: str, out_dir: Path) -> None:
+def refresh(profile: str, out_dir: Path, only: list[str] | None = None) -> None:
+    """Recompute the reference of every task, or of the tasks ``only`` names (the others' are kept)."""
     import torch
 
     torch.set_num_threads(1)  # as the tests run them
-    quick = {}
-    for name in tasks():
+    unknown = sorted(set(only or []) - set(tasks()))
+    if unknown:
+        raise SystemExit(f"error: no task {', '.join(unknown)}: the tasks are {', '.join(tasks())}")
+    quick_path = reference_path("quick")
+    quick = json.loads(quick_path.read_text())["tasks"] if profile == "quick" and quick_path.exists() else {}
+    for name in only or tasks():
         print(f"reference ({profile}): {name}", flush=True)
         values = pinned(name, profile, run_task(name, profile, out_dir))
         if profile == "smoke":
@@ -251,19 +256,21 @@ def refresh(profile: str, out_dir: Path) -> None:
         else:
             quick[name] = values
     if profile == "quick":
-        reference_path(profile).write_text(
-            json.dumps({"machine": machine(), "tasks": quick}, indent=1, sort_keys=True) + "\n")
+        # one file for all tasks, made on one machine: refreshing some tasks on another machine would mix two
+        if only and quick_path.exists() and json.loads(quick_path.read_text())["machine"] != machine():
+            raise SystemExit("error: quick.json was made on another machine: refresh every task (make reference)")
+        quick_path.write_text(json.dumps({"machine": machine(), "tasks": quick}, indent=1, sort_keys=True) + "\n")
     print(f"wrote {reference_path(profile, '*').relative_to(ROOT)}: git diff tests/reference shows which numbers moved")
 
 
 def main(argv: list[str]) -> int:
     import tempfile
 
-    if len(argv) not in (1, 2) or argv[0] not in ("refresh",) or argv[1:] and argv[1] not in ACROSS_MACHINES:
-        print("usage: PYTHONPATH=tests python -m support.reference refresh [smoke|quick]", file=sys.stderr)
+    if len(argv) < 1 or argv[0] != "refresh" or argv[1:] and argv[1] not in ACROSS_MACHINES:
+        print("usage: PYTHONPATH=tests python -m support.reference refresh [smoke|quick [task ...]]", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory() as tmp:
-        refresh(argv[1] if len(argv) > 1 else "smoke", Path(tmp))
+        refresh(argv[1] if len(argv) > 1 else "smoke", Path(tmp), argv[2:] or None)
     return 0
 
 
