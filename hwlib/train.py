@@ -200,6 +200,10 @@ def fit(model: nn.Module, data: Dataset, *, epochs: int, batch_size: int, lr: fl
                 hook(model, step)
             opt.step()
             step += 1
+            # a line when 30 s passed without one, inside the epoch too: one epoch of a small batch on MNIST
+            # runs thousands of steps, minutes on a CPU (a time check costs ~0.1 us, a step far more)
+            progress.beat(lambda: {"epoch": f"{epoch}/{epochs}", "step": f"{step - (epoch - 1) * steps_per_epoch}"
+                                   f"/{steps_per_epoch}", "minibatch loss": loss.item()})
             total += loss.detach() * len(xb)
             if classify:
                 correct += (out.detach().argmax(1) == yb).sum()

@@ -140,3 +140,23 @@ def test_evaluate_matches_direct_computation():
         out = m(ds.x_test)
     assert loss == pytest.approx(torch.nn.functional.cross_entropy(out, ds.y_test).item(), rel=1e-5)
     assert acc == pytest.approx((out.argmax(1) == ds.y_test).float().mean().item())
+
+
+def test_a_long_epoch_shows_life_even_with_its_lines_off(monkeypatch, capsys):
+    """Inside an epoch (thousands of minibatches on MNIST) a line comes once HEARTBEAT_SECONDS passed without
+    one, with log=False too; the run itself is the same as a silent one."""
+    from hwlib import progress
+
+    def run():
+        torch.manual_seed(0)
+        return train.fit(models.mlp([16], 1, 1), _line_data(), epochs=2, batch_size=8, lr=1e-2, log=False,
+                         label="batch 8, seed 0")
+    silent = run()
+    assert capsys.readouterr().out == ""
+    monkeypatch.setattr(progress, "HEARTBEAT_SECONDS", 0.0)  # every step is "30 s later"
+    beating = run()
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == beating.steps == 16  # 2 epochs of 8 minibatches: one line each
+    assert lines[0].startswith("batch 8, seed 0  epoch 1/2  step 1/8  minibatch loss ")
+    assert lines[-1].startswith("batch 8, seed 0  epoch 2/2  step 8/8  minibatch loss ")
+    assert silent.train_loss == beating.train_loss and silent.final == beating.final
