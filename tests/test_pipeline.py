@@ -30,7 +30,7 @@ def _sleep_notebook(path: Path, section: str, seconds: float) -> None:
 @pytest.fixture
 def project(tmp_path):
     """A copy of the pipeline with two fast notebooks, using this checkout's hwlib and environment."""
-    for name in ("Makefile", "pyproject.toml"):
+    for name in ("Makefile", "pyproject.toml", "requirements.lock"):  # the environment rule names the lock
         shutil.copy2(ROOT / name, tmp_path / name)  # copy2 keeps mtimes: the environment stays up to date
     (tmp_path / "hwlib").symlink_to(ROOT / "hwlib")
     (tmp_path / "notebooks").mkdir()

@@ -36,7 +36,7 @@ def _reruns(project: Path) -> list[str]:
 def built(tmp_path_factory):
     """A project copy (its own hwlib, so touching a file there changes nothing here) that looks fully built."""
     project = tmp_path_factory.mktemp("project")
-    for name in ("Makefile", "pyproject.toml"):
+    for name in ("Makefile", "pyproject.toml", "requirements.lock"):  # the environment rule names the lock
         shutil.copy2(ROOT / name, project / name)  # copy2 keeps mtimes: the environment stays up to date
     shutil.copytree(ROOT / "hwlib", project / "hwlib", copy_function=shutil.copy2,
                     ignore=shutil.ignore_patterns("__pycache__"))
