@@ -30,17 +30,24 @@ ifneq ($(filter clean distclean,$(MAKECMDGOALS)),)
 endif
 
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
-# Started longest first, so the two slots finish close together instead of one running a long notebook
-# alone at the end (quick profile on 2 cores). 1-3e measures the models 1-3d trains: it comes third, when
-# 1-3d is done or nearly (if 1-3d is still training them, 1-3e waits for them: hwlib/cache.py's lock), not
-# last, where make would put it if it depended on 1-3d. A notebook not named here runs after these.
+SETTINGS := report/.stamp-settings
+# Started most expensive first, so the two slots finish close together instead of one running a long notebook
+# alone at the end: by each notebook's wall time in the last build of the same profile on this machine
+# (report/.timings/, hwlib/pipeline/timings.py), so the full profile is not scheduled by the quick profile's
+# timings. Never-timed notebooks go first, in the written order below (the quick profile's order on 2 cores).
+# 1-3d's trained models are a product of their own rule (below), which 1-3d and 1-3e wait for in make, not
+# in a job slot: the slots run the notebooks that need nothing in the meantime.
 LONGEST_FIRST := 1_3d_sensitivity 1_1a_simulate_function 1_3e_sharpness 1_2c_minimal_ratio 1_3c_interpolation \
                  1_3b_parameters_vs_generalization 1_1b_actual_task 1_3a_random_labels 1_2b_gradient_norm \
                  1_2d_error_surface 1_2a_optimization_process
 NAMES := $(patsubst notebooks/%.ipynb,%,$(NOTEBOOKS))
-EXECUTED := $(patsubst %,report/executed/%.ipynb,$(filter $(NAMES),$(LONGEST_FIRST)) $(filter-out $(LONGEST_FIRST),$(NAMES)))
+# the profile this build runs: PROFILE, or for auto what the last settings check resolved it to on this machine
+RUN_PROFILE := $(or $(filter-out auto,$(strip $(PROFILE))),$(patsubst profile=%,%,$(firstword $(file <$(SETTINGS)))))
+ORDER := $(if $(RUN_PROFILE),$(shell test -x $(PY) && $(PY) -m hwlib.pipeline.timings order --profile $(RUN_PROFILE) \
+           $(filter $(NAMES),$(LONGEST_FIRST)) $(filter-out $(LONGEST_FIRST),$(NAMES)) 2>/dev/null))
+EXECUTED := $(patsubst %,report/executed/%.ipynb,$(or $(ORDER),$(filter $(NAMES),$(LONGEST_FIRST)) \
+              $(filter-out $(LONGEST_FIRST),$(NAMES))))
 CORE := $(wildcard hwlib/*.py hwlib/tasks/*.py)
-SETTINGS := report/.stamp-settings
 INSTALLED := $(VENV)/.installed
 
 # notebooks/1_3c_interpolation.ipynb runs hwlib/tasks/t1_3c_interpolation.py
@@ -95,9 +102,13 @@ SETTINGS_KEY := $(strip $(PROFILE)) $(strip $(PARAMS))
 ifneq ($(SETTINGS_KEY),$(file <$(SETTINGS).key))
 $(SETTINGS): FORCE
 endif
+# a full build checks every time: the check says up front when it will run on a CPU, and what that costs
+ifeq ($(strip $(PROFILE)),full)
+$(SETTINGS): FORCE
+endif
 $(SETTINGS): export SETTINGS_KEY := $(SETTINGS_KEY)
 $(SETTINGS): | $(INSTALLED)
-	@$(PY) -m hwlib.pipeline.runner check --profile $(strip $(PROFILE)) $(PARAMS) --stamp $@
+	@$(PY) -m hwlib.pipeline.runner check --profile $(strip $(PROFILE)) $(PARAMS) --stamp $@ --jobs $(strip $(JOBS))
 	@printf '%s\n' "$$SETTINGS_KEY" > $@.key
 
 # After its first run a notebook depends on exactly the hwlib files its code imports, listed by the runner in

@@ -27,7 +27,8 @@ import sys
 import time
 from pathlib import Path
 
-from .. import paths
+from .. import paths, results
+from . import timings
 from ..params import ParamError, check_writable, resolve_profile, resolve_task
 
 
@@ -109,6 +110,41 @@ def check(profile: str, given: dict[str, str], notebooks: list[Path], out_dir: P
             problems.append(f"{name} is not a setting of any notebook: see the settings tables, or "
                             f"`python -m hwlib.pipeline.runner settings` for the list")
     return problems
+
+
+# What the full profile cost on a 2-core CPU, notebook by notebook, when it was last measured there (at an
+# earlier revision, MNIST and CIFAR-10): said before a full build on a CPU that has no timings of its own.
+FULL_ON_CPU_ESTIMATE = ("several hours: measured on a 2-core CPU, 1-1a took 82 s, 1-2c 41 s, 1-3c over 11 min, "
+                        "and each of 1-3d's 15 models 5 to 8 min")
+
+
+def cost_note(profile: str, given: dict[str, str], out_dir: Path, jobs: int) -> str | None:
+    """One line before a full build that will run on a CPU: that it will, what it will cost (from this
+    machine's last full build, else the stated estimate) and how to stop or choose quick instead. None for
+    every other build. Only a full profile asked for by name can land on a CPU: auto picks full only with
+    CUDA."""
+    if profile != "full":
+        return None
+    device = given.get("device", "auto")
+    if device == "auto":
+        import torch  # seconds, paid only by a full build, which takes hours on a CPU
+
+        on_cpu = not torch.cuda.is_available()
+    else:
+        on_cpu = device.startswith("cpu")
+    if not on_cpu:
+        return None
+    seconds = timings.load(out_dir, "full")
+    names = [nb.stem for nb in all_notebooks(paths.project_root() / "notebooks")]
+    work = timings.work(names, seconds)
+    if work is not None:
+        cost = (f"about {timings.in_words(timings.expected_wall(work, jobs))} with {jobs} side by side, by this "
+                f"machine's last full build")
+    else:
+        cost = FULL_ON_CPU_ESTIMATE
+    return (f"note: the full profile (MNIST, CIFAR-10, the homework's settings) is running on the CPU, without "
+            f"CUDA: expect {cost}. Ctrl-C stops it (finished notebooks are kept); make report PROFILE=quick "
+            f"runs the embedded dataset in minutes.")
 
 
 def _print_filter(tag: str):
@@ -209,7 +245,11 @@ def run(notebook: Path, output: Path, profile: str, given: dict[str, str], out_d
         raise
     os.replace(tmp, output)
     write_deps(notebook, output, out_dir)
-    print(f"[{index}/{len(siblings)}] {notebook.name} done in {time.perf_counter() - start:.1f} s", flush=True)
+    seconds = time.perf_counter() - start
+    ran = (results.load(output.stem, out_dir) or {}).get("profile")  # "auto" as the kernel resolved it
+    if ran:
+        timings.record(out_dir, ran, output.stem, seconds)
+    print(f"[{index}/{len(siblings)}] {notebook.name} done in {seconds:.1f} s", flush=True)
     return 0
 
 
@@ -230,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--notebooks", type=Path, default=root / "notebooks")
         if name == "check":
             p.add_argument("--stamp", type=Path)
+            p.add_argument("--jobs", type=int, default=1, help="notebooks make runs side by side (for the cost line)")
     sub.add_parser("settings", help="list every notebook's settings and their per-profile values")
     args = ap.parse_args(argv)
 
@@ -249,6 +290,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {line}", file=sys.stderr)
         if problems:
             return 2
+        note = cost_note(resolve_profile(args.profile) if args.profile == "full" else args.profile, given,
+                         args.out_dir, args.jobs)
+        if note:
+            print(note, flush=True)
         if args.stamp:
             text = f"profile={resolve_profile(args.profile)}\n" + "".join(f"{k}={v}\n" for k, v in sorted(given.items()))
             if not args.stamp.exists() or args.stamp.read_text() != text:
