@@ -28,8 +28,8 @@ import time
 from pathlib import Path
 
 from .. import paths, results
-from . import timings
 from ..params import ParamError, check_writable, resolve_profile, resolve_task
+from . import timings
 
 
 def task_module(notebook: Path):
@@ -114,8 +114,8 @@ def check(profile: str, given: dict[str, str], notebooks: list[Path], out_dir: P
 
 # What the full profile cost on a 2-core CPU, notebook by notebook, when it was last measured there (at an
 # earlier revision, MNIST and CIFAR-10): said before a full build on a CPU that has no timings of its own.
-FULL_ON_CPU_ESTIMATE = ("several hours: measured on a 2-core CPU, 1-1a took 82 s, 1-2c 41 s, 1-3c over 11 min, "
-                        "and each of 1-3d's 15 models 5 to 8 min")
+FULL_ON_CPU_ESTIMATE = ("several hours: measured on a 2-core CPU, 1-1a took 82 s, 1-2c 41 s, "
+                        "1-3c over 11 min, and each of 1-3d's 15 models 5 to 8 min")
 
 
 def cost_note(profile: str, given: dict[str, str], out_dir: Path, jobs: int) -> str | None:
