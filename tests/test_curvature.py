@@ -152,3 +152,36 @@ def test_bad_inputs_raise():
         cv.minimal_ratio([1.0], tol=-1)
     with pytest.raises(ValueError, match="threshold"):
         cv.grad_norm_phase(lambda t: (t ** 2).sum(), torch.zeros(1, 2), threshold=0, max_steps=1)
+
+
+def test_phase1_keeps_the_last_point_above_and_trains_like_torch_adam():
+    """Against torch.optim.Adam run on each model alone: the same trajectory, and the kept point is the last
+    one whose ‖∇L‖ ≥ above (the end when a model never was above)."""
+    torch.manual_seed(0)
+    a = torch.rand(4, 5, dtype=torch.float64) * 3 + 0.1  # diagonal quadratics L = ½ Σ a θ², ∇L = a θ
+    theta0 = torch.randn(4, 5, dtype=torch.float64)
+    theta0[3] *= 1e-4  # this model starts (and stays) under `above`
+
+    def loss_and_grad(th):
+        return 0.5 * (a * th * th).sum(1), a * th
+
+    steps, lr, above = 60, 0.05, 0.3
+    out = cv.train_keeping_last_above(loss_and_grad, theta0, steps=steps, lr=lr, above=above)
+    for k in range(4):
+        p = theta0[k].clone().requires_grad_()
+        opt = torch.optim.Adam([p], lr=lr)
+        points, norms = [], []
+        for t in range(steps + 1):
+            points.append(p.detach().clone())
+            norms.append(float((a[k] * p.detach()).norm()))
+            if t < steps:
+                opt.zero_grad()
+                p.grad = (a[k] * p).detach()
+                opt.step()
+        last = max((t for t, g in enumerate(norms) if g >= above), default=steps)
+        assert int(out["steps"][k]) == last
+        torch.testing.assert_close(out["theta"][k], points[last], rtol=1e-12, atol=1e-14)
+        assert float(out["grad_norm"][k]) == pytest.approx(norms[last], rel=1e-12)
+    assert int(out["steps"][3]) == steps and float(out["grad_norm"][3]) < above
+    assert 0 < int(out["steps"][0]) < steps  # this check means something: a model kept before the end
+    assert out["loss_curve"].shape == (steps + 1, 4)
