@@ -44,7 +44,7 @@ SPEC = {
                     doc="phase 1: full-batch Adam epochs on the MSE"),
     "lr": same("float", 1e-2, positive=True, doc="phase 1 learning rate"),
     "grad_threshold": same("float", 1e-3, positive=True, doc="phase 2 stops once ‖∇L‖ is below this"),
-    # Phase 1's last point left 29 of 100 runs under the threshold already (quick, issue 20): phase 2 took
+    # Phase 1's last point left 29 of 100 runs under the threshold already (quick profile): phase 2 took
     # no step for them. Phase 1 now ends at its last point a decade above it; phase 2 does the last decade.
     "phase1_stop": same("float", 10.0, positive=True,
                         doc="phase 1 ends at its last point with ‖∇L‖ ≥ this × grad_threshold"),
