@@ -32,10 +32,12 @@ SPEC = {
     "data_root": common.DATA_ROOT,
     "train_limit": Param("int", smoke=256, quick=0, full=0, low=0, off=0,
                          doc="image datasets: keep the first n training images (0 = all)"),
-    "seeds": same("int", 3, low=1, doc="runs per dataset (seeds 0 … seeds-1): enough to see the seed spread"),
+    "seeds": same("int", 3, low=1,
+                  doc="runs per dataset (seeds 0 … seeds-1): enough to see the seed spread"),
     "function_widths": Param("int_list", smoke=[8, 8], quick=[10, 10, 10], full=[10, 10, 10], positive=True,
                              doc="hidden widths of the MLP for a 1-D function"),
-    "function_n_train": Param("int", smoke=64, quick=256, full=1000, low=8, doc="training points of a 1-D function"),
+    "function_n_train": Param("int", smoke=64, quick=256, full=1000, low=8,
+                              doc="training points of a 1-D function"),
     "function_epochs": Param("int", smoke=60, quick=3000, full=20000, positive=True,
                              doc="full-batch epochs = iterations"),
     "function_lr": same("float", 3e-3, positive=True, doc="Adam learning rate for a 1-D function"),
@@ -100,10 +102,12 @@ def _one(P, name: str) -> dict:
             # and the top of the running median with the iteration at the centre of its window
             "start_grad_norm": float(np.median(g[:window])), "end_grad_norm": float(np.median(g[-window:])),
             "start_loss": float(np.median(l[:window])), "end_loss": float(np.median(l[-window:])),
-            "trend_peak_grad_norm": float(trend.max()), "trend_peak_iteration": int(trend.argmax()) + window // 2 + 1,
+            "trend_peak_grad_norm": float(trend.max()),
+            "trend_peak_iteration": int(trend.argmax()) + window // 2 + 1,
         })
     info = models.describe(ens.model)
-    return {"dataset": ds.describe(), "name": name, "kind": ds.kind, "trend_window": window, "full_batch": bs >= len(ds.x_train),
+    return {"dataset": ds.describe(), "name": name, "kind": ds.kind, "trend_window": window,
+            "full_batch": bs >= len(ds.x_train),
             "batch_size": min(bs, len(ds.x_train)), "epochs": epochs, "lr": lr, "steps": hist.steps,
             "optimizer": "adam", "model": info, "seconds": hist.seconds, "runs": runs}
 
@@ -119,8 +123,9 @@ def run(P) -> dict:
 def table(R: dict) -> str:
     """One row per dataset: model, batches, optimizer, length of the run and its time."""
     rows = [{"dataset": D["dataset"], "model": D["model"]["structure"], "parameters": D["model"]["params"],
-             "batch": "full" if D["full_batch"] else D["batch_size"], "optimizer": D["optimizer"], "lr": D["lr"],
-             "epochs": D["epochs"], "iterations": D["steps"], "seeds": len(D["runs"]), "seconds": D["seconds"]}
+             "batch": "full" if D["full_batch"] else D["batch_size"], "optimizer": D["optimizer"],
+             "lr": D["lr"], "epochs": D["epochs"], "iterations": D["steps"], "seeds": len(D["runs"]),
+             "seconds": D["seconds"]}
             for D in R["per_dataset"].values()]
     return markdown_table(rows)
 
@@ -131,7 +136,8 @@ def figures(R: dict) -> list:
     for D in R["per_dataset"].values():
         batches = "full batch" if D["full_batch"] else f"minibatches of {D['batch_size']}"
         out.append((_grad_norm_and_loss(D),
-                    (f"{D['dataset']}: gradient norm (top) and training loss (bottom), {batches}, both on a log scale. "
+                    (f"{D['dataset']}: gradient norm (top) and training loss (bottom), {batches}, "
+                     "both on a log scale. "
                      f"Faint: the value at every iteration; bold: its running median over "
                      f"{wording.plural(D['trend_window'], 'iteration')}, which shows the trend under the "
                      "iteration-to-iteration swings. One colour and line style per seed.")))
@@ -159,7 +165,8 @@ def _grad_norm_and_loss(D: dict):
                 ax.plot(it[w // 2: w // 2 + len(med)], med, color=c, lw=1.6, ls=ls,
                         label=f"seed {run['seed']}" if key == "grad_norm" else None)
             else:
-                ax.lines[-1].set(alpha=0.9, ls=ls, label=f"seed {run['seed']}" if key == "grad_norm" else None)
+                ax.lines[-1].set(alpha=0.9, ls=ls,
+                                 label=f"seed {run['seed']}" if key == "grad_norm" else None)
     axes[0, 0].set_ylabel("gradient norm ‖∇L‖")
     axes[1, 0].set_ylabel("training loss" + ("" if D["full_batch"] else " (minibatch)"))
     axes[1, 0].set_xlabel("iteration")
@@ -175,91 +182,194 @@ def _grad_norm_and_loss(D: dict):
 
 
 # ------------------------------------------------------------------ comment
+# Each run gives its own start, end, peak and ρ, so every statement is made seed by seed (the two ends
+# of one run are paired): "in every seed" only where each seed's own numbers say it, a mean only with
+# the word "mean", and where the seeds go different ways the text names them and says it cannot tell.
+# Nothing here is a test over seeds: with 3 seeds even a unanimous sign gives a sign test p = 0.25.
+
 # Spearman |ρ| bands (the usual reading of a rank correlation). Over the iterations of one run the
 # values are autocorrelated, so ρ describes how closely the two curves follow each other, not a test.
 RHO_STRONG, RHO_MODERATE, RHO_WEAK = 0.6, 0.4, 0.2
 # The running median "climbs before it falls" when its top is this many times its start and its end.
 HUMP = 1.5
+ONE_SEED = "one seed, so whether other seeds would agree is unknown"
 
 
-def _change(start: list[float], end: list[float]) -> str:
-    """How a quantity went from its start to its end, decided across seeds."""
-    s, e = float(np.mean(start)), float(np.mean(end))
-    return {"a": f"falls from {s:.3g} to {e:.3g} ({s / e:.0f} times lower, in every seed)",
-            "b": f"rises from {s:.3g} to {e:.3g} (in every seed)",
-            "tie": f"goes from {s:.3g} to {e:.3g}, within the spread of the seeds: no clear change",
-            "unknown": f"goes from {s:.3g} to {e:.3g} (one seed, so the seed noise is unknown)"}[wording.gap(start, end).verdict]
+def _seeds(runs: list[dict]) -> str:
+    """'seed 1', 'seeds 0 and 2'."""
+    return ("seed " if len(runs) == 1 else "seeds ") + wording.join([str(r["seed"]) for r in runs])
 
 
-def _rho_words(rhos: list[float]) -> tuple[str, str]:
-    """(the sentence, the strength word) for the rank correlations of the seeds."""
-    rho = float(np.mean(rhos))
-    value = f"{rhos[0]:.2f}" if len(rhos) == 1 else f"{rho:.2f} ({min(rhos):.2f} to {max(rhos):.2f} over {len(rhos)} seeds)"
-    if min(rhos) <= -RHO_WEAK and max(rhos) >= RHO_WEAK:
-        return ((f"Spearman rank correlation of gradient norm and loss over the iterations: ρ = {value}; the seeds "
-                 "disagree even on its sign, so no reading holds for all of them."), "disagree")
-    size = round(abs(rho), 2)  # the words follow the number as printed
-    strength = ("strong" if size >= RHO_STRONG else "moderate" if size >= RHO_MODERATE else
-                "weak" if size >= RHO_WEAK else "none")
-    meaning = {"strong": "the two rise and fall together",
-               "moderate": "they move together only loosely",
-               "weak": "iteration by iteration the gradient norm says little about the loss",
-               "none": "no monotone link between the two"}[strength]
-    if rho < 0 and strength != "none":
-        meaning += ", and in the opposite direction: the gradient norm tends to be larger where the loss is smaller"
-    label = "no" if strength == "none" else f"a {strength}"
-    return f"Spearman rank correlation of gradient norm and loss over the iterations: ρ = {value}, {label} link: {meaning}.", strength
+def _span(values, fmt: str = ".3g", sep: str = "–") -> str:
+    """'0.5' when every value prints the same, else 'lowest–highest' as printed."""
+    lo, hi = format(min(values), fmt), format(max(values), fmt)
+    return lo if lo == hi else f"{lo}{sep}{hi}"
+
+
+def _ratio(a: float, b: float) -> float:
+    """a / b; a value that reached exactly 0 (a loss can, in float32) changed by an unbounded factor."""
+    return a / b if b else math.inf
+
+
+def _times(decades: float) -> float:
+    """10 ** decades without OverflowError (float32 series jump at most ~83 decades; this is for safety)."""
+    return 10.0 ** decades if decades < 308 else math.inf
+
+
+def _direction(start: float, end: float) -> str:
+    return "falls" if end < start else "rises" if end > start else "stays level"
+
+
+def _change(runs: list[dict], key: str) -> tuple[str, str]:
+    """(how ``start_key`` went to ``end_key``, seed by seed; the direction shared by every seed or '')."""
+    starts, ends = [r[f"start_{key}"] for r in runs], [r[f"end_{key}"] for r in runs]
+    dirs = [_direction(s, e) for s, e in zip(starts, ends)]
+    s, e, n = float(np.mean(starts)), float(np.mean(ends)), len(runs)
+    if len(set(dirs)) > 1:
+        groups = [f"{d} in {_seeds([r for r, dr in zip(runs, dirs) if dr == d])}"
+                  for d in ("falls", "rises", "stays level") if d in dirs]
+        return (f"goes from {s:.3g} to {e:.3g} (means over the {n} seeds), but it {wording.join(groups)}: "
+                "the seeds cannot tell which way it goes"), ""
+    d = dirs[0]
+    if d == "stays level":
+        return (f"stays level at {s:.3g} ({ONE_SEED})" if n == 1 else
+                f"stays level in every seed, at {s:.3g} (mean over the {n} seeds)"), d
+    factors = [_ratio(a, b) if d == "falls" else _ratio(b, a) for a, b in zip(starts, ends)]
+    if n == 1:
+        return f"{d} from {s:.3g} to {e:.3g}, by a factor of {factors[0]:.3g} ({ONE_SEED})", d
+    f = _span(factors)
+    return (f"{d} in every seed, from {s:.3g} to {e:.3g} (means over the {n} seeds), by a factor of {f} "
+            + ("in every seed" if "–" not in f else "depending on the seed")), d
+
+
+def _hump(runs: list[dict]) -> str:
+    """The sentence on the seeds whose running median climbs well above both of its ends ('' if none)."""
+    climbs = [r["trend_peak_grad_norm"] > HUMP * max(r["start_grad_norm"], r["end_grad_norm"]) for r in runs]
+    up, rest = [r for r, c in zip(runs, climbs) if c], [r for r, c in zip(runs, climbs) if not c]
+    if not up:
+        return ""
+    who = ("It" if len(runs) == 1 else "In every seed it" if not rest else
+           f"In {_seeds(up)} (not in {_seeds(rest)}) it")
+    its = _span([r["trend_peak_iteration"] for r in up], ",")
+    return (f"{who} does not get there steadily: its running median first climbs to "
+            f"{_span([r['trend_peak_grad_norm'] for r in up])}, more than {HUMP:g} times both its start and "
+            f"its end, near iteration{'s' if '–' in its else ''} {its}, and then comes down. ")
+
+
+def _where(it: int) -> str:
+    return "the very first iteration" if it == 1 else f"iteration {it:,}"
 
 
 def _peaks(runs: list[dict]) -> str:
+    """Each seed's own largest gradient norm and its iteration (never one seed's peak for all)."""
     its = [r["peak_iteration"] for r in runs]
-    top = max(r["peak_grad_norm"] for r in runs)
+    if len(runs) == 1:
+        return f"The largest single gradient norm is {runs[0]['peak_grad_norm']:.3g}, at {_where(its[0])}."
     if len(set(its)) == 1:
-        where = ("at the very first iteration" if its[0] == 1 else f"at iteration {its[0]:,}")
-        where += " in every seed" if len(its) > 1 else ""
-    else:
-        where = f"at iterations {wording.join([f'{i:,}' for i in its])}"
-    return f"The largest single gradient norm ({top:.3g}) comes {where}."
+        return (f"The largest single gradient norm comes at {_where(its[0])} in every seed: "
+                + wording.join([f"{r['peak_grad_norm']:.3g} (seed {r['seed']})" for r in runs]) + ".")
+    return ("Each seed's largest single gradient norm: "
+            + wording.join([f"{r['peak_grad_norm']:.3g} at {_where(r['peak_iteration'])} (seed {r['seed']})"
+                            for r in runs]) + ".")
+
+
+def _printed(rho: float) -> float:
+    """ρ as printed (2 decimals): the words follow the number the reader sees."""
+    return float(f"{rho:.2f}")
+
+
+def _band(rho: float) -> str:
+    size = abs(_printed(rho))
+    return ("strong" if size >= RHO_STRONG else "moderate" if size >= RHO_MODERATE else
+            "weak" if size >= RHO_WEAK else "none")
+
+
+BAND_ORDER = ("none", "weak", "moderate", "strong")
+LINK = {"none": "no link", "weak": "a weak link", "moderate": "a moderate link", "strong": "a strong link"}
+MEANING = {"strong": "the two rise and fall together",
+           "moderate": "they move together only loosely",
+           "weak": "iteration by iteration the gradient norm says little about the loss",
+           "none": "no monotone link between the two"}
+OPPOSITE = "in the opposite direction: the gradient norm tends to be larger where the loss is smaller"
+
+
+def _rho_words(runs: list[dict]) -> tuple[str, set[str]]:
+    """(the sentence, the set of the seeds' strength bands) for the rank correlations of the seeds."""
+    rhos = [r["spearman_grad_loss"] for r in runs]
+    head = "Spearman rank correlation of gradient norm and loss over the iterations: ρ = "
+    bands = {_band(x) for x in rhos}
+    negative = any(_printed(x) <= -RHO_WEAK for x in rhos)
+    if len(runs) == 1:
+        b = _band(rhos[0])
+        return (f"{head}{rhos[0]:.2f}, {LINK[b]}: {MEANING[b]}" + (f", and {OPPOSITE}" if negative else "")
+                + f" ({ONE_SEED}).", bands)
+    head += (f"{float(np.mean(rhos)):.2f} (mean over the {len(runs)} seeds; "
+             f"{_span(rhos, '.2f', ' to ')} by seed)")
+    if negative and any(_printed(x) >= RHO_WEAK for x in rhos):
+        return f"{head}; the seeds disagree even on its sign, so no reading holds for all of them.", bands
+    if len(bands) == 1:
+        b, = bands
+        return (f"{head}, {LINK[b]} in every seed: {MEANING[b]}" + (f", and {OPPOSITE}" if negative else "")
+                + ".", bands)
+    lo, hi = (sorted(bands, key=BAND_ORDER.index)[i] for i in (0, -1))
+    name = lambda b: _seeds([r for r in runs if _band(r["spearman_grad_loss"]) == b])
+    return (f"{head}: how closely the two follow each other depends on the seed, from {LINK[lo]} "
+            f"({name(lo)}) to {LINK[hi]} ({name(hi)}), so the seeds cannot tell"
+            + (f"; where there is a link it runs {OPPOSITE}" if negative else "") + ".", bands)
+
+
+def _jumps(runs: list[dict]) -> str:
+    """Which of the two jumps more from one iteration to the next, seed by seed."""
+    jg, jl = [r["max_jump_grad_norm"] for r in runs], [r["max_jump_loss"] for r in runs]
+    over = "" if len(runs) == 1 else ", lowest to highest over the seeds"
+    size = lambda j: f"{_span(j, '.2f')} decades, a factor of {_span([_times(x) for x in j])},"
+    nums = (f"largest change from one iteration to the next{over}: {size(jg)} for the gradient norm and "
+            f"{size(jl)} for the loss")
+    if len(runs) == 1:
+        who = ("the gradient norm is the noisier of the two" if jg[0] > jl[0] else
+               "the loss is the noisier of the two" if jl[0] > jg[0] else "neither is the noisier")
+        return f"In its one seed {who} ({nums}); whether other seeds would agree is unknown."
+    grad = [r for r, g, l in zip(runs, jg, jl) if g > l]
+    loss = [r for r, g, l in zip(runs, jg, jl) if l > g]
+    level = [r for r, g, l in zip(runs, jg, jl) if l == g]
+    if len(grad) == len(runs):
+        return (f"The gradient norm is the noisier of the two in every seed ({nums}): by itself it is a poor "
+                "measure of progress.")
+    if len(loss) == len(runs):
+        return f"The loss is the noisier of the two in every seed ({nums})."
+    if len(level) == len(runs):
+        return f"Neither is the noisier of the two in any seed ({nums})."
+    groups = [f"{what} in {_seeds(g)}" for what, g in (("the gradient norm", grad), ("the loss", loss),
+                                                        ("neither", level)) if g]
+    return (f"Which of the two is the noisier depends on the seed, {wording.join(groups)} ({nums}): "
+            "the seeds cannot tell.")
 
 
 def comment(R: dict) -> str:
-    """The Comment section, every sentence decided by the numbers it states."""
+    """The Comment section, every sentence decided by the numbers it states, seed by seed."""
     lines = []
     for D in R["per_dataset"].values():
         runs, w = D["runs"], D["trend_window"]
         batches = "full batch" if D["full_batch"] else f"minibatches of {D['batch_size']}"
+        loss, loss_dir = _change(runs, "loss")
+        grad, grad_dir = _change(runs, "grad_norm")
         text = (f"- **{D['dataset']}** ({batches}, {wording.plural(len(runs), 'seed')}, "
-                f"{wording.plural(D['steps'], 'iteration')}; start and end are medians over the first and the last "
-                f"{wording.plural(w, 'iteration')}): the loss "
-                f"{_change([r['start_loss'] for r in runs], [r['end_loss'] for r in runs])}; the gradient norm "
-                f"{_change([r['start_grad_norm'] for r in runs], [r['end_grad_norm'] for r in runs])}. ")
-        start = float(np.mean([r["start_grad_norm"] for r in runs]))
-        end = float(np.mean([r["end_grad_norm"] for r in runs]))
-        peak = float(np.mean([r["trend_peak_grad_norm"] for r in runs]))
-        if peak > HUMP * max(start, end):
-            text += (f"It does not get there steadily: its running median first climbs to {peak:.3g} near iteration "
-                     f"{np.mean([r['trend_peak_iteration'] for r in runs]):,.0f} (means over the seeds) and then comes "
-                     "down. ")
-        text += _peaks(runs) + " "
-        sentence, strength = _rho_words([r["spearman_grad_loss"] for r in runs])
+                f"{wording.plural(D['steps'], 'iteration')}; start and end are medians over the first and "
+                f"the last {wording.plural(w, 'iteration')}): the loss {loss}; the gradient norm {grad}. ")
+        text += _hump(runs) + _peaks(runs) + " "
+        sentence, bands = _rho_words(runs)
         text += sentence
-        both_fall = (wording.gap([r["start_loss"] for r in runs], [r["end_loss"] for r in runs]).verdict == "a" and
-                     wording.gap([r["start_grad_norm"] for r in runs], [r["end_grad_norm"] for r in runs]).verdict == "a")
-        if both_fall and strength in ("weak", "none", "disagree"):
-            text += " Both fall over the run as a whole, but not in step with each other."
-        grad_fell = wording.gap([r["start_grad_norm"] for r in runs], [r["end_grad_norm"] for r in runs]).verdict == "a"
-        if not D["full_batch"] and not grad_fell:
-            text += (" With minibatches the gradient measured is the minibatch's, which need not vanish where the "
-                     "training loss as a whole stops falling.")
-        jg, jl = [r["max_jump_grad_norm"] for r in runs], [r["max_jump_loss"] for r in runs]
-        jumps = (f"largest change from one iteration to the next {max(jg):.2f} decades ({10 ** max(jg):.3g} times) for "
-                 f"the gradient norm, {max(jl):.2f} decades ({10 ** max(jl):.3g} times) for the loss")
-        text += " " + {
-            "a": f"The gradient norm is the noisier of the two in every seed ({jumps}): by itself it is a poor "
-                 "measure of progress.",
-            "b": f"The loss is the noisier of the two in every seed ({jumps}).",
-            "tie": f"Neither is clearly the noisier ({jumps}; the seeds overlap).",
-            "unknown": f"With one seed, which is noisier cannot be told from the seed noise ({jumps}).",
-        }[wording.gap(jg, jl).verdict]
+        if loss_dir == grad_dir == "falls" and bands <= {"weak", "none"}:
+            text += (" Both fall over the run as a whole" + (" in every seed" if len(runs) > 1 else "")
+                     + ", but not in step with each other.")
+        if loss_dir == "falls" and grad_dir == "rises":
+            # the textbook's own example of training that never nears a critical point
+            text += (" Goodfellow, Bengio and Courville (Deep Learning, 2016, Fig. 8.1) show the same: "
+                     "the gradient norm can grow throughout successful training, so a falling loss need "
+                     "not mean a shrinking gradient.")
+        if not D["full_batch"] and grad_dir != "falls":
+            text += (" With minibatches the gradient measured is the minibatch's, which need not vanish "
+                     "where the training loss as a whole stops falling.")
+        text += " " + _jumps(runs)
         lines.append(text)
     return "\n".join(lines)
