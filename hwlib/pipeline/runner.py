@@ -3,11 +3,15 @@
   python -m hwlib.pipeline.runner check --profile quick [-p NAME VALUE ...] [--stamp FILE]
   python -m hwlib.pipeline.runner run notebooks/1_2a_x.ipynb report/executed/1_2a_x.ipynb --profile quick [--threads N]
       [-p NAME VALUE ...]
+  python -m hwlib.pipeline.runner product notebooks/1_3d_sensitivity.ipynb --profile quick [--threads N]
 
 ``check`` validates the profile and every ``-p`` value against the settings of every notebook
 (a name known to none of them is an error), prints one line per problem and exits non-zero,
 so ``make report`` stops before any training. With ``--stamp`` it rewrites FILE only when the
 resolved settings changed, which is what makes make rerun every notebook then, and only then.
+
+``product`` trains what a notebook's task trains for others too (1-3d's models, which 1-3e measures), as a
+make rule of its own, so the notebooks that need it wait in make instead of in a job slot (see ``product``).
 
 ``run`` passes each notebook only the settings it knows, executes it to a temporary file and
 renames it into place on success, so ``report/executed/`` only ever holds complete notebooks
@@ -19,8 +23,10 @@ runs several notebooks side by side; ``--threads`` sets the kernel's CPU thread 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import importlib
+import io
 import os
 import signal
 import sys
@@ -253,15 +259,68 @@ def run(notebook: Path, output: Path, profile: str, given: dict[str, str], out_d
     return 0
 
 
+class _Tagged(io.TextIOBase):
+    """stdout with every line tagged, as the notebooks' lines are (``1-3d models | …``)."""
+
+    def __init__(self, tag: str, stream):
+        self.tag, self.stream, self.pending = tag, stream, ""
+
+    def write(self, text: str) -> int:
+        self.pending += text
+        *lines, self.pending = self.pending.split("\n")
+        for line in lines:
+            print(f"    {self.tag} | {line}", file=self.stream, flush=True)
+        return len(text)
+
+
+def product(notebook: Path, profile: str, given: dict[str, str], out_dir: Path,
+            threads: int | None = None) -> int:
+    """Train the models a notebook's task shares with others (its ``train_models``, cached under ``MODELS``
+    by hwlib.cache), for make's rule that builds them before the notebooks that measure them. Writes
+    ``<out_dir>/.products/<MODELS>`` holding the models' cache key, rewritten only when the key changed: make
+    then reruns those notebooks, and only then. Models already in the cache are not trained again."""
+    from ..tasks import common
+
+    task = task_module(notebook)
+    if task is None or not hasattr(task, "train_models"):
+        print(f"error: {notebook.name} trains no models for other notebooks (its task has no train_models)",
+              file=sys.stderr)
+        return 2
+    P = _settings_for(task, profile, given, out_dir)
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    tag = "-".join(notebook.stem.split("_")[:2]) + " models"
+    print(f"[models] {task.MODELS}  (profile {P.profile}, for {notebook.name} and the notebooks that measure "
+          f"them)", flush=True)
+    start = time.perf_counter()
+    # a missing dataset raises DataError, a ParamError: main says it in one line, as for a bad setting
+    with contextlib.redirect_stdout(_Tagged(tag, sys.stdout)):
+        _, loaded = task.train_models(P, common.load_data(P))
+    seconds = time.perf_counter() - start
+    if not loaded:  # the cost of training them, which make's order adds to the notebooks that need them
+        timings.record(out_dir, P.profile, task.MODELS, seconds)
+    stamp = out_dir / ".products" / task.MODELS
+    key = f"{task.cache_key(P)}\n"
+    if not stamp.exists() or stamp.read_text() != key:
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(key)
+    print(f"[models] {task.MODELS} {'loaded' if loaded else 'trained'} in {seconds:.1f} s", flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     root = paths.project_root()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="command", required=True)
-    for name in ("check", "run"):
+    for name in ("check", "run", "product"):
         p = sub.add_parser(name)
-        if name == "run":
+        if name in ("run", "product"):
             p.add_argument("notebook", type=Path)
+        if name == "run":
             p.add_argument("output", type=Path)
+        if name in ("run", "product"):
             p.add_argument("--threads", type=int, default=None,
                            help="CPU threads of the notebook's kernel (default: torch's own, one per core)")
         p.add_argument("--profile", default="auto")
@@ -308,6 +367,8 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             # the kernel inherits this environment; torch takes its thread count from it at import
             os.environ["OMP_NUM_THREADS"] = str(args.threads)
+        if args.command == "product":
+            return product(args.notebook, args.profile, given, args.out_dir, args.threads)
         return run(args.notebook, args.output, args.profile, given, args.out_dir)
     except ParamError as exc:
         print(f"error: {args.notebook.name}: {exc}", file=sys.stderr)
