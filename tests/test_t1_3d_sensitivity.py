@@ -17,7 +17,7 @@ def _c(rho, low, high, n=10):
 UP, DOWN, NONE, UNKNOWN = _c(0.8, 0.4, 0.95), _c(-0.8, -0.95, -0.4), _c(0.1, -0.5, 0.6), _c(None, None, None, 2)
 
 
-def _R(sens=None, missed=(), train_loss=0.04, trends=None, test_loss=NONE):
+def _R(sens=None, missed=(), train_loss=0.04, trends=None, test_loss=NONE, gap_loss=NONE):
     """Two seeds at batch 16 and 1024 (sensitivities per seed given), every output trending as ``trends``."""
     sens = sens or {16: [0.10, 0.11], 1024: [0.20, 0.21]}
     rows = []
@@ -26,8 +26,12 @@ def _R(sens=None, missed=(), train_loss=0.04, trends=None, test_loss=NONE):
             rows.append({"batch_size": b, "seed": seed, "steps": 400 if b == 16 else 90, "train_loss": train_loss,
                          "reached": (b, seed) not in missed, "diverged": False, "sensitivity_softmax": v})
     trends = trends or {"softmax": UP, "loss": UP, "logits": UP}
+    kept = [r for r in rows if r["reached"]]
     return {"params": {"target_loss": 0.05, "max_steps": 2000}, "models": rows, "outputs": OUTPUTS, "primary": "softmax",
-            "trends": {k: {"batch_size": c, "test_loss": test_loss, "gap_loss": NONE} for k, c in trends.items()}}
+            "dataset": "MNIST: 512 train / 360 test, input 1×28×28, 10 classes",
+            "ends": {"softmax": task.end_test(kept, "sensitivity_softmax")},
+            "trends": {k: {"batch_size": c, "test_loss": test_loss, "gap_loss": gap_loss}
+                       for k, c in trends.items()}}
 
 
 def _clean(text):
@@ -40,14 +44,26 @@ def test_all_reached_and_a_clear_rise():
     _clean(text)
     assert "All 4 models reached the target" in text
     assert "batch 16: 400, batch 1024: 90" in text
-    assert "the largest batch gives the more sensitive models" in text
+    # two seeds a side: apart, but no rank test can reach p < 0.05, so no order is claimed
+    assert ("0.105 (0.1–0.11 over 2 seeds) → 0.205 (0.2–0.21 over 2 seeds): the seed ranges do not overlap, "
+            "and the exact two-sided rank test over the seeds, p = 0.33 (with 2 and 2 seeds it cannot go "
+            "below 0.33), so it cannot tell which batch gives the more sensitive models.") in text
     assert "Softmax probabilities against the batch size over all batch sizes: rises (ρ = 0.80" in text
+    four = task.comment(_R(sens={16: [0.10, 0.11, 0.12, 0.13], 1024: [0.20, 0.21, 0.22, 0.23]}))
+    assert "gives the more sensitive models (exact two-sided rank test over the seeds, p = 0.029)" in four
     assert "partly above the target" not in text
 
 
 def test_clear_fall_tie_and_unknown():
-    assert "gives the less sensitive models" in task.comment(_R(sens={16: [0.3, 0.31], 1024: [0.1, 0.12]}))
-    assert "no clear difference (the seed ranges overlap)" in task.comment(_R(sens={16: [0.1, 0.3], 1024: [0.2, 0.25]}))
+    fall = _R(sens={16: [0.3, 0.31, 0.32, 0.33], 1024: [0.1, 0.12, 0.13, 0.14]})
+    assert "gives the less sensitive models (exact two-sided rank test over the seeds, p = 0.029)" in \
+        task.comment(fall)
+    tie = task.comment(_R(sens={16: [0.1, 0.3], 1024: [0.2, 0.25]}))
+    assert "the seed ranges overlap, and the exact two-sided rank test over the seeds, p = 1 (" in tie
+    # the referee's case: apart by 0.0005, one printed endpoint (0.146) at 3 digits; 4 digits show the gap
+    close = task.comment(_R(sens={16: [0.11487, 0.14568], 1024: [0.14619, 0.15924]}))
+    assert ("0.1303 (0.1149–0.1457 over 2 seeds) → 0.1527 (0.1462–0.1592 over 2 seeds): the seed ranges "
+            "do not overlap") in close
     one = task.comment(_R(sens={16: [0.1], 1024: [0.2]}))
     assert "one seed a side, so the seed noise is unknown" in one and "batch 16 → 1024: 0.1 → 0.2:" in one
 
@@ -55,7 +71,7 @@ def test_clear_fall_tie_and_unknown():
 def test_missed_models_are_named_and_left_out():
     one = task.comment(_R(missed={(1024, 1)}))
     assert "1 model missed it and is left out" in one and "batch 1024 (seed 1, stopped at 90 steps" in one
-    assert "3 models" not in one
+    assert "3 models missed" not in one and "its 3 models" in one
     two = _R(missed={(1024, 0), (1024, 1)})
     two["models"][2]["diverged"] = True
     text = task.comment(two)
@@ -75,12 +91,33 @@ def test_trend_directions_and_the_logits_flip():
     assert "too few models for a rank correlation" in few
 
 
-@pytest.mark.parametrize("c,words", [(UP, "the more sensitive ones test worse"),
-                                     (DOWN, "the more sensitive ones test better"),
-                                     (NONE, "does not establish a link with the test loss"),
-                                     (UNKNOWN, "Too few models reached the target to rank-correlate")])
+@pytest.mark.parametrize("c,words", [(UP, "test loss: the more sensitive, the larger (ρ = 0.80"),
+                                     (DOWN, "test loss: the more sensitive, the smaller (ρ = -0.80"),
+                                     (NONE, "test loss: no link is established (ρ = 0.10"),
+                                     (UNKNOWN, "test loss: too few models for a rank correlation;")])
 def test_link_with_the_test_loss(c, words):
     assert words in task.comment(_R(test_loss=c))
+
+
+@pytest.mark.parametrize("c,words", [(UP, "; this run agrees."),
+                                     (DOWN, "; this run finds the opposite sign, and its"),
+                                     (NONE, "; this run cannot tell whether it agrees"),
+                                     (UNKNOWN, "; this run cannot tell whether it agrees")])
+def test_against_novak_et_al(c, words):
+    text = task.comment(_R(gap_loss=c))
+    assert "Novak et al. (2018) found" in text and words in text
+    if c is not UP:  # what differs in the setting
+        assert "its 4 models are BatchNorm CNNs on MNIST that differ only in batch size and seed" in text
+
+
+def test_printed_interval_decides_the_direction():
+    """0.004 prints as 0.00: the interval as printed holds 0, so no direction; -0.004 prints as 0.00,
+    not -0.00."""
+    trends = {"softmax": _c(0.5, 0.004, 0.9), "loss": _c(-0.5, -0.9, -0.004), "logits": UP}
+    text = task.comment(_R(trends=trends))
+    assert ("no monotone trend is established (ρ = 0.50, 95 % interval 0.00 to 0.90 over 10 models, "
+            "which holds 0)") in text
+    assert "interval -0.90 to 0.00 over" in text and "-0.00" not in text
 
 
 def test_eval_loss_above_the_target_is_explained():
@@ -91,6 +128,8 @@ def test_rank_correlation_interval():
     r = task.rank_correlation([1, 2, 3, 4, 5, 6], [2, 1, 4, 3, 6, 5])
     assert r["rho"] == pytest.approx(0.8286, abs=1e-3) and -1 <= r["low"] <= r["rho"] <= r["high"] <= 1
     assert r == task.rank_correlation([1, 2, 3, 4, 5, 6], [2, 1, 4, 3, 6, 5])  # seeded: reproducible
+    # one interval per pair of columns: 1-3e passes its own seed and may order the rows otherwise
+    assert r == task.rank_correlation([6, 5, 4, 3, 2, 1], [5, 6, 3, 4, 1, 2], seed=402)
     assert task.rank_correlation([1, 2], [1, 2])["rho"] is None  # too few models
     assert task.rank_correlation([1, 1, 1], [1, 2, 3])["rho"] is None  # one value: no ranking
     perfect = task.rank_correlation(list(range(8)), [v ** 2 for v in range(8)])
@@ -137,3 +176,243 @@ def test_bad_batch_sizes(tmp_path):
         resolve_task(task, profile="smoke", device="cpu", out_dir=tmp_path, batch_sizes=[64, 16, 128, 256, 512])
     with pytest.raises(ParamError, match="seeds"):
         resolve_task(task, profile="smoke", device="cpu", out_dir=tmp_path, seeds=[1, 1])
+
+
+# ---------------------------------------------------------------- the comment against random results
+# Every number the comment prints is re-derived here from R at the precision it is printed with, and
+# every claim (overlap, order, direction, agreement with Novak et al.) is checked on the PRINTED values.
+
+import itertools  # noqa: E402
+import re  # noqa: E402
+from decimal import Decimal  # noqa: E402
+from math import comb  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from scipy.stats import rankdata  # noqa: E402
+
+NUM = r"-?[\d,]*\.?\d+(?:e[-+]?\d+)?"
+SPREAD = rf"({NUM})(?: \(({NUM})–({NUM}) over (\d+) seeds\))?"
+INTERVAL = rf"ρ = ({NUM}), 95 % interval ({NUM}) to ({NUM}) over (\d+) models"
+
+
+def _close(value, printed: str) -> bool:
+    """value rounds to printed: within half a unit of printed's last digit."""
+    d = Decimal(printed.replace(",", ""))
+    half = Decimal(5) * Decimal(10) ** (d.as_tuple().exponent - 1)
+    return abs(Decimal(repr(float(value))) - d) <= half * (1 + Decimal("1e-9"))
+
+
+def _p_exact(a, b) -> float:
+    """Brute force: two-sided exact p of the rank sum of a among every split of the pooled values."""
+    pooled = list(a) + list(b)
+    r = rankdata(pooled)
+    mid = len(a) * (len(pooled) + 1) / 2
+    obs = abs(sum(r[: len(a)]) - mid)
+    splits = list(itertools.combinations(range(len(pooled)), len(a)))
+    return sum(abs(sum(r[i] for i in s) - mid) >= obs - 1e-9 for s in splits) / len(splits)
+
+
+def _printed_direction(low: str, high: str) -> str:
+    return "up" if float(low) > 0 else "down" if float(high) < 0 else "none"
+
+
+def _check_interval(text: str, c: dict) -> str:
+    """The interval in text is c's; returns the direction its printed ends show."""
+    m = re.search(INTERVAL, text)
+    assert m, f"no interval in {text!r}"
+    for got, want in zip(m.groups()[:3], (c["rho"], c["low"], c["high"])):
+        assert _close(want, got), (got, want)
+    assert int(m[4]) == c["n"]
+    return _printed_direction(m[2], m[3])
+
+
+def _check_link(text: str, c: dict, up_words: tuple, down_words: tuple) -> str:
+    if c["rho"] is None:
+        assert "too few models" in text.lower() and "ρ" not in text, text
+        return "unknown"
+    d = _check_interval(text, c)
+    said = ("up" if any(w in text for w in up_words) else "down" if any(w in text for w in down_words)
+            else "none" if "holds 0" in text else None)
+    assert said == d, f"says {said}, the printed interval shows {d}: {text!r}"
+    return d
+
+
+def _verify(R: dict, text: str) -> None:
+    lines = [ln for ln in text.split("\n") if ln]
+    _verify_lines(R, lines)
+    assert not re.search(r"-0\.0+\b", text), "a negative zero is printed"
+    for ln in lines:  # a verdict word only beside the test that decides it
+        if re.search(r"\bclear(ly)?\b", ln):
+            assert "p = " in ln or "interval" in ln, f"verdict word without a test: {ln!r}"
+
+
+def _verify_lines(R: dict, lines: list[str]) -> None:
+    p, out, prim = R["params"], R["outputs"], R["primary"]
+    rows = [r for r in R["models"] if r["reached"]]
+    missed = [r for r in R["models"] if not r["reached"]]
+
+    m = re.fullmatch(r"Every model was trained until an epoch's mean training loss was at most (\S+), "
+                     r"with a limit of (\S+) steps\. (.*)", lines[0])
+    assert m and m[1] == f"{p['target_loss']:g}" and m[2] == f"{p['max_steps']:,}", lines[0]
+    if not missed:
+        n = len(R["models"])
+        assert m[3] == f"All {n} model{'s' * (n != 1)} reached the target.", m[3]
+    else:
+        k = re.fullmatch(r"(\d+) models? missed it and (?:is|are) left out of every comparison below: (.*)\.",
+                         m[3])
+        assert k and int(k[1]) == len(missed), m[3]
+        named = re.findall(rf"batch (\d+) \(seed (\d+), (stopped|diverged) at ([\d,]+) steps, "
+                           rf"training loss ({NUM})\)", k[2])
+        assert len(named) == len(missed)
+        for (b, s, how, steps, loss), r in zip(named, missed):
+            assert (int(b), int(s), how == "diverged") == (r["batch_size"], r["seed"], r["diverged"])
+            assert int(steps.replace(",", "")) == r["steps"] and _close(r["train_loss"], loss)
+    batches = sorted({r["batch_size"] for r in rows})
+    if len(batches) < 2:
+        assert lines[1:] == ["Fewer than two batch sizes have a model at the target, so nothing is compared."]
+        return
+
+    m = re.fullmatch(rf"- Steps to the target \(mean over seeds\): (.*); training loss afterwards "
+                     rf"\(eval mode, whole training set\) from ({NUM}) to ({NUM})"
+                     rf"(\.|, partly above the target: .*)", lines[1])
+    assert m, lines[1]
+    steps = re.findall(r"batch (\d+): ([\d,]+)", m[1])
+    assert [int(b) for b, _ in steps] == batches
+    for b, s in steps:
+        v = [r["steps"] for r in rows if r["batch_size"] == int(b)]
+        assert _close(sum(v) / len(v), s), (b, s)
+    losses = [r["train_loss"] for r in rows]
+    assert _close(min(losses), m[2]) and _close(max(losses), m[3])
+    above = float(m[3]) > p["target_loss"]
+    assert (m[4] != ".") == above, f"'partly above the target' against a printed maximum of {m[3]}"
+
+    m = re.fullmatch(rf"- Sensitivity of the (.+?) \(the figure\), batch (\d+) → (\d+): "
+                     rf"{SPREAD} → {SPREAD}: (.*)", lines[2])
+    assert m, lines[2]
+    assert m[1] == out[prim] and (int(m[2]), int(m[3])) == (batches[0], batches[-1])
+    sides = []
+    for b, (mean, lo, hi, n) in zip(batches[:1] + batches[-1:], (m.groups()[3:7], m.groups()[7:11])):
+        v = [r[f"sensitivity_{prim}"] for r in rows if r["batch_size"] == b]
+        assert _close(sum(v) / len(v), mean)
+        if len(v) > 1:
+            assert int(n) == len(v) and _close(min(v), lo) and _close(max(v), hi)
+        else:
+            assert lo is None
+        sides.append((v, float(mean), float(lo or mean), float(hi or mean)))
+    (a, ma, la, ha), (b, mb, lb, hb) = sides
+    verdict = m[12]
+    if "do not overlap" in verdict or "are apart" in verdict:
+        assert ha < lb or hb < la, f"'no overlap' beside printed ranges {la}–{ha} and {lb}–{hb}"
+    elif "overlap" in verdict:
+        assert not (ha < lb or hb < la), f"'overlap' beside printed ranges {la}–{ha} and {lb}–{hb}"
+    order = re.search(r"the largest batch gives the (more|less) sensitive models", verdict)
+    pm = re.search(rf"\bp = ({NUM})", verdict)
+    if pm:
+        assert _close(_p_exact(b, a), pm[1]), (pm[1], _p_exact(b, a))
+    if order:
+        assert pm and float(pm[1]) < 0.05, f"an order without a test that decides it: {verdict!r}"
+        assert (mb > ma) == (order[1] == "more"), f"{order[1]} sensitive, printed means {ma} → {mb}"
+    else:
+        assert "cannot" in verdict or "not ranked" in verdict, verdict
+        if "not ranked" in verdict:
+            assert min(len(a), len(b)) == 1
+        else:
+            assert pm and float(pm[1]) >= 0.05, verdict
+    floor = re.search(rf"cannot go below ({NUM})", verdict)
+    if floor:
+        assert _close(2 / comb(len(a) + len(b), len(a)), floor[1])
+
+    dirs = {}
+    for i, (k, name) in enumerate(out.items()):
+        ln = lines[3 + i]
+        t = re.fullmatch(rf"- {re.escape(name.capitalize())} against the batch size over all batch sizes: "
+                         r"(.*)\.", ln)
+        assert t, ln
+        dirs[k] = _check_link(t[1], R["trends"][k]["batch_size"], ("rises",), ("falls",))
+    rest = lines[3 + len(out):]
+    flip = {dirs["softmax"], dirs["logits"]} == {"up", "down"}
+    assert flip == any("opposite directions" in ln for ln in rest)
+    rest = [ln for ln in rest if "opposite directions" not in ln]
+    t = re.fullmatch(r"Across the models, the sensitivity against the test loss: (.*); against the "
+                     r"generalization gap \(test − train loss\): (.*)\.", rest[0])
+    assert t, rest[0]
+    larger, smaller = ("the more sensitive, the larger",), ("the more sensitive, the smaller",)
+    _check_link(t[1], R["trends"][prim]["test_loss"], larger, smaller)
+    gap = _check_link(t[2], R["trends"][prim]["gap_loss"], larger, smaller)
+    novak = [ln for ln in rest[1:] if "Novak et al." in ln]
+    assert len(novak) == 1 and len(rest) == 2, rest
+    said = ("up" if "this run agrees" in novak[0] else "down" if "opposite sign" in novak[0]
+            else "none" if "cannot tell" in novak[0] else None)
+    assert said == (gap if gap != "unknown" else "none"), (gap, novak[0])
+    if said != "up":  # what differs in the setting
+        assert R["dataset"].split(":")[0] in novak[0] and f" {len(rows)} " in novak[0], novak[0]
+        assert f"({p['target_loss']:g})" in novak[0]
+
+
+# sensitivities on a 1e-4 grid near 0.146 (with offsets of a few 1e-5), so that different values share a
+# printed endpoint at 3 digits, ties occur, and rounding decides overlaps; plus anything in a wide range
+_SENS = st.one_of(st.builds(lambda i, f: i / 1e4 + f, st.integers(1445, 1470),
+                            st.sampled_from([0, 2e-5, 4.9e-5, 5e-5])),
+                  st.floats(1e-3, 10))
+# interval ends at and around the printed rounding of 0
+_END = st.one_of(st.sampled_from([0.0, 0.004, -0.004, 0.005, -0.005, 0.0051, -0.0051]), st.floats(-1, 1))
+
+
+@st.composite
+def _trend(draw):
+    if draw(st.booleans()) and draw(st.booleans()):
+        return {"rho": None, "low": None, "high": None, "n": draw(st.integers(0, 2))}
+    ends = sorted(draw(st.lists(_END, min_size=3, max_size=3)))
+    return {"rho": ends[1], "low": ends[0], "high": ends[2], "n": draw(st.integers(3, 40))}
+
+
+@st.composite
+def _results(draw):
+    sizes = st.sampled_from([16, 32, 64, 128, 256, 1024, 4096])
+    batches = sorted(draw(st.sets(sizes, min_size=2, max_size=5)))
+    seeds = range(draw(st.integers(1, 4)))
+    target = draw(st.sampled_from([0.05, 1.2]))
+    rows = []
+    for s in seeds:
+        for b in batches:
+            rows.append({"batch_size": b, "seed": s, "steps": draw(st.integers(1, 30000)),
+                         "train_loss": target * draw(st.sampled_from([0.5, 0.99, 1.0, 1.0004, 1.01, 1.5])),
+                         "reached": draw(st.sampled_from([True, True, True, False])),
+                         "diverged": draw(st.booleans()),
+                         **{f"sensitivity_{k}": draw(_SENS) for k in OUTPUTS}})
+    kept = [r for r in rows if r["reached"]]
+    ends = {}
+    for k in OUTPUTS:  # what run() stores, computed here by brute force
+        bs = sorted({r["batch_size"] for r in kept})
+        if len(bs) < 2:
+            ends[k] = None
+            continue
+        a = [r[f"sensitivity_{k}"] for r in kept if r["batch_size"] == bs[-1]]
+        b = [r[f"sensitivity_{k}"] for r in kept if r["batch_size"] == bs[0]]
+        r = rankdata(a + b)
+        side = sum(r[: len(a)]) - len(a) * (len(a) + len(b) + 1) / 2
+        ends[k] = {"small": bs[0], "large": bs[-1], "p": _p_exact(a, b),
+                   "side": int(side > 0) - int(side < 0),
+                   "min_p": min(1.0, 2 / comb(len(a) + len(b), len(a)))}
+    return {"params": {"target_loss": target, "max_steps": draw(st.integers(1, 30000))}, "models": rows,
+            "outputs": OUTPUTS, "primary": "softmax", "dataset": "MNIST: 512 train / 360 test, input 1×28×28",
+            "trends": {k: {g: draw(_trend()) for g in ("batch_size", "test_loss", "gap_loss")}
+                       for k in OUTPUTS},
+            "ends": ends}
+
+
+@settings(deadline=None, max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(_results())
+def test_comment_claims_hold_on_the_printed_numbers(R):
+    _verify(R, task.comment(R))
+
+
+def test_rank_test_matches_brute_force():
+    cases = (([1, 2], [3, 4]), ([1, 2, 3], [4, 5, 6]), ([1, 1, 2], [1, 3]), ([0.5], [0.7]),
+             ([1, 3, 5], [2, 4]))
+    for a, b in cases:
+        r = task.rank_test(a, b)
+        assert r["p"] == pytest.approx(_p_exact(a, b))
+        assert r["min_p"] == pytest.approx(min(1, 2 / comb(len(a) + len(b), len(a))))
+    assert task.rank_test([3, 4], [1, 2])["side"] == 1 and task.rank_test([1, 2], [3, 4])["side"] == -1

@@ -12,6 +12,7 @@ logits as a third view. Trends carry a 95 % bootstrap interval over the models.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 
@@ -58,6 +59,7 @@ N_BOOT = 2000  # bootstrap resamples: the 2.5/97.5 % quantiles move by < 0.02 in
 CONFIDENCE = 0.95  # coverage of the bootstrap interval of a rank correlation
 MIN_MODELS = 3  # a rank correlation over fewer models cannot be anything but ±1 or 0.5-ish: not reported
 PRIMARY = "softmax"  # Novak et al.'s sensitivity; "loss" is the homework's wording, "logits" a third view
+ALPHA = 0.05  # level of the exact rank test that alone may rank the smallest batch against the largest
 
 
 def checks(P) -> None:
@@ -146,10 +148,17 @@ def model_info(P, ds: data.Dataset) -> dict:
     return {"channels": info["widths"], "structure": info["structure"], "params": info["params"], "batchnorm": True}
 
 
-def rank_correlation(x: list[float], y: list[float], seed: int = 0) -> dict:
+def rank_correlation(x: list[float], y: list[float], seed: int | None = None) -> dict:
     """Spearman ρ of x and y over models, and its 95 % percentile-bootstrap interval (models
     resampled with replacement). ρ and the bounds are None where they cannot be computed (fewer
-    than MIN_MODELS models, or a column with a single value)."""
+    than MIN_MODELS models, or a column with a single value).
+
+    The resamples are drawn from a stream seeded by the data's rank pairs (in a fixed order), not by
+    the caller: 1-3d and 1-3e both correlate the softmax sensitivity with the test loss, and with a
+    seed each they printed one ρ with two intervals (−0.11 and −0.08 as lower ends). Now one pair of
+    columns has one interval wherever it is computed. ``seed`` is accepted and ignored, for callers
+    that still pass one."""
+    del seed  # see above: the interval must be a function of the data alone
     x, y = np.asarray(x, float), np.asarray(y, float)
     n = len(x)
     if n < MIN_MODELS:
@@ -164,11 +173,45 @@ def rank_correlation(x: list[float], y: list[float], seed: int = 0) -> dict:
     whole = float(rho(x, y))
     if not math.isfinite(whole):
         return {"rho": None, "low": None, "high": None, "n": n}
-    idx = np.random.default_rng(seed).integers(0, n, size=(N_BOOT, n))
+    # Spearman ρ of a resample depends on the ranks only: sorting the pairs by rank and seeding with
+    # them (midranks are multiples of ½, hence the 2×) makes the interval independent of the row
+    # order and of rounding that keeps the order
+    rx, ry = (np.rint(2 * ranks.rankdata(v)).astype(np.int64) for v in (x, y))
+    order = np.lexsort((ry, rx))
+    x, y = x[order], y[order]
+    entropy = [int(v) for v in np.concatenate([rx[order], ry[order]])]
+    idx = np.random.default_rng(entropy).integers(0, n, size=(N_BOOT, n))
     boot = rho(x[idx], y[idx])
     tail = 100 * (1 - CONFIDENCE) / 2
     low, high = np.nanpercentile(boot, [tail, 100 - tail])
     return {"rho": whole, "low": float(low), "high": float(high), "n": n}
+
+
+def rank_test(a: list[float], b: list[float]) -> dict:
+    """Exact two-sided permutation test of the rank sum (Mann-Whitney) of a against b: under "no
+    difference" every split of the pooled values into groups of len(a) and len(b) is equally likely.
+    {"p", "min_p": the smallest p these group sizes can give, "side": +1 where a ranks higher, −1
+    lower, 0 neither}. Two seeds a side can give no p below 1/3, however far apart the values."""
+    pooled = np.asarray(list(a) + list(b), float)
+    na, n = len(a), len(pooled)
+    splits = np.array(list(itertools.combinations(range(n), na)), dtype=np.int64).reshape(-1, na)
+    r = ranks.rankdata(pooled)
+    expected = na * (n + 1) / 2
+    observed = r[:na].sum() - expected
+    deviation = r[splits].sum(-1) - expected
+    # the tolerance keeps a split with the same rank sum as the data from dropping out by rounding
+    p = float(np.mean(np.abs(deviation) >= abs(observed) - 1e-9))
+    return {"p": p, "min_p": min(1.0, 2 / len(splits)), "side": int(np.sign(round(observed, 9)))}
+
+
+def end_test(rows: list[dict], key: str) -> dict | None:
+    """The smallest batch against the largest on ``key`` (rank_test over their seeds), or None with
+    fewer than two batch sizes."""
+    values = by_batch(rows, key)
+    if len(values) < 2:
+        return None
+    small, large = next(iter(values)), list(values)[-1]
+    return {"small": small, "large": large, **rank_test(values[large], values[small])}
 
 
 def run(P) -> dict:
@@ -190,12 +233,14 @@ def run(P) -> dict:
               f"{record['train_loss']:.3g}, test acc {record['test_acc']:.4f}, sensitivity (softmax) "
               f"{record['sensitivity_softmax']:.4g}", flush=True)
     kept = [r for r in rows if r["reached"]]
-    trends = {k: {against: rank_correlation([r[f"sensitivity_{k}"] for r in kept], [r[against] for r in kept], seed=i)
-                  for i, against in enumerate(("batch_size", "test_loss", "gap_loss"))} for k in OUTPUTS}
+    trends = {k: {against: rank_correlation([r[f"sensitivity_{k}"] for r in kept], [r[against] for r in kept])
+                  for against in ("batch_size", "test_loss", "gap_loss")} for k in OUTPUTS}
+    # computed here once, so that every page prints the same p (the comment only reads it)
+    ends = {k: end_test(kept, f"sensitivity_{k}") for k in OUTPUTS}
     return envelope(P, NAME, SECTION, time.perf_counter() - start,
                     dataset=ds.describe(), n_train=len(ds.x_train), n_test=len(ds.x_test), n_eval=len(x),
                     model=model_info(P, ds), outputs=OUTPUTS, primary=PRIMARY, models=rows,
-                    sensitivity_at_init=init, models_loaded=loaded, trends=trends)
+                    sensitivity_at_init=init, models_loaded=loaded, trends=trends, ends=ends)
 
 
 
@@ -272,15 +317,38 @@ def by_batch(rows: list[dict], key: str) -> dict:
     return out
 
 
+def _fixed(v: float, digits: int = 2) -> str:
+    """v with ``digits`` decimals, and never "-0.00": a printed end of an interval is read against 0."""
+    text = f"{v:.{digits}f}"
+    return text[1:] if float(text) == 0 and text.startswith("-") else text
+
+
 def interval(c: dict) -> str:
-    return f"ρ = {c['rho']:.2f}, 95 % interval {c['low']:.2f} to {c['high']:.2f} over {c['n']} models"
+    return (f"ρ = {_fixed(c['rho'])}, 95 % interval {_fixed(c['low'])} to {_fixed(c['high'])} "
+            f"over {c['n']} models")
 
 
 def direction(c: dict) -> str:
-    """'up' / 'down' when the bootstrap interval excludes 0, 'none' when it holds 0, 'unknown' without ρ."""
+    """'up' / 'down' when the bootstrap interval AS PRINTED excludes 0, 'none' when it holds 0,
+    'unknown' without ρ. Decided on the printed ends, so that "rises" never stands beside "0.00 to …"."""
     if c["rho"] is None:
         return "unknown"
-    return "up" if c["low"] > 0 else "down" if c["high"] < 0 else "none"
+    low, high = float(_fixed(c["low"])), float(_fixed(c["high"]))
+    return "up" if low > 0 else "down" if high < 0 else "none"
+
+
+def _digits(pairs: list[tuple[float, float]], least: int = 3, most: int = 10) -> int:
+    """The fewest significant digits (at least ``least``) at which every u < v of pairs still prints
+    as smaller: rounding can only merge values, so the order the text claims must survive it."""
+    for d in range(least, most + 1):
+        if all(float(f"{u:.{d}g}") < float(f"{v:.{d}g}") for u, v in pairs):
+            return d
+    return most
+
+
+def _apart(a: list[float], b: list[float]) -> list[tuple[float, float]]:
+    """The pair whose order makes two seed ranges disjoint ([] where they overlap)."""
+    return [(max(a), min(b))] if max(a) < min(b) else [(max(b), min(a))] if max(b) < min(a) else []
 
 
 def criterion_text(R: dict) -> str:
@@ -304,43 +372,88 @@ def comment(R: dict) -> str:
         lines.append("\nFewer than two batch sizes have a model at the target, so nothing is compared.")
         return "\n".join(lines)
     steps = by_batch(rows, "steps")
-    losses = by_batch(rows, "train_loss")
+    # "partly above the target" is decided on the maximum as printed (3 digits) beside the target
     lines.append("\n- Steps to the target (mean over seeds): " + ", ".join(
         f"batch {b}: {sum(v) / len(v):,.0f}" for b, v in steps.items())
         + f"; training loss afterwards (eval mode, whole training set) from {min(r['train_loss'] for r in rows):.3g} "
         f"to {max(r['train_loss'] for r in rows):.3g}"
-        + ("." if max(max(v) for v in losses.values()) <= R["params"]["target_loss"] else
+        + ("." if float(f"{max(r['train_loss'] for r in rows):.3g}") <= R["params"]["target_loss"] else
            ", partly above the target: that was checked on the epoch's mean minibatch loss, in training mode."))
-    sens = by_batch(rows, f"sensitivity_{R['primary']}")
-    small, large = next(iter(sens)), list(sens)[-1]
-    g = wording.gap(sens[large], sens[small])
-    head = (f"- Sensitivity of the {out[R['primary']]} (the figure), batch {small} → {large}: "
-            f"{wording.spread(sens[small])} → {wording.spread(sens[large])}: ")
-    lines.append(head + {
-        "a": "the largest batch gives the more sensitive models (the seed ranges do not overlap).",
-        "b": "the largest batch gives the less sensitive models (the seed ranges do not overlap).",
-        "tie": "no clear difference (the seed ranges overlap).",
-        "unknown": "one seed a side, so the seed noise is unknown and the two are not ranked."}[g.verdict])
+    lines.append(_ends_text(R, rows))
     for k, name in out.items():
         c = R["trends"][k]["batch_size"]
-        d = direction(c)
-        trend = ("too few models for a rank correlation" if d == "unknown" else
-                 f"no monotone trend is established ({interval(c)}, which holds 0)" if d == "none" else
-                 f"{'rises' if d == 'up' else 'falls'} ({interval(c)})")
-        lines.append(f"- {name.capitalize()} against the batch size over all batch sizes: {trend}.")
+        lines.append(f"- {name.capitalize()} against the batch size over all batch sizes: "
+                     f"{_trend_text(c, 'rises', 'falls', 'no monotone trend is established')}.")
     dirs = {k: direction(R["trends"][k]["batch_size"]) for k in out}
     if {dirs["softmax"], dirs["logits"]} == {"up", "down"}:
         lines.append("\nThe softmax and the logits move in opposite directions with the batch size: which output "
                      "is differentiated decides the sign, so only the softmax (Novak et al.'s definition) is read.")
-    c = R["trends"][R["primary"]]["test_loss"]
+    test, gap = (R["trends"][R["primary"]][g] for g in ("test_loss", "gap_loss"))
+    link = ("the more sensitive, the larger", "the more sensitive, the smaller", "no link is established")
+    lines.append(f"\nAcross the models, the sensitivity against the test loss: {_trend_text(test, *link)}; "
+                 f"against the generalization gap (test − train loss): {_trend_text(gap, *link)}.")
+    lines.append(_novak_text(R, gap, len(rows)))
+    return "\n".join(lines)
+
+
+
+def _trend_text(c: dict, up: str, down: str, none: str) -> str:
+    """A rank correlation in words: the direction only where its printed 95 % interval excludes 0."""
     d = direction(c)
     if d == "unknown":
-        lines.append("\nToo few models reached the target to rank-correlate the sensitivity with the test loss.")
-    elif d == "none":
-        lines.append(f"\nAcross the models the sensitivity does not establish a link with the test loss ({interval(c)}, "
-                     "which holds 0).")
-    else:
-        lines.append(f"\nAcross the models, the more sensitive ones test {'worse' if d == 'up' else 'better'} (with the "
-                     f"test loss {interval(c)}), {'the' if d == 'up' else 'the opposite of the'} direction Novak et "
-                     "al. report.")
-    return "\n".join(lines)
+        return "too few models for a rank correlation"
+    if d == "none":
+        return f"{none} ({interval(c)}, which holds 0)"
+    return f"{up if d == 'up' else down} ({interval(c)}, which excludes 0)"
+
+
+def _ends_text(R: dict, rows: list[dict]) -> str:
+    """The smallest batch against the largest: seed ranges printed with the digits that show whether
+    they overlap, and an order only where the exact rank test of run() (R["ends"]) gives p < ALPHA."""
+    sens = by_batch(rows, f"sensitivity_{R['primary']}")
+    small, large = next(iter(sens)), list(sens)[-1]
+    a, b = sens[small], sens[large]
+    t = R["ends"][R["primary"]]
+    mean_a, mean_b = sum(a) / len(a), sum(b) / len(b)
+    p = f"{t['p']:.2g}"
+    ordered = (float(p) < ALPHA and t["side"] != 0 and mean_a != mean_b
+               and (mean_b > mean_a) == (t["side"] > 0))
+    pairs = _apart(a, b) + ([tuple(sorted((mean_a, mean_b)))] if ordered else [])
+    fmt = f".{_digits(pairs)}g"
+    head = (f"- Sensitivity of the {R['outputs'][R['primary']]} (the figure), batch {small} → {large}: "
+            f"{wording.spread(a, fmt)} → {wording.spread(b, fmt)}: ")
+    if min(len(a), len(b)) < 2:
+        where = ("one seed a side" if len(a) == len(b) else
+                 f"one seed at batch {small if len(a) < 2 else large}")
+        return head + f"{where}, so the seed noise is unknown and the two are not ranked."
+    test = f"exact two-sided rank test over the seeds, p = {p}"
+    if ordered:
+        more = "more" if mean_b > mean_a else "less"
+        return head + f"the largest batch gives the {more} sensitive models ({test})."
+    # an overlap claim on the printed ranges: _digits printed enough digits to show a gap that exists
+    apart = _apart(*([float(format(v, fmt)) for v in side] for side in (a, b)))
+    floor = (f" (with {len(a)} and {len(b)} seeds it cannot go below {t['min_p']:.2g})"
+             if t["min_p"] >= ALPHA else "")
+    return head + (f"the seed ranges {'do not overlap' if apart else 'overlap'}, and the {test}{floor}, "
+                   "so it cannot tell which batch gives the more sensitive models.")
+
+
+# Novak et al. 2018 ("Sensitivity and Generalization in Neural Networks: an Empirical Study"), abstract
+NOVAK = ("Novak et al. (2018) found over thousands of fully connected networks, with various architectures, "
+         "optimizers and other hyper-parameters, on four image datasets that the input-output Jacobian norm "
+         "correlates with the generalization gap")
+
+
+def _novak_text(R: dict, gap: dict, n: int) -> str:
+    """Whether this run agrees with the paper, read from the gap correlation; where not, how the
+    setting differs."""
+    d = direction(gap)
+    setting = (f"its {n} models are BatchNorm CNNs on {R['dataset'].split(':')[0]} that differ only in "
+               "batch size and seed, each stopped at one training-loss target "
+               f"({R['params']['target_loss']:g})")
+    if d == "up":
+        return f"{NOVAK}; this run agrees."
+    if d == "down":
+        return f"{NOVAK}; this run finds the opposite sign, and its setting differs: {setting}."
+    return (f"{NOVAK}; this run cannot tell whether it agrees (no rank correlation that excludes 0): "
+            f"{setting}.")
