@@ -50,6 +50,10 @@ RULES: list[tuple[str, str, float | None, float, str]] = [
      "a one-sided second difference of the loss at a model: rounding moved it by 4 % (smoke) and 241 % (quick)"),
     ("smoke", r"^t1_2c_\w+:(phase2|eigenvalues)/", None, 0,
      "phase 2 descends ‖∇L‖² from where phase 1 stopped: its best step moved by 71 of 300, eigenvalues by 16 %"),
+    ("smoke", r"^t1_2c_\w+:.*ratio_(all|nonzero)", 0, 0.05,
+     "a minimal ratio counts eigenvalues above a tolerance: one of 61 crossing it moved a ratio by 0.016, "
+     "one of 27 by 0.037"),
+    ("smoke", r"^t1_2c_\w+:summary/spearman", None, 0, "a rank correlation over 6 runs: 0.0 against -0.2"),
     ("quick", r"^t1_1a_\w+:runs/", None, 0,
      "the loss after the last step of a run at its noise floor: 10× apart (sinc), stopping epochs 35 % apart"),
     ("quick", r"^t1_2b_\w+:per_dataset/\w+/runs/\d+/(end_grad_norm|spearman_grad_loss|max_jump_grad_norm)", None, 0,
