@@ -3,8 +3,10 @@
 For each dataset a family of CNNs is built at one parameter count: the shallowest CNN's width is
 solved from the budget and every deeper one is solved for that exact count, so all lie within 1 %
 of each other. All share the optimizer, learning rate, batch size, epochs and data order; train and
-test loss and accuracy are recorded every epoch. With one seed per model the comment calls a
-difference in test accuracy only beyond the test set's own sampling noise.
+test loss and accuracy are recorded every epoch. After training, each CNN's correctness and loss on
+every test image are kept, and since all CNNs of a dataset are scored on the same test images, each
+pair is compared paired (``hwlib.paired``): McNemar's exact test on accuracy, a paired bootstrap over
+test images on the mean loss. The comment calls a difference only at a stated level.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import time
 import torch
 from matplotlib.lines import Line2D
 
-from .. import data, models, train, wording
+from .. import data, models, paired, train, wording
 from ..params import Param, ParamError, same
 from ..plots import figure, palette
 from ..results import envelope
@@ -74,9 +76,66 @@ def run(P) -> dict:
                           "params": info["params"], "structure": info["structure"]})
             h = train.fit(model.to(P.device), ds, epochs=P.epochs, batch_size=P.batch_size, lr=P.lr,
                           optimizer=P.optimizer, seed=P.seed, label=f"{name} {model_name(depth)}")
-            runs.append({"dataset": name, "model": model_name(depth), "depth": depth, "params": info["params"],
-                         "n_test": len(ds.x_test), "history": h.to_dict()})
-    return envelope(P, NAME, SECTION, time.perf_counter() - start, models=table, runs=runs)
+            correct, losses = per_image(model, ds)
+            runs.append({"dataset": name, "model": model_name(depth), "depth": depth,
+                         "params": info["params"], "n_test": len(ds.x_test), "history": h.to_dict(),
+                         "test_correct": correct, "test_losses": losses})
+    return envelope(P, NAME, SECTION, time.perf_counter() - start, models=table, runs=runs,
+                    paired=paired_results(runs))
+
+
+# Significant digits kept of a per-image loss: rounding moves a loss by at most 5e-7 of itself, far below
+# what the interval resolves, and a 10,000-image test set (full profile) costs ~12 bytes a loss, not ~20.
+LOSS_DIGITS = 6
+
+
+@torch.no_grad()
+def per_image(model: torch.nn.Module, ds: data.Dataset) -> tuple[list[bool], list[float]]:
+    """Whether each test image is classified right, and its cross-entropy loss, in eval mode after
+    training: what the paired tests compare image by image (one pass, after the last epoch)."""
+    was_training = model.training
+    model.eval()
+    correct, losses = [], []
+    for i in range(0, len(ds.x_test), train.EVAL_CHUNK):
+        out, y = model(ds.x_test[i:i + train.EVAL_CHUNK]), ds.y_test[i:i + train.EVAL_CHUNK]
+        correct.append(out.argmax(1) == y)
+        losses.append(torch.nn.functional.cross_entropy(out, y, reduction="none"))
+    model.train(was_training)
+    return torch.cat(correct).tolist(), [float(f"{v:.{LOSS_DIGITS}g}") for v in torch.cat(losses).tolist()]
+
+
+# Paired tests on the shared test set (hwlib/paired.py says why paired). A verdict only at these levels.
+LEVEL = 0.05  # McNemar: a difference in accuracy is called at p < LEVEL, two-sided
+CONFIDENCE = 0.95  # paired bootstrap: a difference in mean loss is called when this interval excludes 0
+N_BOOT = 10_000  # resamples: over 10 seeds the quick profile's interval ends moved by 1-3.5 % of its width
+BOOT_SEED = 0  # the interval is the same run after run
+PCT = f"{100 * CONFIDENCE:.0f} %"  # "95 %", as the interval is named in the prose
+
+
+def finished(run: dict) -> bool:
+    """Trained to the end with a finite loss on every test image (a diverged CNN has nothing to compare)."""
+    losses = run["test_losses"]
+    return not run["history"]["diverged"] and all(v is not None and math.isfinite(v) for v in losses)
+
+
+def paired_results(runs: list[dict]) -> list[dict]:
+    """Every pair of finished CNNs of a dataset, the shallower second ("deep" against "shallow"): McNemar's
+    exact test on per-image correctness and the paired-bootstrap interval of the mean per-image loss
+    difference, deep minus shallow (below 0: the deeper CNN's test loss is lower)."""
+    out = []
+    for name in dict.fromkeys(r["dataset"] for r in runs):
+        ok = sorted((r for r in runs if r["dataset"] == name and finished(r)), key=lambda r: r["depth"])
+        for i, shallow in enumerate(ok):
+            for deep in ok[i + 1:]:
+                acc = paired.mcnemar(deep["test_correct"], shallow["test_correct"])
+                loss = paired.bootstrap_mean_difference(deep["test_losses"], shallow["test_losses"],
+                                                        n_boot=N_BOOT, confidence=CONFIDENCE, seed=BOOT_SEED)
+                out.append({"dataset": name, "deep": deep["model"], "shallow": shallow["model"],
+                            "n_test": len(deep["test_correct"]),
+                            "accuracy": {"only_deep": acc["only_a"], "only_shallow": acc["only_b"],
+                                         "p": acc["p"]},
+                            "loss": {"mean": loss["mean"], "low": loss["low"], "high": loss["high"]}})
+    return out
 
 
 # ------------------------------------------------------------------ table and figures
@@ -90,7 +149,8 @@ def figures(R: dict) -> list:
     """Per dataset: the loss curves, then the accuracy curves."""
     out = []
     for name in R["params"]["datasets"]:
-        loss = f"Training (solid) and test (dashed) cross-entropy loss of every CNN on {name} per epoch, on a log scale."
+        loss = (f"Training (solid) and test (dashed) cross-entropy loss of every CNN on {name} per epoch, "
+                f"on a log scale.")
         acc = f"Training (solid) and test (dashed) accuracy of every CNN on {name} per epoch."
         out += [(_training_curves(R, name, "loss"), loss), (_training_curves(R, name, "acc"), acc)]
     return out
@@ -106,7 +166,8 @@ def _training_curves(R: dict, dataset: str, metric: str):
         note = f", diverged at epoch {h['diverged']['epoch']}" if h["diverged"] else ""
         ax.plot(h["epoch"], h[f"train_{metric}"], color=colour, lw=1.5)
         ax.plot(h["eval_epoch"], h[f"test_{metric}"], color=colour, lw=1.5, ls="--")
-        handles.append(Line2D([], [], color=colour, lw=1.5, label=f"{run['model']} ({run['params']:,} parameters{note})"))
+        label = f"{run['model']} ({run['params']:,} parameters{note})"
+        handles.append(Line2D([], [], color=colour, lw=1.5, label=label))
     # colour says the model, line style the split: one entry each instead of one per line. The legend
     # fills column by column, so putting train/test after the first two models puts them on row 2.
     styles = [Line2D([], [], color="black", lw=1.2, label="train"),
@@ -121,84 +182,139 @@ def _training_curves(R: dict, dataset: str, metric: str):
 
 
 # ------------------------------------------------------------------ comment
-# One seed per model, so the seed noise is unknown; what is known is the test set's own sampling
-# noise. Two accuracies p measured on n test images differ by chance with a standard deviation of
-# about sqrt(2·n·p·(1−p)) images (binomial, unpaired: conservative for two models scored on the
-# same images). A difference is called only beyond Z of those.
-NOISE_Z = 2  # two standard deviations: chance alone exceeds it about once in 20 comparisons
-MIN_IMAGES = 3  # near 100 % the binomial noise vanishes, yet one or two images are still no difference
+# One seed per model, so the seed noise is unknown; what the paired tests measure is the test set's
+# sampling noise, for these trained CNNs. Every number below is printed at a precision that keeps it on
+# the same side of its level as the unrounded value, so no printed number contradicts its verdict.
 
 
-def threshold_images(n_test: int, acc_a: float, acc_b: float) -> int:
-    """Fewest test images by which two accuracies must differ to be called different."""
-    p = (acc_a + acc_b) / 2
-    return max(MIN_IMAGES, math.ceil(NOISE_Z * math.sqrt(2 * n_test * p * (1 - p))))
+def say_p(p: float) -> str:
+    """'p = 0.25', 'p = 0.031', 'p < 0.001': two significant digits, more where rounding would carry p
+    across LEVEL (0.0496 is 'p = 0.0496', never 'p = 0.05' beside a verdict)."""
+    if p < 0.001:
+        return "p < 0.001"
+    for digits in range(2, 8):
+        text = f"{p:.{digits}g}"
+        if (float(text) < LEVEL) == (p < LEVEL) and float(text) != LEVEL:
+            break
+    return f"p = {text}"
 
 
-def versus(deep: dict, shallow: dict) -> tuple[str, int, int]:
-    """('better' | 'worse' | 'tie', images gained by ``deep`` over ``shallow``, threshold in images)."""
-    n = deep["n_test"]
-    a, b = deep["history"]["final"]["test_acc"], shallow["history"]["final"]["test_acc"]
-    diff, need = round(a * n) - round(b * n), threshold_images(n, a, b)
-    return ("better" if diff >= need else "worse" if -diff >= need else "tie"), diff, need
+def say_diff(value: float, spec: str) -> str:
+    """'+0.0123', '−0.0045', '+7.6e-09': signed, with a true minus sign (``spec`` from ``loss_format``)."""
+    text = format(value, spec)
+    return "−" + text[1:] if text.startswith("-") else text
 
 
-def _dataset_comment(name: str, runs: list[dict], epochs: int) -> tuple[list[str], str | None]:
-    """Bullet lines for one dataset and its verdict ('deeper', 'shallow', 'tie', 'mixed' or None)."""
-    lines = [f"- **{name}**: the {r['model']} diverged at epoch {r['history']['diverged']['epoch']}; it is left out."
-             for r in runs if r["history"]["diverged"]]
+def loss_format(*values: float) -> str:
+    """Format of a loss difference and its interval: 4 decimals, more (up to 8) until no value that is not
+    0 reads 0 or the wrong sign ('interval −0.0000 to …' never stands beside 'below 0'); smaller
+    values in two significant digits, which never round to 0."""
+    for decimals in range(4, 9):
+        if all(v == 0 or round(v, decimals) != 0 and (round(v, decimals) > 0) == (v > 0) for v in values):
+            return f"+.{decimals}f"
+    return "+.1e"
+
+
+def accuracy_verdict(pair: dict) -> str:
+    """'higher' / 'lower' (the deeper CNN's accuracy, McNemar p < LEVEL) or 'cannot tell'."""
+    a = pair["accuracy"]
+    if a["p"] >= LEVEL:
+        return "cannot tell"
+    return "higher" if a["only_deep"] > a["only_shallow"] else "lower"
+
+
+def loss_verdict(pair: dict) -> str:
+    """'lower' / 'higher' (the deeper CNN's test loss; the interval lies below / above 0) or 'cannot tell'."""
+    loss = pair["loss"]
+    return "lower" if loss["high"] < 0 else "higher" if loss["low"] > 0 else "cannot tell"
+
+
+def _pair_line(pair: dict) -> str:
+    a, loss = pair["accuracy"], pair["loss"]
+    deep, shallow = pair["deep"], pair["shallow"]
+    acc_v, loss_v = accuracy_verdict(pair), loss_verdict(pair)
+    d = loss_format(loss["mean"], loss["low"], loss["high"])
+    where = {"lower": "below 0", "higher": "above 0", "cannot tell": "holds 0"}[loss_v]
+    images = wording.plural(a["only_deep"], "test image")
+    side = "not below" if acc_v == "cannot tell" else "below"
+    return (f"  - {deep} against the {shallow}: test accuracy **{acc_v}** ({images} right only for the "
+            f"{deep}, {a['only_shallow']:,} only for the {shallow}; McNemar {say_p(a['p'])}, "
+            f"{side} {LEVEL:g}); "
+            f"test loss **{loss_v}**: mean per-image difference {say_diff(loss['mean'], d)}, {PCT} "
+            f"paired-bootstrap interval {say_diff(loss['low'], d)} to {say_diff(loss['high'], d)}, {where}.")
+
+
+def _groups(pairs: list[dict], verdict, measure: str, said: dict[str, str]) -> list[str]:
+    """One clause per verdict: 'the test loss of the 2-block CNN and the 4-block CNN is lower (…)'."""
+    out = []
+    for v, how in said.items():
+        names = [f"the {p['deep']}" for p in pairs if verdict(p) == v]
+        if names:
+            verb = "cannot be told apart from it" if v == "cannot tell" else f"is {v}"
+            out.append(f"the {measure} of {wording.join(names)} {verb} ({how})")
+    return out
+
+
+def _dataset_comment(name: str, runs: list[dict], pairs: list[dict], epochs: int) -> list[str]:
+    """Bullet lines for one dataset: each CNN's final numbers, each pair's paired tests, a summary against
+    the shallowest finished CNN."""
+    lines = [f"- **{name}**: the {r['model']} diverged at epoch {r['history']['diverged']['epoch']}; "
+             f"it is left out." for r in runs if r["history"]["diverged"]]
     ok = sorted((r for r in runs if not r["history"]["diverged"]), key=lambda r: r["depth"])
-    if len(ok) < 2:
+    if len(ok) < 2 or not pairs:
         lines.append(f"- **{name}**: fewer than two CNNs finished, so depth cannot be compared here.")
-        return lines, None
+        return lines
     f = lambda r: r["history"]["final"]
-    lines.append(f"- **{name}** ({wording.plural(epochs, 'epoch')}, {ok[0]['n_test']:,} test images): " + "; ".join(
-        f"{r['model']} ({r['params']:,} parameters): training loss {f(r)['train_loss']:.3f}, training accuracy "
-        f"{wording.pct(f(r)['train_acc'])}, test accuracy {wording.pct(f(r)['test_acc'])}" for r in ok) + ".")
-    shallow, said = ok[0], []
-    for deep in ok[1:]:
-        verdict, diff, need = versus(deep, shallow)
-        images = wording.plural(abs(diff), "test image")
-        said.append(verdict)
-        lines.append(f"  - {deep['model']} against the {shallow['model']}: " + {
-            "better": f"**better**, {images} more right (the threshold is {need})",
-            "worse": f"**worse**, {images} fewer right (the threshold is {need})",
-            "tie": f"**no clear difference** ({images} {'more' if diff > 0 else 'fewer'} right, below the threshold "
-                   f"of {need})" if diff else f"**no clear difference** (the same number right; threshold {need})",
-        }[verdict] + ".")
-    verdict = ("deeper" if set(said) == {"better"} else "shallow" if set(said) == {"worse"}
-               else "tie" if set(said) == {"tie"} else "mixed")
-    return lines, verdict
+    n = ok[0]["n_test"]
+    nets = "; ".join(f"{r['model']} ({r['params']:,} parameters): training loss {f(r)['train_loss']:.3f}, "
+                     f"training accuracy {wording.pct(f(r)['train_acc'])}, "
+                     f"test loss {f(r)['test_loss']:.4f}, test accuracy {wording.pct(f(r)['test_acc'])}"
+                     for r in ok)
+    lines.append(f"- **{name}** ({wording.plural(epochs, 'epoch')}, the same {n:,} test images for every "
+                 f"CNN): {nets}.")
+    lines += [_pair_line(p) for p in pairs]
+    base = pairs[0]["shallow"]  # pairs run shallowest first: the first pair's shallow CNN is the reference
+    against = [p for p in pairs if p["shallow"] == base]
+    level = f"McNemar p < {LEVEL:g}"
+    clauses = (_groups(against, loss_verdict, "test loss", {
+        "lower": f"{PCT} interval below 0", "higher": f"{PCT} interval above 0",
+        "cannot tell": f"{PCT} interval holds 0"})
+        + _groups(against, accuracy_verdict, "test accuracy", {
+            "higher": level, "lower": level, "cannot tell": f"McNemar p ≥ {LEVEL:g}"}))
+    summary = f"\nOn {name}, against the {base} at the same parameter count, {wording.join(clauses)}."
+    loss_said = {loss_verdict(p) for p in against}
+    acc_said = {accuracy_verdict(p) for p in against}
+    if loss_said == {"lower"} and acc_said == {"cannot tell"}:
+        summary += (f" So depth lowered the test loss measurably here, but the accuracy differences are too "
+                    f"small for {n:,} test images to tell apart.")
+    elif loss_said == {"lower"} and acc_said == {"higher"}:
+        summary += " Here, spending the parameters on more conv blocks paid off on both measures."
+    elif loss_said == {"higher"} and acc_said == {"lower"}:
+        summary += " Here, spending the parameters on more conv blocks did not pay off, on either measure."
+    elif loss_said == acc_said == {"cannot tell"}:
+        summary += (f" These tests cannot tell the depths apart on {n:,} test images, which is not evidence "
+                    f"that depth makes no difference.")
+    lines.append(summary)
+    return lines
 
 
 def comment(R: dict) -> str:
-    """The Comment section: each deeper CNN against the shallowest on test accuracy, per dataset."""
+    """The Comment section: per dataset, every pair of CNNs compared paired on the shared test set."""
     P = R["params"]
-    lines, verdicts = [], {}
+    lines = []
     for name in P["datasets"]:
-        more, verdicts[name] = _dataset_comment(name, [r for r in R["runs"] if r["dataset"] == name], P["epochs"])
-        lines += more
-    decided = {n: v for n, v in verdicts.items() if v}
-    kinds = set(decided.values())
-    if not decided:
-        verdict = "No dataset has two finished CNNs, so depth is not compared."
-    elif kinds == {"deeper"}:
-        verdict = ("At the same parameter count, every deeper CNN tested clearly better than the shallowest one: "
-                   "here, spending the parameters on more conv blocks paid off.")
-    elif kinds == {"shallow"}:
-        verdict = ("At the same parameter count, every deeper CNN tested clearly worse than the shallowest one: "
-                   "here, spending the parameters on more conv blocks did not pay off.")
-    elif kinds == {"tie"}:
-        verdict = ("At the same parameter count, no deeper CNN tested clearly better or worse than the shallowest "
-                   "one: on this test set, depth made no measurable difference.")
-    else:
-        parts = [f"{label} on {wording.join([n for n, v in decided.items() if v == kind])}" for kind, label in (
-            ("deeper", "every deeper CNN tested clearly better"), ("shallow", "every deeper CNN tested clearly worse"),
-            ("tie", "no depth made a clear difference"), ("mixed", "only some deeper CNNs differed clearly"))
-            if kind in kinds]
-        verdict = f"Depth had no consistent effect: {wording.join(parts)}."
-    rule = (f"A difference counts only when it reaches {NOISE_Z} standard deviations of the test set's sampling "
-            f"noise and at least {MIN_IMAGES} images: with one seed per model the seed noise is unknown, so this "
-            f"is the least a difference must beat.")
-    lines.append(f"\n{verdict} {rule}")
+        lines += _dataset_comment(name, [r for r in R["runs"] if r["dataset"] == name],
+                                  [p for p in R["paired"] if p["dataset"] == name], P["epochs"])
+    if not R["paired"]:
+        lines.append("\nNo dataset has two finished CNNs, so depth is not compared.")
+        return "\n".join(lines)
+    rule = (f"Every comparison is paired on the shared test set: all CNNs of a dataset are scored on "
+            f"the same test images, so accuracy is compared by McNemar's exact test on the images exactly "
+            f"one of the two gets right, and loss by a paired bootstrap over test images ({N_BOOT:,} "
+            f"resamples) of the mean per-image loss difference, deeper minus shallower. A difference is "
+            f"called only at McNemar p < {LEVEL:g}, or where the {PCT} interval excludes 0; otherwise the "
+            f"comment says it cannot tell. Each test stands at its own level, not corrected for the number "
+            f"of pairs. With one seed per CNN these tests are about these trained networks on this data: "
+            f"how much another seed would move them is not measured.")
+    lines.append(f"\n{rule}")
     return "\n".join(lines)

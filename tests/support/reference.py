@@ -60,6 +60,11 @@ RULES: list[tuple[str, str, float | None, float, str]] = [
      "the gradient norm at the end of training is at its noise floor: 2.3× apart (sinc), its ρ with the loss 0.22"),
     ("quick", r"^t1_2c_\w+:missed$", 0, 3, "runs that missed the gradient threshold out of 100: 3 against 5"),
     ("quick", r"^t1_2c_\w+:summary/spearman_all$", 0, 0.1, "a rank correlation over 100 runs: moved by 0.025"),
+    ("quick", r"^t1_1b_\w+:paired/\d+/loss/", 0, 3e-3,
+     "a paired mean loss difference of nets within 1 % of each other: moved by up to 0.00095"),
+    ("quick", r"^t1_1b_\w+:paired/\d+/accuracy/only_", 0, 2, "images one net gets right and the other not"),
+    ("quick", r"^t1_1b_\w+:paired/\d+/accuracy/p$", None, 0,
+     "McNemar's p of a few discordant images: one image more or less moves it by a factor of 2"),
     ("quick", r"^t1_3[de]_\w+:(trends|correlations)/", None, 0,
      "rank correlations over 10 models a rounding apart: ρ moved by 0.10, an interval's end by 0.17"),
 ]
@@ -69,7 +74,9 @@ RULES: list[tuple[str, str, float | None, float, str]] = [
 HEADLINES = {
     "t1_1a_simulate_function": ["runs/*/*/train_loss", "runs/*/*/test_loss", "runs/*/*/epochs_run"],
     "t1_1b_actual_task": ["runs/*/history/final/test_acc", "runs/*/history/final/train_acc",
-                          "runs/*/history/final/train_loss"],
+                          "runs/*/history/final/train_loss", "paired/*/accuracy/only_deep",
+                          "paired/*/accuracy/only_shallow", "paired/*/accuracy/p", "paired/*/loss/mean",
+                          "paired/*/loss/low", "paired/*/loss/high"],
     "t1_2a_optimization_process": ["pair_distance/start", "pair_distance/end", "pca/whole/explained_variance_ratio",
                                    "pca/layer/explained_variance_ratio", "step_length/*/0", "step_length/*/-1"],
     "t1_2b_gradient_norm": ["per_dataset/*/runs/*/start_loss", "per_dataset/*/runs/*/end_loss",
