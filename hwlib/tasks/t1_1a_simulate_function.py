@@ -3,17 +3,23 @@
 Each function is sampled on evenly spaced points of [-1, 1]. For every depth the hidden widths are
 solved from one parameter budget, so all models land within 1 % of it. Every model trains
 full-batch from several seeds until the epoch limit or the plateau rule; the test loss is taken on a
-denser grid between the training points. The comment compares each deeper model with the shallowest
-on final training loss, calling a difference only where the seed ranges do not overlap.
+denser grid between the training points. A run's final training loss is the median of its training
+loss over the last FINAL_WINDOW of the epochs it ran, not the value after its last Adam step, which
+can sit on a spike. The comment compares each deeper model with the shallowest on those final
+losses, calling a difference only where an exact two-sided rank test over the seeds gives p < ALPHA.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
+import statistics
 import time
 
+import numpy as np
 import torch
 
-from .. import data, ensemble, models, train, wording
+from .. import data, ensemble, models, ranks, train, wording
 from ..device import cpu_threads
 from ..params import Param, ParamError, same
 from ..plots import figure, palette
@@ -21,6 +27,12 @@ from ..results import envelope, thin
 from ..tables import markdown_table
 
 NAME, SECTION = "1_1a_simulate_function", "1-1a"
+
+# A run's final training loss is the median of its per-epoch training loss over the last 5 % of the epochs
+# it ran (200 of 4,000): the loss after the last Adam step alone sat on a spike (1.1e-4 on the curve,
+# 1.8e-4 after the step) and moved up to 10× with the CPU's rounding; a median over many epochs does not.
+FINAL_WINDOW = 0.05
+ALPHA = 0.05  # level of the exact rank test that alone may call a deeper model's loss lower or higher
 
 SPEC = {
     "functions": same("str_list", ["sinc", "sign"], choices=tuple(data.FUNCTIONS), min_len=1,
@@ -35,7 +47,10 @@ SPEC = {
                     doc="upper limit; the plateau rule may stop earlier"),
     "n_train": Param("int", smoke=200, quick=1000, full=1000, low=10, doc="training points, evenly spaced"),
     "batch_size": Param("int", smoke=200, quick=1000, full=1000, low=1, doc="≥ n_train means full batch"),
-    "seeds": Param("int", smoke=1, quick=2, full=3, low=1, doc="independent initializations per model"),
+    # 5 a model: with 5 against 5 the exact rank test can reach p = 2/252 ≈ 0.008; with 2 against 2 it
+    # cannot go below 1/3, so no depth could be called better. Measured on one thread, side by side, the
+    # quick run took 1.7-2.1× (median 1.9×) as long with 5 seeds as with 2: 13-20 s against 6-10 s.
+    "seeds": Param("int", smoke=1, quick=5, full=5, low=1, doc="independent initializations per model"),
     "plateau_window": Param("int", smoke=0, quick=1000, full=2000, low=0,
                             doc="epochs the plateau rule looks back; 0 disables it"),
     "plateau_tol": same("float", 0.01, low=0.0, high=1.0,
@@ -101,34 +116,79 @@ def _run(P, start: float) -> dict:
             outputs = ens.outputs(ens.theta, both.x_test)[:, :, 0]  # (K, n_test)
         ensembles.append({"depth": depth, "models": len(pairs), "epochs": len(h.epoch), "seconds": h.seconds})
         for i, (fn, seed) in enumerate(pairs):
+            curve = h.curve(i)
             runs[fn].append({"depth": depth, "seed": seed, "epochs_run": h.epochs_run[i], "stopped": h.stopped[i],
-                             "diverged": h.diverged[i], "train_loss": train_loss[i].item(),
-                             "test_loss": test_loss[i].item(), "curve": thin(h.epoch[:h.epochs_run[i]], h.curve(i))})
+                             "diverged": h.diverged[i], "window": window(h.epochs_run[i]),
+                             "train_loss": final_loss(curve) if h.diverged[i] is None else None,
+                             "train_loss_last": train_loss[i].item(), "test_loss": test_loss[i].item(),
+                             "curve": thin(h.epoch[:h.epochs_run[i]], curve)})
         for fn in P.functions:  # the figure shows each depth's best seed (lowest final training loss)
             ok = [i for i, (f, _) in enumerate(pairs) if f == fn and h.diverged[i] is None]
             if ok:
-                best = min(ok, key=lambda i: train_loss[i].item())
+                best = min(ok, key=lambda i: final_loss(h.curve(i)))
                 predictions[fn]["by_depth"][str(depth)] = outputs[best]
     return envelope(P, NAME, SECTION, time.perf_counter() - start, models=table, runs=runs,
                     predictions=predictions, summary=summarize(runs), ensembles=ensembles,
+                    final_window=FINAL_WINDOW, alpha=ALPHA,
                     plateau=plateau(P).describe() if plateau(P) else "off")
 
 
+def window(epochs_run: int) -> int:
+    """Epochs in a run's final window: the last FINAL_WINDOW of those it ran, at least one."""
+    return max(1, math.ceil(FINAL_WINDOW * epochs_run)) if epochs_run else 0
+
+
+def final_loss(curve: list[float]) -> float | None:
+    """A run's final training loss: the median of its per-epoch loss over its final window."""
+    return statistics.median(curve[-window(len(curve)):]) if curve else None
+
+
+def rank_test(a: list[float], b: list[float]) -> dict:
+    """Exact two-sided permutation test of the rank sum (Mann-Whitney) of a against b: under "no
+    difference" every split of the pooled values into groups of len(a) and len(b) is equally likely.
+    {"p", "min_p": the smallest p these group sizes can give, "side": +1 where a ranks higher, −1
+    lower, 0 neither}. Two seeds a side can give no p below 1/3, however far apart the values."""
+    pooled = np.asarray(list(a) + list(b), float)
+    na, n = len(a), len(pooled)
+    splits = np.array(list(itertools.combinations(range(n), na)), dtype=np.int64).reshape(-1, na)
+    r = ranks.rankdata(pooled)
+    expected = na * (n + 1) / 2
+    observed = r[:na].sum() - expected
+    deviation = r[splits].sum(-1) - expected
+    # the tolerance keeps a split with the same rank sum as the data from dropping out by rounding
+    p = float(np.mean(np.abs(deviation) >= abs(observed) - 1e-9))
+    return {"p": p, "min_p": min(1.0, 2 / len(splits)), "side": int(np.sign(round(observed, 9)))}
+
+
+def seeds_needed(alpha: float = ALPHA) -> int:
+    """The fewest seeds a model at which the rank test of n against n can reach p < alpha."""
+    return next(n for n in range(1, 50) if 2 / math.comb(2 * n, n) < alpha)
+
+
+def _finished(runs: list[dict], depth: int, key: str = "train_loss") -> list[float]:
+    return [r[key] for r in runs if r["depth"] == depth and r["diverged"] is None]
+
+
 def summarize(runs: dict) -> dict:
-    """Per function and depth: mean/min final losses over seeds, and epochs run."""
+    """Per function and depth: final losses over seeds (median and range), epochs run, and the rank
+    test of each deeper model's final training losses against the shallowest's."""
     out = {}
     for fn, rs in runs.items():
         out[fn] = {}
-        for depth in sorted({r["depth"] for r in rs}):
-            ok = [r for r in rs if r["depth"] == depth and r["diverged"] is None]
-            n = max(len(ok), 1)
+        depths = sorted({r["depth"] for r in rs})
+        done = [d for d in depths if _finished(rs, d)]
+        for depth in depths:
+            loss, ok = _finished(rs, depth), [r for r in rs if r["depth"] == depth and r["diverged"] is None]
             out[fn][str(depth)] = {
-                "runs": len(ok), "diverged": sum(r["depth"] == depth and r["diverged"] is not None for r in rs),
-                "train_loss_mean": sum(r["train_loss"] for r in ok) / n if ok else None,
-                "train_loss_min": min((r["train_loss"] for r in ok), default=None),
-                "test_loss_mean": sum(r["test_loss"] for r in ok) / n if ok else None,
-                "epochs_mean": sum(r["epochs_run"] for r in ok) / n if ok else None,
+                "runs": len(ok),
+                "diverged": sum(r["depth"] == depth and r["diverged"] is not None for r in rs),
+                "train_loss_median": statistics.median(loss) if loss else None,
+                "train_loss_min": min(loss, default=None), "train_loss_max": max(loss, default=None),
+                "test_loss_median": statistics.median(_finished(rs, depth, "test_loss")) if ok else None,
+                "epochs_mean": sum(r["epochs_run"] for r in ok) / len(ok) if ok else None,
                 "plateau_stops": sum(1 for r in ok if r["stopped"]),
+                "against_shallowest": (rank_test(loss, _finished(rs, done[0]))
+                                       if loss and done and depth != done[0] else None),
             }
     return out
 
@@ -143,9 +203,25 @@ def run(P) -> dict:
 
 # ------------------------------------------------------------------ table and figures
 
+def window_words(R: dict) -> str:
+    """'the last 5 % of the epochs it ran': how the table, the captions and the comment name the window."""
+    return f"the last {100 * R['final_window']:g} % of the epochs it ran"
+
+
 def table(R: dict) -> str:
-    """The models compared (read from the built models) and the stopping rule."""
-    return markdown_table(R["models"]) + f"\n\nPlateau rule: {R['plateau']}."
+    """The models compared (read from the built models), the stopping rule, and every run's final losses."""
+    rows = [{"function": data.FUNCTIONS[fn][1], "depth": r["depth"], "seed": r["seed"],
+             "epochs run": r["epochs_run"], "stopped by": _stop_words(r),
+             "final train loss": r["train_loss"], "after last step": r["train_loss_last"],
+             "test loss": r["test_loss"]} for fn in R["params"]["functions"] for r in R["runs"].get(fn, [])]
+    return (markdown_table(R["models"]) + f"\n\nPlateau rule: {R['plateau']}.\n\n"
+            f"Every run. Final train loss: the median of its training loss over {window_words(R)} (the "
+            "number the comment quotes); after last step: the training loss after its last Adam step; "
+            "test loss: on the dense grid, after the last step.\n\n" + markdown_table(rows))
+
+
+def _stop_words(r: dict) -> str:
+    return "diverged" if r["diverged"] is not None else "plateau rule" if r["stopped"] else "epoch limit"
 
 
 def figures(R: dict) -> list:
@@ -153,10 +229,12 @@ def figures(R: dict) -> list:
     out = []
     for fn in R["params"]["functions"]:
         formula = data.FUNCTIONS[fn][1]
-        loss = (f"Training loss of every model on {formula} against the epoch, both axes logarithmic: one line "
-                f"per seed (the first seed drawn thicker), and × marks a run that diverged.")
-        fits = (f"Prediction of each model (its seed with the lowest final training loss) over the ground truth "
-                f"{formula} on the test grid.")
+        loss = (f"Training loss of every model on {formula} against the epoch, both axes logarithmic: one "
+                f"faint line per seed. A dot at the end of each line marks its final training loss, the "
+                f"median of its loss over {window_words(R)} (the number the comment quotes, which a spike at "
+                f"the last epoch does not move); × marks a run that diverged.")
+        fits = (f"Prediction of each model (its seed with the lowest final training loss) over the ground "
+                f"truth {formula} on the test grid.")
         out += [(_loss_curves(R, fn), loss), (_predictions(R, fn, formula), fits)]
     return out
 
@@ -164,7 +242,8 @@ def figures(R: dict) -> list:
 # Every legend here goes below the axes: the curves fill the whole panel, so no corner is reliably free.
 
 def _loss_curves(R: dict, fn: str):
-    """Training loss (log) against epoch, one colour per depth, one line per seed."""
+    """Training loss (log) against epoch, one colour per depth, one faint line per seed, each run's
+    final-window median marked at its end."""
     fig, ax = figure()
     depths = [m["depth"] for m in R["models"]]
     colours = dict(zip(depths, palette(len(depths))))
@@ -173,10 +252,15 @@ def _loss_curves(R: dict, fn: str):
     for r in R["runs"][fn]:
         label = None if r["depth"] in seen else f"{layers(r['depth'])} ({params[r['depth']]:,} parameters)"
         seen.add(r["depth"])
-        ax.plot(r["curve"]["x"], r["curve"]["y"], color=colours[r["depth"]], lw=1.4 if r["seed"] == 0 else 0.9,
-                alpha=1.0 if r["seed"] == 0 else 0.5, label=label)
+        colour = colours[r["depth"]]
+        # every seed alike and faint: the seeds' spread is the band the comment's test reads
+        ax.plot(r["curve"]["x"], r["curve"]["y"], color=colour, lw=0.8, alpha=0.45)
         if r["diverged"]:
-            ax.plot(r["curve"]["x"][-1:], r["curve"]["y"][-1:], "x", color=colours[r["depth"]], ms=8)
+            ax.plot(r["curve"]["x"][-1:], r["curve"]["y"][-1:], "x", color=colour, ms=8)
+        elif r["train_loss"] is not None:
+            ax.plot([r["epochs_run"]], [r["train_loss"]], "o", color=colour, ms=4, mec="black", mew=0.4)
+        if label:  # one legend entry a depth, drawn solid
+            ax.plot([], [], color=colour, lw=1.4, marker="o", ms=4, label=label)
     ax.set(xscale="log", yscale="log", xlabel="epoch", ylabel="training loss (MSE)")
     fig.legend(loc="outside lower center", ncols=min(len(depths), 3), fontsize="small")
     return fig
@@ -197,60 +281,114 @@ def _predictions(R: dict, fn: str, formula: str):
 
 # ------------------------------------------------------------------ comment
 
-def _function_comment(fn: str, runs: list[dict], P: dict) -> tuple[list[str], str | None]:
-    """Bullet lines for one function and its verdict ('deeper', 'shallow', 'tie', 'unknown', 'mixed' or None):
-    every deeper model against the shallowest, on final training loss over seeds."""
+def _median_spread(values: list[float], fmt: str) -> str:
+    """'1.20e-04' for one value, '1.20e-04 (3.29e-05–2.89e-03 over 5 seeds)' for several: the median
+    over seeds and their range (a median, as one seed far off would carry a mean)."""
+    mid = statistics.median(values)
+    if len(values) == 1:
+        return format(mid, fmt)
+    return f"{mid:{fmt}} ({min(values):{fmt}}–{max(values):{fmt}} over {len(values)} seeds)"
+
+
+def _fmt(pairs: list[tuple[float, float]]) -> str:
+    """'.2e', or more digits where needed so that every u < v of pairs still prints smaller: the text
+    calls those losses lower or higher, and rounding can only merge values."""
+    for d in range(2, 10):
+        if all(float(f"{u:.{d}e}") < float(f"{v:.{d}e}") for u, v in pairs):
+            return f".{d}e"
+    return ".9e"
+
+
+def _ratio(x: float) -> str:
+    """x with two significant digits, more where two would print a ratio off 1 as 1."""
+    for d in range(2, 10):
+        if x == 1 or float(f"{x:.{d}g}") != 1:
+            return f"{x:.{d}g}"
+    return f"{x:.9g}"
+
+
+def compare(deep: list[float], shallow: list[float], alpha: float) -> dict:
+    """The exact rank test of a deeper model's final losses against the shallowest's, and its verdict:
+    'better' / 'worse' (p as printed below alpha, the seeds' medians ordered the same way), 'tie' (it
+    could reach alpha but did not), 'floor' (with these seed counts p cannot go below alpha)."""
+    t = rank_test(deep, shallow)
+    p = f"{t['p']:.2g}"
+    mid_d, mid_s = statistics.median(deep), statistics.median(shallow)
+    if t["min_p"] >= alpha:
+        verdict = "floor"
+    elif float(p) < alpha and t["side"] != 0 and mid_d != mid_s and (mid_d < mid_s) == (t["side"] < 0):
+        verdict = "better" if mid_d < mid_s else "worse"
+    else:
+        verdict = "tie"
+    return {**t, "p_text": p, "verdict": verdict, "median_deep": mid_d, "median_shallow": mid_s}
+
+
+def _function_comment(fn: str, runs: list[dict], R: dict) -> tuple[list[str], str | None]:
+    """Bullet lines for one function and its verdict ('deeper', 'shallow', 'tie', 'floor', 'mixed' or None):
+    every deeper model against the shallowest, on the seeds' final training losses."""
+    P, alpha = R["params"], R["alpha"]
     name = data.FUNCTIONS[fn][1]
     if not runs:
         return [f"- **{name}**: no run was recorded, so there is nothing to compare."], None
     depths = sorted({r["depth"] for r in runs})
-    loss = {d: [r["train_loss"] for r in runs if r["depth"] == d and r["diverged"] is None] for d in depths}
-    test = {d: [r["test_loss"] for r in runs if r["depth"] == d and r["diverged"] is None] for d in depths}
+    loss = {d: _finished(runs, d) for d in depths}
+    test = {d: _finished(runs, d, "test_loss") for d in depths}
     done = [d for d in depths if loss[d]]
-    lines = [f"- **{name}**: final training loss: "
-             + "; ".join(f"{layers(d)}: {wording.spread(loss[d], '.2e')}" for d in done)
-             + ". Test loss on the dense grid between the training points: "
-             + "; ".join(f"{layers(d)}: {wording.spread(test[d], '.2e')}" for d in done) + "."
+    tests = {d: compare(loss[d], loss[done[0]], alpha) for d in done[1:]}
+    ordered = [tuple(sorted((t["median_deep"], t["median_shallow"]))) for t in tests.values()
+               if t["verdict"] in ("better", "worse")]
+    fmt = _fmt(ordered)
+    lines = [f"- **{name}**: final training loss (each run's median over {window_words(R)}; the median over "
+             "seeds, their range in brackets): "
+             + "; ".join(f"{layers(d)}: {_median_spread(loss[d], fmt)}" for d in done)
+             + ". Test loss on the dense grid between the training points, after the last step: "
+             + "; ".join(f"{layers(d)}: {_median_spread(test[d], '.2e')}" for d in done) + "."
              if done else f"- **{name}**: every run diverged (the loss became NaN or infinite)."]
     diverged = [r for r in runs if r["diverged"] is not None]
     if diverged and done:
         lines.append(f"  - {wording.plural(len(diverged), 'run')} diverged (the loss became NaN or infinite, "
                      f"× in the figure) and {'is' if len(diverged) == 1 else 'are'} left out.")
     if len(done) < 2:
-        lines.append(f"  - Fewer than two depths have a finished run, so depth is not compared; a lower learning "
-                     f"rate (now lr={P['lr']:g}) may keep the runs finite.")
+        lines.append(f"  - Fewer than two depths have a finished run, so depth is not compared; a smaller "
+                     f"learning rate (now lr={P['lr']:g}) may keep the runs finite.")
         return lines, None
     ok = [r for r in runs if r["diverged"] is None]
     at_limit = sum(1 for r in ok if not r["stopped"] and r["epochs_run"] >= P["epochs"])
-    lines.append("  - Mean epochs run: " + "; ".join(
-        f"{layers(d)}: {sum(r['epochs_run'] for r in ok if r['depth'] == d) / len(loss[d]):,.0f}" for d in done)
-        + ". " + (f"{wording.plural(at_limit, 'run')} of {len(ok)} reached the epoch limit without meeting the "
-                  f"plateau rule, so {'its loss is' if at_limit == 1 else 'their losses are'} not final."
+    mean_epochs = {d: sum(r["epochs_run"] for r in ok if r["depth"] == d) / len(loss[d]) for d in done}
+    lines.append("  - Mean epochs run: " + "; ".join(f"{layers(d)}: {mean_epochs[d]:,.0f}" for d in done)
+        + ". " + (f"{wording.plural(at_limit, 'run')} of {len(ok)} reached the epoch limit without meeting "
+                  f"the plateau rule: {'its loss was' if at_limit == 1 else 'their losses were'} still "
+                  f"falling, so more epochs may reduce {'it' if at_limit == 1 else 'them'}."
                   if at_limit else "Every run stopped on the plateau rule before the epoch limit."))
-    shallow, said = done[0], []
-    for d in done[1:]:
-        g = wording.gap(loss[d], loss[shallow])
-        said.append({"a": "worse", "b": "better"}.get(g.verdict, g.verdict))
+    shallow = done[0]
+    for d, t in tests.items():
+        test_words = f"exact two-sided rank test over the seeds, p = {t['p_text']}"
+        times = _ratio(t["median_deep"] / t["median_shallow"])
         lines.append(f"  - The MLP with {layers(d)} against the one with {layers(shallow)}: " + {
-            "b": f"**clearly lower** training loss ({g.mean_a / g.mean_b:.2g} times the shallow one; every seed below "
-                 f"every seed of the shallow model)",
-            "a": f"**clearly higher** training loss ({g.mean_a / g.mean_b:.2g} times the shallow one; every seed above "
-                 f"every seed of the shallow model)",
-            "tie": "**no clear difference** (the seed ranges overlap)",
-            "unknown": "the seed noise is unknown (one finished run on a side), so no difference is called",
-        }[g.verdict] + ".")
-    kinds = set(said)
-    verdict = ("deeper" if kinds == {"better"} else "shallow" if kinds == {"worse"} else "tie" if kinds == {"tie"}
-               else "unknown" if kinds == {"unknown"} else "mixed")
+            "better": f"**lower** final training loss (its median {times} times the shallow one's; "
+                      f"{test_words} < {alpha:g})",
+            "worse": f"**higher** final training loss (its median {times} times the shallow one's; "
+                     f"{test_words} < {alpha:g})",
+            "tie": (f"cannot tell which final training loss is lower ({test_words}, not below {alpha:g})"
+                    if float(t["p_text"]) >= alpha else
+                    f"cannot tell which final training loss is lower: the {test_words}, but the seeds' "
+                    "medians order the other way"),
+            "floor": f"cannot tell which final training loss is lower: with {len(loss[d])} and "
+                     f"{len(loss[shallow])} finished seeds the exact two-sided rank test cannot go below "
+                     f"p = {t['min_p']:.2g}, not below {alpha:g}",
+        }[t["verdict"]] + ".")
+    kinds = {t["verdict"] for t in tests.values()}
+    verdict = {frozenset({"better"}): "deeper", frozenset({"worse"}): "shallow", frozenset({"tie"}): "tie",
+               frozenset({"floor"}): "floor"}.get(frozenset(kinds), "mixed")
     return lines, verdict
 
 
 def comment(R: dict) -> str:
     """The Comment section: per function, each deeper MLP against the shallowest; then across functions."""
-    P = R["params"]
+    P, alpha = R["params"], R["alpha"]
     lines, verdicts = [], {}
     for fn in P["functions"]:
-        more, verdicts[fn] = _function_comment(fn, R["runs"].get(fn, []), P)
+        more, verdicts[fn] = _function_comment(fn, R["runs"].get(fn, []), R)
         lines += more
     name = lambda fn: data.FUNCTIONS[fn][1]
     decided = {fn: v for fn, v in verdicts.items() if v}
@@ -259,26 +397,34 @@ def comment(R: dict) -> str:
     if not decided:
         verdict = "No function has two depths with finished runs, so depth is not compared."
     elif kinds == {"deeper"}:
-        verdict = (f"At about {P['budget']:,} parameters every deeper model fit clearly better than the shallowest "
-                   f"on every function compared: here, depth paid off.")
+        verdict = (f"At about {P['budget']:,} parameters every deeper model reached a lower final training "
+                   f"loss than the shallowest on every function compared: here, depth paid off.")
     elif kinds == {"shallow"}:
-        verdict = (f"At about {P['budget']:,} parameters every deeper model fit clearly worse than the shallowest: "
-                   f"with this training budget depth did not pay off.")
+        verdict = (f"At about {P['budget']:,} parameters every deeper model reached a higher final training "
+                   f"loss than the shallowest: with this training budget depth did not pay off.")
     elif kinds == {"tie"}:
-        verdict = (f"At about {P['budget']:,} parameters no depth fit clearly better or worse than the shallowest: "
-                   f"the seeds vary more than the depths do.")
-    elif kinds == {"unknown"}:
-        verdict = (f"With {seeds} per model the seed noise is unknown, so no depth is called better; "
-                   f"run 2 or more seeds to compare.")
+        verdict = (f"At about {P['budget']:,} parameters the rank test could not tell any deeper model from "
+                   f"the shallowest: the seeds vary too much for these seed counts to separate the depths.")
+    elif kinds == {"floor"} and P["seeds"] < seeds_needed(alpha):
+        verdict = (f"With {seeds} per model the exact rank test cannot reach p < {alpha:g}, so the report "
+                   f"cannot tell whether depth helps; it takes {seeds_needed(alpha)} or more seeds per "
+                   "model.")
+    elif kinds == {"floor"}:
+        verdict = (f"At about {P['budget']:,} parameters too few runs finished (the diverged ones are left "
+                   f"out) for the exact rank test to reach p < {alpha:g}, so the report cannot tell whether "
+                   "depth helps.")
     else:
         parts = [f"on {wording.join([name(fn) for fn, v in decided.items() if v == kind])} {label}"
-                 for kind, label in (("deeper", "every deeper model fit clearly better"),
-                                     ("shallow", "every deeper model fit clearly worse"),
-                                     ("tie", "the seeds could not tell the depths apart"),
-                                     ("unknown", "the seed noise is unknown"),
-                                     ("mixed", "the deeper models did not agree with each other"))
+                 for kind, label in (("deeper", "every deeper model reached a lower final training loss"),
+                                     ("shallow", "every deeper model reached a higher final training loss"),
+                                     ("tie", "the rank test could not tell the depths apart"),
+                                     ("floor", "too few seeds finished for the rank test to reach its level"),
+                                     ("mixed", "the deeper models got different verdicts"))
                  if kind in kinds]
-        verdict = f"Depth had no consistent effect at about {P['budget']:,} parameters: {wording.join(parts, 'and')}."
-    lines.append(f"\n{verdict} A difference is called only when every seed of one model beats every seed of the "
-                 f"other ({seeds} per model, {R['profile']} profile).")
+        verdict = (f"Depth had no consistent effect at about {P['budget']:,} parameters: "
+                   f"{wording.join(parts, 'and')}.")
+    lines.append(f"\n{verdict} A difference is called only where an exact two-sided rank test (Mann-Whitney, "
+                 f"by permutation) of the seeds' final training losses gives p < {alpha:g}, each comparison "
+                 f"on its own ({seeds} per model, {R['profile']} profile); a run's final training loss is "
+                 f"the median of its training loss over {window_words(R)}, not the loss after its last step.")
     return "\n".join(lines)
