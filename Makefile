@@ -123,10 +123,12 @@ report/executed/%.ipynb: notebooks/%.ipynb $$(call deps_of,$$*) $(SETTINGS) | $(
 
 # 1-3d's trained models are a product of their own rule: 1-3d and 1-3e (which measures them) wait for it in make,
 # so no job slot sits on a lock while they train, and the slots run the notebooks that need nothing meanwhile.
-# It runs when any hwlib file or the settings change; the stamp holds the models' cache key and is rewritten only
-# when the key changed (models trained afresh): then, and only then, the two notebooks rerun because of it.
+# It runs when the settings or an hwlib file 1-3d imports change (report/.deps/1_3d_models.d, every hwlib file
+# before its first run); the stamp holds the models' cache key and is rewritten only when the key changed
+# (models trained afresh): then, and only then, the two notebooks rerun because of it.
 MODELS_1_3D := report/.products/1_3d_models
-$(MODELS_1_3D): notebooks/1_3d_sensitivity.ipynb $(CORE) $(SETTINGS) | $(INSTALLED)
+$(MODELS_1_3D): notebooks/1_3d_sensitivity.ipynb $$(if $$(wildcard report/.deps/1_3d_models.d),,$$(CORE)) $(SETTINGS) \
+               | $(INSTALLED)
 	@$(PY) -m hwlib.pipeline.runner product $< --profile $(strip $(PROFILE)) --threads $(strip $(THREADS)) $(PARAMS)
 report/executed/1_3d_sensitivity.ipynb report/executed/1_3e_sharpness.ipynb: $(MODELS_1_3D)
 

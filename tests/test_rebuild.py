@@ -44,6 +44,10 @@ def built(tmp_path_factory):
     _make(project, "report/.stamp-settings")  # the real settings check
     env = {**os.environ, "PYTHONPATH": str(project)}  # the copy's hwlib, so the deps name the copy's files
     code = ("from pathlib import Path; from hwlib.pipeline.runner import write_deps\n"
+            # 1-3d's models first, as make builds them before the notebooks, with their stamp and deps
+            "stamp = Path('report/.products/1_3d_models'); stamp.parent.mkdir(parents=True); stamp.write_text('k')\n"
+            "write_deps(Path('notebooks/1_3d_sensitivity.ipynb'), stamp, Path('report'), "
+            "target='report/.products/1_3d_models')\n"
             "for nb in sorted(Path('notebooks').glob('*.ipynb')):\n"
             "    out = Path('report/executed') / nb.name; out.parent.mkdir(parents=True, exist_ok=True); out.touch()\n"
             "    write_deps(nb, out, Path('report'))\n")

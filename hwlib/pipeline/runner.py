@@ -58,14 +58,15 @@ def notebook_sources(notebook: Path) -> set[Path]:
     return sources.of_code([c.source for c in nb.cells if c.cell_type == "code"])
 
 
-def write_deps(notebook: Path, output: Path, out_dir: Path) -> None:
-    """report/.deps/<notebook>.d for make: rerun the notebook when any hwlib file it imports changes."""
+def write_deps(notebook: Path, output: Path, out_dir: Path, target: str | None = None) -> None:
+    """report/.deps/<name>.d for make: rerun the notebook (or build ``target``, a product such as
+    ``report/.products/1_3d_models``, from the notebook's task) when any hwlib file it imports changes."""
     root = paths.project_root()
     files = sorted(str(p.resolve().relative_to(root)) if p.resolve().is_relative_to(root) else str(p)
                    for p in notebook_sources(notebook))
     deps = out_dir / ".deps" / f"{output.stem}.d"
     deps.parent.mkdir(parents=True, exist_ok=True)
-    deps.write_text(f"report/executed/{output.name}: {' '.join(files)}\n")
+    deps.write_text(f"{target or f'report/executed/{output.name}'}: {' '.join(files)}\n")
 
 
 def all_notebooks(folder: Path) -> list[Path]:
@@ -306,6 +307,9 @@ def product(notebook: Path, profile: str, given: dict[str, str], out_dir: Path,
     if not stamp.exists() or stamp.read_text() != key:
         stamp.parent.mkdir(parents=True, exist_ok=True)
         stamp.write_text(key)
+    # the files the models depend on are the ones the notebook imports: make's dry run (-n) then lists 1-3d and
+    # 1-3e exactly when they would rerun anyway
+    write_deps(notebook, stamp, out_dir, target=f"report/.products/{task.MODELS}")
     print(f"[models] {task.MODELS} {'loaded' if loaded else 'trained'} in {seconds:.1f} s", flush=True)
     return 0
 
