@@ -356,7 +356,7 @@ def check_jumps(sentence: str, runs: list[dict]):
 
 BOTH_FALL = r"Both fall over the run as a whole( in every seed)?, but not in step with each other\."
 LITERATURE = ("Goodfellow, Bengio and Courville (Deep Learning, 2016, Fig. 8.1) show the same: the gradient "
-              "norm can grow throughout successful training, so a falling loss need not mean a shrinking "
+              "norm can grow while training succeeds, so a falling loss need not mean a shrinking "
               "gradient.")
 MINIBATCH = ("With minibatches the gradient measured is the minibatch's, which need not vanish where the "
              "training loss as a whole stops falling.")

@@ -387,6 +387,8 @@ def check_comment(R, text):
         assert m and agrees(m[1], most) and agrees(m[3], top)
         assert (m[2] == "small") == (abs(most) < 0.01 * top)
     assert ("not minima but saddle points" in text) == (n_neg > n / 2)
+    assert (": all of these near-zero-gradient points" in text) == (n_neg == n > n / 2)
+    assert (": most of these near-zero-gradient points" in text) == (n / 2 < n_neg < n)
     assert ("the rest are saddle points" in text) == (0 < n_neg <= n / 2)
     assert ("every point curves upward" in text) == (n_neg == 0)
     # runs of ratio 1 over the non-negligible eigenvalues

@@ -417,7 +417,7 @@ def comment(R: dict) -> str:
         parts = [f"on {wording.join([name(fn) for fn, v in decided.items() if v == kind])} {label}"
                  for kind, label in (("deeper", "every deeper model reached a lower final training loss"),
                                      ("shallow", "every deeper model reached a higher final training loss"),
-                                     ("tie", "the rank test could not tell the depths apart"),
+                                     ("tie", "the rank test could not tell any deeper model from the shallowest"),
                                      ("floor", "too few seeds finished for the rank test to reach its level"),
                                      ("mixed", "the deeper models got different verdicts"))
                  if kind in kinds]

@@ -365,7 +365,7 @@ def comment(R: dict) -> str:
         if loss_dir == "falls" and grad_dir == "rises":
             # the textbook's own example of training that never nears a critical point
             text += (" Goodfellow, Bengio and Courville (Deep Learning, 2016, Fig. 8.1) show the same: "
-                     "the gradient norm can grow throughout successful training, so a falling loss need "
+                     "the gradient norm can grow while training succeeds, so a falling loss need "
                      "not mean a shrinking gradient.")
         if not D["full_batch"] and grad_dir != "falls":
             text += (" With minibatches the gradient measured is the minibatch's, which need not vanish "

@@ -417,8 +417,8 @@ def comment(R: dict) -> str:
         text += (f" (the most negative is {S['most_negative']:.2g}, {'small' if shallow else 'not small'} beside "
                  f"the median largest eigenvalue, {med_top:.3g})")
     if n_neg > MOST_RUNS * n:
-        text += (": most of these near-zero-gradient points are not minima but saddle points, with downhill "
-                 "directions beside the upward ones.\n")
+        text += (f": {'all' if n_neg == n else 'most'} of these near-zero-gradient points are not minima but "
+                 "saddle points, with downhill directions beside the upward ones.\n")
     elif n_neg:
         text += ": most of these points curve upward in every curved direction; the rest are saddle points.\n"
     else:

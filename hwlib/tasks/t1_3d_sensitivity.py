@@ -434,8 +434,9 @@ def _ends_text(R: dict, rows: list[dict]) -> str:
     apart = _apart(*([float(format(v, fmt)) for v in side] for side in (a, b)))
     floor = (f" (with {len(a)} and {len(b)} seeds it cannot go below {t['min_p']:.2g})"
              if t["min_p"] >= ALPHA else "")
-    return head + (f"the seed ranges {'do not overlap' if apart else 'overlap'}, and the {test}{floor}, "
-                   "so it cannot tell which batch gives the more sensitive models.")
+    return head + (f"the seed ranges {'do not overlap, but' if apart else 'overlap, and'} the exact two-sided rank "
+                   f"test over the seeds gives p = {p}{floor}, so it cannot tell which batch gives the more "
+                   "sensitive models.")
 
 
 # Novak et al. 2018 ("Sensitivity and Generalization in Neural Networks: an Empirical Study"), abstract
