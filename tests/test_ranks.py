@@ -35,3 +35,14 @@ def test_spearman_equals_scipys():
     assert math.isnan(ranks.spearman([1.0], [2.0]))
     with pytest.raises(ValueError, match="one length"):
         ranks.spearman([1.0, 2.0], [1.0])
+
+
+def test_rank_test_against_scipy_exact_mann_whitney():
+    from scipy.stats import mannwhitneyu
+
+    from hwlib.ranks import rank_test
+
+    cases = (([1.0, 2.5, 4.0], [3.0, 5.0, 6.0, 7.0]), ([0.1, 0.2], [0.3, 0.4]), ([5, 6, 7, 8, 9], [1, 2, 3, 4, 10]))
+    for a, b in cases:
+        expected = mannwhitneyu(a, b, alternative="two-sided", method="exact").pvalue
+        assert rank_test(a, b)["p"] == pytest.approx(expected)

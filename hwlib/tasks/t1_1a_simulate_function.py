@@ -11,18 +11,17 @@ losses, calling a difference only where an exact two-sided rank test over the se
 
 from __future__ import annotations
 
-import itertools
 import math
 import statistics
 import time
 
-import numpy as np
 import torch
 
-from .. import data, ensemble, models, ranks, train, wording
+from .. import data, ensemble, models, train, wording
 from ..device import cpu_threads
 from ..params import Param, ParamError, same
 from ..plots import figure, palette
+from ..ranks import rank_test
 from ..results import envelope, thin
 from ..tables import markdown_table
 
@@ -141,23 +140,6 @@ def window(epochs_run: int) -> int:
 def final_loss(curve: list[float]) -> float | None:
     """A run's final training loss: the median of its per-epoch loss over its final window."""
     return statistics.median(curve[-window(len(curve)):]) if curve else None
-
-
-def rank_test(a: list[float], b: list[float]) -> dict:
-    """Exact two-sided permutation test of the rank sum (Mann-Whitney) of a against b: under "no
-    difference" every split of the pooled values into groups of len(a) and len(b) is equally likely.
-    {"p", "min_p": the smallest p these group sizes can give, "side": +1 where a ranks higher, −1
-    lower, 0 neither}. Two seeds a side can give no p below 1/3, however far apart the values."""
-    pooled = np.asarray(list(a) + list(b), float)
-    na, n = len(a), len(pooled)
-    splits = np.array(list(itertools.combinations(range(n), na)), dtype=np.int64).reshape(-1, na)
-    r = ranks.rankdata(pooled)
-    expected = na * (n + 1) / 2
-    observed = r[:na].sum() - expected
-    deviation = r[splits].sum(-1) - expected
-    # the tolerance keeps a split with the same rank sum as the data from dropping out by rounding
-    p = float(np.mean(np.abs(deviation) >= abs(observed) - 1e-9))
-    return {"p": p, "min_p": min(1.0, 2 / len(splits)), "side": int(np.sign(round(observed, 9)))}
 
 
 def seeds_needed(alpha: float = ALPHA) -> int:

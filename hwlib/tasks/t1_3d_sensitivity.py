@@ -12,7 +12,6 @@ logits as a third view. Trends carry a 95 % bootstrap interval over the models.
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
 
@@ -23,6 +22,7 @@ from .. import cache, data, models, ranks, train, wording
 from ..params import Param, ParamError, same
 from ..plots import figure, legend_below, log_ticks_at, means_by, palette
 from ..progress import Progress
+from ..ranks import rank_test
 from ..results import envelope
 from ..sensitivity import OUTPUTS, jacobian_norms
 from ..tables import markdown_table
@@ -185,23 +185,6 @@ def rank_correlation(x: list[float], y: list[float], seed: int | None = None) ->
     tail = 100 * (1 - CONFIDENCE) / 2
     low, high = np.nanpercentile(boot, [tail, 100 - tail])
     return {"rho": whole, "low": float(low), "high": float(high), "n": n}
-
-
-def rank_test(a: list[float], b: list[float]) -> dict:
-    """Exact two-sided permutation test of the rank sum (Mann-Whitney) of a against b: under "no
-    difference" every split of the pooled values into groups of len(a) and len(b) is equally likely.
-    {"p", "min_p": the smallest p these group sizes can give, "side": +1 where a ranks higher, −1
-    lower, 0 neither}. Two seeds a side can give no p below 1/3, however far apart the values."""
-    pooled = np.asarray(list(a) + list(b), float)
-    na, n = len(a), len(pooled)
-    splits = np.array(list(itertools.combinations(range(n), na)), dtype=np.int64).reshape(-1, na)
-    r = ranks.rankdata(pooled)
-    expected = na * (n + 1) / 2
-    observed = r[:na].sum() - expected
-    deviation = r[splits].sum(-1) - expected
-    # the tolerance keeps a split with the same rank sum as the data from dropping out by rounding
-    p = float(np.mean(np.abs(deviation) >= abs(observed) - 1e-9))
-    return {"p": p, "min_p": min(1.0, 2 / len(splits)), "side": int(np.sign(round(observed, 9)))}
 
 
 def end_test(rows: list[dict], key: str) -> dict | None:
