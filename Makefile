@@ -181,5 +181,5 @@ clean: ## remove generated outputs: report/ (executed notebooks, results, traine
 	rm -rf report
 	@echo "removed report/ (it holds generated outputs only)"
 
-distclean: clean ## also remove the Python environment
-	rm -rf $(VENV)
+distclean: clean ## also remove the Python environments (.venv, and .venv-lock of make lock)
+	rm -rf $(VENV) $(LOCK_TOOL)
