@@ -17,7 +17,6 @@ an ensemble of MLPs from ``batched_mlp.grad_and_hvp`` (the same numbers, written
 
 from __future__ import annotations
 
-import math
 
 import torch
 from torch import nn
@@ -146,15 +145,16 @@ def train_keeping_last_above(loss_and_grad, theta: torch.Tensor, *, steps: int, 
     phase a decade to go.
 
     ``loss_and_grad(Θ) -> (losses (K,), ∇L (K, P))``; the gradient each step needs is the test's too, so
-    the test costs one masked copy a step. Adam is torch.optim's rule with its defaults, written as
-    ``ensemble.train`` writes it (the same operations, so the same numbers). Returns the kept θ, the
+    the test costs one masked copy a step. The step is ``ensemble.train``'s own Adam (torch.optim's rule with
+    its defaults). Returns the kept θ, the
     loss and ‖∇L‖ there (as measured on the way), the steps each model had taken to its kept point, and
     the loss at every step (steps + 1, K).
     """
     theta = theta.detach().clone()
     k = theta.shape[0]
-    b1, b2, eps = 0.9, 0.999, 1e-8
-    m, v = torch.zeros_like(theta), torch.zeros_like(theta)
+    from .ensemble import _Optimizer  # here, not at the top: the ensemble module loads data and training code
+
+    adam = _Optimizer("adam", theta, lr)
     kept = theta.clone()
     kept_loss = torch.full((k,), float("nan"), dtype=theta.dtype, device=theta.device)
     kept_norm = torch.full_like(kept_loss, float("nan"))
@@ -172,11 +172,7 @@ def train_keeping_last_above(loss_and_grad, theta: torch.Tensor, *, steps: int, 
         kept_step.masked_fill_(take, t)
         if t == steps:
             break
-        with torch.no_grad():
-            m.lerp_(g, 1 - b1)
-            v.mul_(b2).addcmul_(g, g, value=1 - b2)
-            denom = (v.sqrt() / math.sqrt(1 - b2 ** (t + 1))).add_(eps)
-            theta.addcdiv_(m, denom, value=-lr / (1 - b1 ** (t + 1)))
+        adam.step(theta, g)
         if progress is not None and t + 1 < steps and progress.due(t + 1):  # the last line comes from done()
             progress.update(t + 1, median_loss=float(losses.median()))
     never = kept_step < 0  # never above: such a model ends where the budget left it

@@ -297,8 +297,10 @@ def product(notebook: Path, profile: str, given: dict[str, str], out_dir: Path,
           f"them)", flush=True)
     start = time.perf_counter()
     # a missing dataset raises DataError, a ParamError: main says it in one line, as for a bad setting
-    with contextlib.redirect_stdout(_Tagged(tag, sys.stdout)):
+    tagged = _Tagged(tag, sys.stdout)
+    with contextlib.redirect_stdout(tagged):
         _, loaded = task.train_models(P, common.load_data(P))
+        print(end="\n" if tagged.pending else "")  # a last line without its newline still comes out
     seconds = time.perf_counter() - start
     if not loaded:  # the cost of training them, which make's order adds to the notebooks that need them
         timings.record(out_dir, P.profile, task.MODELS, seconds)
@@ -353,8 +355,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {line}", file=sys.stderr)
         if problems:
             return 2
-        note = cost_note(resolve_profile(args.profile) if args.profile == "full" else args.profile, given,
-                         args.out_dir, args.jobs)
+        note = cost_note(args.profile, given, args.out_dir, args.jobs)  # only a full profile named as such
         if note:
             print(note, flush=True)
         if args.stamp:
