@@ -14,7 +14,7 @@ refreshed on purpose (``make reference``); the diff of ``tests/reference/`` then
 Tolerances: on the machine the reference was made on (``machine()``) every number must come out exactly,
 since the code is deterministic there. Another CPU picks other vector kernels in MKL and ATen, sums in
 another order, and training carries that rounding forward: there ``ACROSS_MACHINES`` and ``RULES`` hold,
-set from that spread as measured (README, "Reproducing") with headroom.
+set from that spread as measured (``bench/reference_spread.py``; README, "Reproducing") with headroom.
 
 Run as ``PYTHONPATH=tests python -m support.reference refresh [smoke|quick [task ...]]`` (what
 ``make reference`` does, for every task, or for the tasks ``TASKS`` names).
@@ -206,13 +206,6 @@ def machine() -> dict:
         pass
     return {"cpu": model, "vector": " ".join(flags), "aten": torch.backends.cpu.get_cpu_capability(),
             "torch": torch.__version__, "numpy": numpy.__version__}
-
-
-def relative_change(ref, new) -> float:
-    """|new - ref| / max(|ref|, tiny), inf where a verdict or a missing value changed: the spread measure."""
-    if isinstance(ref, bool) or isinstance(new, bool) or ref is None or new is None:
-        return 0.0 if ref == new else math.inf
-    return abs(new - ref) / max(abs(ref), 1e-12)
 
 
 def run_task(name: str, profile: str, out_dir: Path) -> dict:
