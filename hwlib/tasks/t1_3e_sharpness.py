@@ -1,6 +1,6 @@
 """1-3e Another measure of flatness: top Hessian eigenvalue and ε-sharpness vs the generalization gap.
 
-The models of 1-3d (every batch size × every seed, each trained to one training-loss target):
+The models of 1-3d (every batch size × every seed, each trained to one training loss, within ±10 % of a target):
 loaded from the model cache when 1-3d ran first with the same settings, else trained here
 exactly as 1-3d trains them (hwlib.cache). For each one:
 - the top eigenvalue of the Hessian of the training loss (Lanczos on Hessian-vector products,
