@@ -97,3 +97,24 @@ def test_common_run_redraws_only_from_the_same_inputs(P, monkeypatch, capsys):
     monkeypatch.delenv("HWLIB_RECOMPUTE")
     other = resolve_task(cheap, profile="smoke", device="cpu", out_dir=P.out_dir, epochs=P.epochs + 1)
     assert common.run(cheap, other)["redrawn"] is False and calls == [1, 1]  # another setting: computed
+
+
+def test_the_report_says_which_notebooks_were_redrawn():
+    import nbformat
+
+    from hwlib.pipeline import stitch
+
+    def nb(section):
+        return nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"# {section} · A title")])
+
+    from pathlib import Path
+
+    notebooks = [(Path("a.ipynb"), nb("1-2a")), (Path("b.ipynb"), nb("1-3d"))]
+    results = [{"redrawn": False, "seconds": 3.0}, {"redrawn": True, "seconds": 40.0}]
+    assert stitch._computed(notebooks, results).startswith("redrawn from results an earlier run computed")
+    assert ": 1-3d;" in stitch._computed(notebooks, results)
+    assert "Redrawn from saved results" in stitch.appendix(notebooks, results) and "took 40.0 s" in \
+        stitch.appendix(notebooks, results)
+    fresh = [{"redrawn": False, "seconds": 3.0}] * 2
+    assert stitch._computed(notebooks, fresh) == "every notebook computed its results in this build"
+    assert "Redrawn" not in stitch.appendix(notebooks, fresh)
