@@ -1,14 +1,13 @@
 """How a comment compares numbers and says them.
 
-A comment may call two settings different only when the runs say so: the gap between their means
-must exceed what changing the seed alone does. The rule used everywhere is the plainest one that
-holds with two or three seeds: **the seed ranges do not overlap** (every run of one side beats
-every run of the other). With one run on a side the seed noise is unknown, and the comparison
-says so instead of guessing. Where a comment calls one side **higher** or **lower**, ``ranked`` decides
-it by an exact two-sided rank test at ``ALPHA`` and gives the words that print its p beside the verdict
-(two seeds a side can give no p below 1/3, so complete separation of 2 against 2 is no verdict). The
-remaining helpers turn counts and lists into English, so no comment prints "iteration(s)" or a Python
-list.
+A comment may call two settings different only when the runs say so. ``ranked`` decides it by an exact
+two-sided test at ``ALPHA``, the rank test of two groups of seeds or the sign test of paired values (two
+measurements of each run), and gives the words that print its p beside the verdict; where the counts
+cannot reach the level (two seeds a side give no p below 1/3, so complete separation of 2 against 2 happens
+by chance one time in three) it says so instead of guessing. ``gap`` describes two sides without a
+verdict: whether their ranges overlap (every value of one side beyond every value of the other), unknown
+with one value on a side. The remaining helpers turn counts and lists into English, so no comment prints
+"iteration(s)" or a Python list.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
-from .ranks import rank_test
+from .ranks import rank_test, sign_test
 
 ALPHA = 0.05  # level of the exact rank test that alone may call one side higher or lower
 
@@ -117,7 +116,9 @@ def seeds_needed(level: float = ALPHA) -> int:
 
 @dataclass(frozen=True)
 class Ranked:
-    """Side a against side b by the exact two-sided rank test (hwlib.ranks.rank_test)."""
+    """Side a against side b by an exact two-sided test over the seeds (or runs): the rank test of two
+    groups (hwlib.ranks.rank_test), or, where a[i] and b[i] are two measurements of one run, the sign test
+    of the pairs (hwlib.ranks.sign_test; ``above``/``below``: pairs with a above / below b)."""
 
     a: tuple[float, ...]
     b: tuple[float, ...]
@@ -126,6 +127,9 @@ class Ranked:
     side: int  # +1 where a ranks higher, -1 lower, 0 neither
     level: float
     unit: str
+    paired: bool = False
+    above: int = 0
+    below: int = 0
 
     @property
     def means_order(self) -> int:
@@ -147,16 +151,26 @@ class Ranked:
     @property
     def test(self) -> str:
         """The test and its p, to print beside the verdict (or beside 'cannot tell')."""
-        name = f"exact two-sided rank test over the {self.unit}s"
-        return {"floor": f"with {plural(len(self.a), self.unit)} against {len(self.b):,} the {name} cannot go "
-                         f"below p = {self.min_p:.2g}, not below {self.level:g}",
+        name = f"exact two-sided {'sign' if self.paired else 'rank'} test over the {self.unit}s"
+        untied = self.above + self.below
+        if self.paired:
+            sizes = f"with {plural(untied, self.unit)} that {'differs' if untied == 1 else 'differ'}"
+        else:
+            sizes = f"with {plural(len(self.a), self.unit)} against {len(self.b):,}"
+        return {"floor": f"{sizes} the {name} cannot go below p = {self.min_p:.2g}, not below {self.level:g}",
                 "tie": f"{name}, {p_text(self.p, self.level)}, not below {self.level:g}",
                 "order": f"{name}, {p_text(self.p, self.level)}, but the means order the other way",
                 }.get(self.verdict, f"{name}, {p_text(self.p, self.level)}, below {self.level:g}")
 
 
-def ranked(a: Sequence[float], b: Sequence[float], level: float = ALPHA, unit: str = "seed") -> Ranked:
-    """Compare two sides by the exact rank test; ``None`` values (diverged runs) are dropped."""
+def ranked(a: Sequence[float], b: Sequence[float], level: float = ALPHA, unit: str = "seed",
+           paired: bool = False) -> Ranked:
+    """Compare two sides by the exact rank test, or by the sign test where ``paired`` (a[i] and b[i] belong
+    together; then no value may be missing); ``None`` values (diverged runs) are dropped."""
+    if paired:
+        t = sign_test(a, b)
+        side = (t["above"] > t["below"]) - (t["above"] < t["below"])
+        return Ranked(tuple(a), tuple(b), t["p"], t["min_p"], side, level, unit, True, t["above"], t["below"])
     a = tuple(float(v) for v in a if v is not None)
     b = tuple(float(v) for v in b if v is not None)
     if not a or not b:

@@ -54,3 +54,11 @@ def test_ranked_verdicts_and_the_words_beside_them():
     assert order.p < 0.05 and order.verdict == "order" and "the means order the other way" in order.test
     assert wording.ranked([1, None, 2], [3, 4], unit="run").a == (1.0, 2.0)
     assert wording.seeds_needed() == 4
+
+
+def test_ranked_paired_is_the_sign_test_of_each_runs_two_values():
+    shrink = wording.ranked([5, 6, 7, 8, 9, 10], [1, 2, 3, 4, 5, 6], unit="run", paired=True)
+    assert (shrink.above, shrink.below, shrink.verdict) == (6, 0, "higher")
+    assert shrink.test == "exact two-sided sign test over the runs, p = 0.031, below 0.05"
+    few = wording.ranked([5, 6, 7], [1, 2, 7], unit="run", paired=True)
+    assert few.verdict == "floor" and few.test.startswith("with 2 runs that differ the exact two-sided sign test")
