@@ -83,6 +83,11 @@ def join(items: Sequence[str], last: str = "and") -> str:
     return f"{', '.join(items[:-1])} {last} {items[-1]}"
 
 
+def amount(x: float) -> str:
+    """A ratio such as parameters per image: '210', '1,234', or two significant digits below 10 ('0.35')."""
+    return f"{x:,.0f}" if x >= 10 else f"{x:.2g}"
+
+
 def pct(x: float, digits: int = 1) -> str:
     """0.9833 -> '98.3 %' (a thin space before % as in the rest of the report's prose)."""
     return f"{100 * x:.{digits}f} %"

@@ -189,10 +189,6 @@ def _band_words(level: float, n: int, what: str) -> str:
             f"{wording.pct(lo)} to {wording.pct(hi)}")
 
 
-def _per_image(x: float) -> str:
-    return f"{x:,.0f}" if x >= 10 else f"{x:.2g}"
-
-
 def _labels_and_fit(R: dict) -> list[str]:
     """How often the random labels agree with the true ones; whether the net fit them, and how fast."""
     P, rand = R["params"], R["runs"][0]
@@ -212,7 +208,7 @@ def _labels_and_fit(R: dict) -> list[str]:
                      f"**not** reach {target}: it ended at {wording.pct(f['train_acc'], 2)} (training loss "
                      f"{f['train_loss']:.3g}); more epochs or a larger model may get there.")
     lines[-1] += (f" The model has {R['model']['params']:,} parameters, "
-                  f"{_per_image(R['model']['params'] / R['n_train'])} per training image.")
+                  f"{wording.amount(R['model']['params'] / R['n_train'])} per training image.")
     return lines
 
 
