@@ -116,8 +116,11 @@ def test_inits_not_separated_missed_model_and_clipping():
     text = task.comment(R)
     _clean(text)
     assert "do not separate the shared from the independent" in text
-    assert "batch 1024, lr 0.001, seed 0 missed it (120 steps, training loss 0.052)" in text
-    assert "compares unequally trained models" in text
+    assert ("batch 1024, lr 0.001, seed 0 missed it (120 steps, training loss 0.052), so the batch size pair "
+            "compares models not both at the target.") in text
+    # θ₁ of the batch-size cases is θ₁ of the learning-rate cases too: both pairs hold it
+    both = _R(_case(reached=(False, True)), _case(pair="learning rate", reached=(False, True)))
+    assert "so the batch size and learning rate pairs compare models not both at the target." in task.comment(both)
     assert "Outside the unclipped range (grey)" in text
 
 
@@ -146,6 +149,47 @@ def test_test_accuracies_paired_and_eigenvalues():
     unknown = dict(_case(), curvature={"model1": None, "model2": 2.0, "step": 0.05})
     text = task.comment(_R(unknown))
     assert "the curvature at the ends is not measured" in text and "no case ranks the two ends" in text
+
+
+def test_verdicts_decided_on_the_printed_numbers():
+    """Each verdict follows the numbers as printed: 8.9996 and 10.0004 print as 9 and 10, 10 % apart."""
+    equal = task.comment(_R(_case(curv=(8.9996, 10.0004), eig=(8.9996, 10.0004))))
+    assert "is 9 at θ₁ (batch size 64) and 10 at θ₂ (batch size 1024): within 10 % of each other" in equal
+    assert "λ_max is 9 at θ₁ and 10 at θ₂: within 10 % of each other." in equal
+    # 0.09996 prints as 0.1, 1 % of 10 and not under it: not zero, and θ₁ is flatter on its own value
+    edge = task.comment(_R(_case(curv=(0.09996, 10.0))))
+    assert "is 0.1 at θ₁" in edge and "finite differences" not in edge and "**θ₁ (batch size 64) is the flatter" in edge
+    assert "under 1 % of the other end's" in task.comment(_R(_case(curv=(0.0996, 10.0))))
+    # 94.99 % prints as 95.0 %, 5 points below 100.0 %: within ACC_DROP, a bump and not a barrier
+    bump = task.comment(_R(_case(barrier=0.01, low_acc=0.9499)))
+    assert "only a small bump" in bump and "dips to 95.0 %, within 5 points of the worse end's 100.0 %" in bump
+    # the midpoints 0.05 and 0.05002 both print as 0.05: not separated
+    mids = task.comment(_R(_case(mid=0.05), _case(init="independent", mid=0.05002)))
+    assert "do not separate the shared from the independent" in mids
+
+
+def test_an_accuracy_barrier_without_a_loss_rise():
+    text = task.comment(_R(_case(barrier=0.0, low_acc=0.8)))
+    assert ("a barrier: the training loss never exceeds the worse end's, but the training accuracy falls to 80.0 % "
+            "in between") in text and "rises 0" not in text
+
+
+def test_a_diverged_model_ranks_nothing():
+    nan = float("nan")
+    c = _case(curv=(nan, nan), eig=(nan, 30.0))
+    text = task.comment(_R(c))
+    assert "is not finite at an end, so the curvature there is not measured" in text
+    assert "λ_max is nan at θ₁ and 30 at θ₂. " in text and "no case ranks the two ends" in text
+
+
+def test_keskar_with_the_larger_batch_first():
+    c = _case(curv=(5.0, 1.0))  # θ₂ flatter, and θ₂ is batch 64 here
+    c["values"] = [1024, 64]
+    text = task.comment(_R(c))
+    assert "found the large-batch end the sharper one; so is it here (batch 1024, θ₁)." in text
+    other = dict(c, curvature={"model1": 1.0, "model2": 5.0, "step": 0.05})
+    text = task.comment(_R(other))
+    assert "here it is the flatter one, the opposite" in text and "batch 64 against 1024 (the paper" in text
 
 
 @pytest.fixture(scope="module")
@@ -223,3 +267,4 @@ def test_a_curvature_near_zero_is_flat_not_bending_down():
     bent = task.comment(_R(_case(curv=(-0.5, 8.6))))  # 6 % of the other end's: it does bend down
     assert "the loss bends down at θ₁" in bent and "finite differences" not in bent
     _clean(text)
+
