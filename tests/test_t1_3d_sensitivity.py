@@ -269,15 +269,14 @@ def _verify(R: dict, text: str) -> None:
             assert "p = " in ln or "interval" in ln, f"verdict word without a test: {ln!r}"
 
 
-def _verify_lines(R: dict, lines: list[str]) -> None:
-    p, out, prim = R["params"], R["outputs"], R["primary"]
-    rows = [r for r in R["models"] if r["reached"]]
+def _check_criterion(R: dict, line: str) -> None:
+    """The first line (1-3d's and 1-3e's): the target, the tolerance, the limit, and every missed model named."""
+    p = R["params"]
     missed = [r for r in R["models"] if not r["reached"]]
-
     m = re.fullmatch(r"Every model was trained until its training loss \(eval mode, whole training set, checked "
-                     r"between steps\) was within ±(\S+) % of (\S+), with a limit of (\S+) steps\. (.*)", lines[0])
-    assert m and m[1] == f"{R['tolerance'] * 100:g}" and m[2] == f"{p['target_loss']:g}", lines[0]
-    assert m[3] == f"{p['max_steps']:,}", lines[0]
+                     r"between steps\) was within ±(\S+) % of (\S+), with a limit of (\S+) steps\. (.*)", line)
+    assert m and m[1] == f"{R['tolerance'] * 100:g}" and m[2] == f"{p['target_loss']:g}", line
+    assert m[3] == f"{p['max_steps']:,}", line
     m = [None, None, None] + [m[4]]
     if not missed:
         n = len(R["models"])
@@ -294,6 +293,12 @@ def _verify_lines(R: dict, lines: list[str]) -> None:
             if not r["diverged"]:
                 assert (how == "ended below the band") == (r["train_loss"] < p["target_loss"]), (how, r)
             assert int(steps.replace(",", "")) == r["steps"] and _close(r["train_loss"], loss)
+
+
+def _verify_lines(R: dict, lines: list[str]) -> None:
+    p, out, prim = R["params"], R["outputs"], R["primary"]
+    rows = [r for r in R["models"] if r["reached"]]
+    _check_criterion(R, lines[0])
     batches = sorted({r["batch_size"] for r in rows})
     if len(batches) < 2:
         assert lines[1:] == ["Fewer than two batch sizes have a model at the target, so nothing is compared."]
