@@ -73,6 +73,30 @@ def test_one_seed_and_missed_models():
     assert "optimistic" not in task.comment(_R(OVERLAP))
 
 
+def test_ranked_on_the_printed_intervals():
+    # 0.304 and 0.296 both print as 0.30: the printed intervals touch, so they overlap
+    touch = OVERLAP | {"sharpness_0.001": _c(0.5, 0.304, 0.8), "sensitivity_softmax": _c(0.0, -0.6, 0.296)}
+    text = task.comment(_R(touch))
+    assert "The intervals of all 3 measures overlap" in text and "can be ranked" not in text
+    apart = OVERLAP | {"sharpness_0.001": _c(0.8, 0.5, 0.95), "sensitivity_softmax": _c(-0.001, -0.3, 0.2)}
+    text = task.comment(_R(apart))
+    assert "than input sensitivity (softmax) (0.80 against 0.00)" in text and "-0.00" not in text
+
+
+def test_seeds_per_batch_size_counted_at_the_target():
+    text = task.comment(_R(OVERLAP, missed={(4096, 1)}))
+    assert "over 9 models (1 to 2 seeds per batch size)" in text and "optimistic" not in text
+    # two seeds, but one model at the target per batch size
+    one = task.comment(_R(OVERLAP, missed={(16, 1), (64, 1), (256, 0), (1024, 0), (4096, 1)}))
+    assert "over 5 models (1 seed per batch size)" in one and "the intervals are optimistic" in one
+
+
+def test_a_single_batch_size_at_the_target():
+    text = task.comment(_R(OVERLAP | {"batch_size": _c(None, None, None, 2)}))
+    assert "(or a single batch size, or a measure with a single value) no rank correlation can be computed" in text
+    _clean(text)
+
+
 UP, DOWN, NONE = _c(0.8, 0.4, 0.95), _c(-0.8, -0.95, -0.4), _c(0.1, -0.5, 0.6)
 
 
@@ -143,3 +167,4 @@ def test_measures_the_models_of_1_3d_loaded_or_trained(tmp_path):
         assert "generalization gap (test − train loss) against each measure" in caption
         _clean(caption)
         assert png(fig)[:4] == b"\x89PNG"  # drawn, not only built: draw-time errors show here
+
