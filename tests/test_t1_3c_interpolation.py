@@ -324,7 +324,7 @@ def _model(draw, b, lr, seed, target):
             "train_acc": draw(_ACC), "test_acc": draw(st.floats(0, 1)), "top_eigenvalue": draw(_EIG)}
 
 
-def _train_curves(draw, rng, alphas, m1, m2):
+def _train_curves(draw, rng, alphas, m1, m2, mid):
     """The training loss and accuracy along the line, the ends the two models', with a drawn midpoint,
     rise above the worse end and dip of the accuracy below it."""
     n, i0, i1, im = len(alphas), alphas.index(0.0), alphas.index(1.0), alphas.index(0.5)
@@ -333,7 +333,7 @@ def _train_curves(draw, rng, alphas, m1, m2):
     loss[i0 + 1:i1] = rng.uniform(0, worse, i1 - i0 - 1)
     others = [i for i in range(i0 + 1, i1) if i != im]
     loss[rng.choice(others)] = worse + draw(st.one_of(st.sampled_from([0.0, 1e-9, 0.001]), st.floats(0, 3)))
-    loss[im], loss[i0], loss[i1] = draw(_MID), m1["train_loss"], m2["train_loss"]
+    loss[im], loss[i0], loss[i1] = draw(mid), m1["train_loss"], m2["train_loss"]
     low = max(0.0, min(m1["train_acc"], m2["train_acc"]) - draw(_DROP))
     acc[i0 + 1:i1] = rng.uniform(low, 1, i1 - i0 - 1)
     acc[rng.choice(range(i0 + 1, i1))], acc[i0], acc[i1] = low, m1["train_acc"], m2["train_acc"]
@@ -348,10 +348,10 @@ def _paired(draw):
     return t
 
 
-def _drawn_case(draw, alphas, pair, init, m1, m2):
+def _drawn_case(draw, alphas, pair, init, m1, m2, mid):
     rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
     n, i0, i1, im = len(alphas), alphas.index(0.0), alphas.index(1.0), alphas.index(0.5)
-    loss, acc = _train_curves(draw, rng, alphas, m1, m2)
+    loss, acc = _train_curves(draw, rng, alphas, m1, m2, mid)
     test_loss, test_acc, re_train = rng.uniform(0, 5, n).tolist(), rng.uniform(0, 1, n).tolist(), rng.uniform(0, 5, n)
     if draw(st.booleans()):  # flat one step of 0.2 beyond θ₁: the loss does not fall there
         re_train[task.near(alphas, -0.2)] = re_train[i0]
@@ -383,6 +383,9 @@ def _results(draw):
                         base_batch=draw(st.sampled_from([bs[0], 32])))
     inits = draw(st.permutations(["shared", "independent"]))[:draw(st.integers(1, 2))]
     target, seed = draw(st.sampled_from([0.05, 1.2])), draw(st.integers(0, 3))
+    # midpoints: any, or every shared one below every independent one, apart or alike as printed (0.05)
+    mids = draw(st.sampled_from([{}, {"shared": st.sampled_from([0.0499, 0.05]),
+                                      "independent": st.sampled_from([0.05002, 0.050049, 0.0501])}]))
     trained, cases = {}, []
     for pair in task.pairs(P):
         for init in inits:
@@ -390,7 +393,7 @@ def _results(draw):
             for (b, lr), s in zip(pair["settings"], seeds):  # a model shared by several cases is one record
                 trained[b, lr, s] = trained.get((b, lr, s)) or _model(draw, b, lr, s, target)
             ends = [trained[b, lr, s] for (b, lr), s in zip(pair["settings"], seeds)]
-            cases.append(_drawn_case(draw, alphas, pair, init, *ends))
+            cases.append(_drawn_case(draw, alphas, pair, init, *ends, mids.get(init, _MID)))
     return {"params": {"target_loss": target, "max_steps": draw(st.integers(1, 30000)),
                        "optimizer": draw(st.sampled_from(["adam", "sgd"]))},
             "tolerance": draw(st.sampled_from([0.1, 0.05])), "n_test": draw(st.sampled_from([360, 10000])),

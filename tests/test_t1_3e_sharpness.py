@@ -203,8 +203,9 @@ def _none(n: int) -> dict:
 def _stacked(draw, keys: list[str], n: int) -> dict:
     """Intervals one above the other, gaps of 0 to 0.1 between them: every pair ranked, or touching as printed."""
     out, top = {}, -1.0
+    gaps = st.sampled_from([0.0, 0.001, 0.004, 0.01, 0.1]) if draw(st.booleans()) else st.just(0.1)
     for k in draw(st.permutations(keys)):
-        low = top + draw(st.sampled_from([0.0, 0.001, 0.004, 0.01, 0.1]))
+        low = top + draw(gaps)
         top = low + draw(st.sampled_from([0.05, 0.1, 0.2]))
         out[k] = {"rho": (low + top) / 2, "low": low, "high": top, "n": n}
     return out
@@ -216,10 +217,15 @@ def _models(draw, target: float) -> list[dict]:
     rows = [{"batch_size": b, "seed": s, "steps": draw(st.integers(1, 30000)), "diverged": draw(st.booleans()),
              "train_loss": target * draw(st.sampled_from([0.5, 0.9, 1.0, 1.0004, 1.1, 1.5])),
              "reached": draw(st.sampled_from([True, True, True, False]))} for s in seeds for b in batches]
-    if draw(st.integers(0, 4)) == 0:  # one model at the target per batch size, from different seeds
+    mode = draw(st.sampled_from(["drawn"] * 4 + ["one per batch size", "one batch size"]))
+    if mode == "one per batch size":  # one model at the target per batch size, from different seeds
         kept = {b: draw(st.sampled_from(seeds)) for b in batches}
         for r in rows:
             r["reached"] = r["seed"] == kept[r["batch_size"]]
+    if mode == "one batch size":  # every model at the target has one batch size: no ρ with it
+        b = draw(st.sampled_from(batches))
+        for r in rows:
+            r["reached"] = r["batch_size"] == b
     return rows
 
 
