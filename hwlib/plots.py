@@ -143,6 +143,14 @@ def legend_below(fig, axes, **kw) -> None:
     fig.legend(handles, labels, loc="outside lower center", **kw)
 
 
+def whole_number_ticks(axis) -> None:
+    """Ticks at whole numbers only, for a count such as epochs: over a few epochs matplotlib's own ticks
+    fall at 1.2, 1.4, …, epochs that do not exist."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
 def log_ticks_at(ax, values) -> None:
     """A log x axis ticked at exactly ``values`` (e.g. the batch sizes run), written plainly: matplotlib's
     own minor labels (2×10¹, 3×10¹, …) run into each other when the values span less than two decades."""
