@@ -10,6 +10,7 @@ comment prints "iteration(s)" or a Python list.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -79,6 +80,16 @@ def join(items: Sequence[str], last: str = "and") -> str:
 def pct(x: float, digits: int = 1) -> str:
     """0.9833 -> '98.3 %' (a thin space before % as in the rest of the report's prose)."""
     return f"{100 * x:.{digits}f} %"
+
+
+def distinct_pct_digits(values: Sequence[float], most: int = 3) -> int:
+    """The fewest decimals (up to ``most``) at which percentages that differ print differently: labels of
+    0.9937 and 0.9951 that both read "99 %" say nothing about which run ended higher."""
+    values = [v for v in values if v is not None and math.isfinite(v)]
+    for digits in range(most + 1):
+        if len({pct(v, digits) for v in values}) == len({round(100 * v, most) for v in values}):
+            return digits
+    return most
 
 
 def spread(values: Sequence[float], fmt: str = ".3g") -> str:

@@ -33,3 +33,11 @@ def test_english_helpers():
     assert wording.pct(0.98333) == "98.3 %"
     assert wording.spread([0.5]) == "0.5"
     assert wording.spread([0.1, 0.2, None]) == "0.15 (0.1–0.2 over 2 seeds)"
+
+
+def test_percent_digits_that_tell_values_apart():
+    assert wording.distinct_pct_digits([0.9937, 0.9951, 0.9930]) == 1  # 99.4, 99.5, 99.3
+    assert wording.distinct_pct_digits([0.9937, 0.9937]) == 0  # the same value: no decimal needed
+    assert wording.distinct_pct_digits([0.5, 0.25]) == 0
+    assert wording.distinct_pct_digits([0.99371, 0.99374]) == 3
+    assert wording.distinct_pct_digits([0.1, None, float("nan")]) == 0
