@@ -1,6 +1,7 @@
 /* The report's one script, inlined at the end of the page (the page loads nothing from elsewhere). Without
    it the report reads the same; it adds: the contents open beside the text on a wide screen and folded on a
    narrow one, the section in view marked in the contents, each figure a link to its image at full size,
+   a link back to the top once the top is out of sight,
    and a note and a shadow on the side a wide table scrolls to. */
 (function () {
   "use strict";
@@ -92,6 +93,12 @@
     window.addEventListener("resize", update);
     update();
   });
+
+  /* "Back to top" only once the top is out of sight */
+  var toTop = document.querySelector("a.to-top");
+  function showToTop() { if (toTop) { toTop.classList.toggle("at-top", window.scrollY < window.innerHeight); } }
+  window.addEventListener("scroll", showToTop, { passive: true });
+  showToTop();
 
   markCurrent();
 }());
