@@ -359,3 +359,19 @@ def _check_keskar(R: dict, line: str, kept: list[dict]) -> None:
     assert (f"here {len(kept)} small BatchNorm CNNs on {R['dataset'].split(':')[0]} with batches {b[0]} to {b[-1]}, "
             f"each trained to one training loss, and the box explored by {R['params']['ascent_steps']} sign-gradient "
             "ascent steps") in line, line
+
+
+def test_bottom_row_marks_each_batch_size_by_its_marker_not_by_labels_that_collide():
+    R = _R(OVERLAP)
+    for i, r in enumerate(R["models"]):  # two seeds of a batch size land close together
+        r.update({k: 1.0 + 0.01 * i for k in MEASURES}, gap_loss=0.036 + 0.0001 * (i % 3), reached=True)
+    (fig, _), = task.figures(R)
+    bottom = fig.axes[len(MEASURES):]
+    assert all(len(ax.texts) == 0 for ax in bottom)  # no text beside the points
+    sizes = ["16", "64", "256", "1024", "4096"]
+    for ax in bottom:
+        markers = [c.get_paths()[0].vertices.tobytes() for c in ax.collections]
+        assert len(ax.collections) == len(sizes) and len(set(markers)) == len(sizes)
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == sizes and legend.get_title().get_text() == "batch size"
+    assert png(fig)[:4] == b"\x89PNG"

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from .. import wording
 from ..curvature import top_hessian_eigenvalue
 from ..params import Param, same
-from ..plots import figure, log_ticks_at, means_by, palette
+from ..plots import figure, legend_below, log_ticks_at, means_by, palette
 from ..ranks import N_BOOT, partial_rank_correlation, rank_correlation
 from ..results import envelope
 from ..sensitivity import jacobian_norms
@@ -148,9 +148,12 @@ def batch_table(R: dict) -> list[dict]:
              "training loss held fixed": cell(R["batch_trends"][k]["partial"])} for k, name in R["measures"].items()]
 
 
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")  # one per batch size in the bottom row
+
+
 def _sharpness(R: dict):
     """Top row: each flatness measure against batch size (line: mean over seeds, dots: models);
-    bottom row: the generalization gap against each measure, points labelled with their batch size."""
+    bottom row: the generalization gap against each measure, each batch size its own marker."""
     measures = R["measures"]
     fig, axes = figure(ncols=len(measures), nrows=2, height=5.8)
     rows = [r for r in R["models"] if r["reached"]]
@@ -166,22 +169,27 @@ def _sharpness(R: dict):
         top.set(xlabel="batch size")
         top.tick_params(axis="x", labelsize="x-small", labelrotation=90)  # five batch sizes in a quarter of the page
         top.set_title(name.replace(" (", "\n("), fontsize="small")
-        vals, gap = [r[key] for r in rows], [r[R["gap"]] for r in rows]
-        bottom.scatter(vals, gap, s=14, color=colours[j])
-        for v, g, r in zip(vals, gap, rows):
-            bottom.annotate(str(r["batch_size"]), (v, g), fontsize="xx-small", xytext=(2, 2), textcoords="offset points")
+        # each batch size its own marker, named once in the legend below: labels beside the points ran into
+        # each other where models of two batch sizes lie close
+        for k, batch in enumerate(sorted({r["batch_size"] for r in rows})):
+            mine = [r for r in rows if r["batch_size"] == batch]
+            bottom.scatter([r[key] for r in mine], [r[R["gap"]] for r in mine], s=16, color=colours[j],
+                           marker=MARKERS[k % len(MARKERS)], label=f"{batch}")
         c = C[key]
         if c["rho"] is not None:
             bottom.set_title(f"ρ = {c['rho']:.2f}\n95 %: {c['low']:.2f} to {c['high']:.2f}", fontsize="x-small")
         bottom.set(ylabel=R["gaps"][R["gap"]] if j == 0 else None)
         bottom.set_xlabel(name.replace(" (", "\n("), fontsize="small")
+    if rows:
+        legend_below(fig, [axes[1][0]], ncols=len(MARKERS), fontsize="x-small", title="batch size",
+                     title_fontsize="x-small")
     return fig
 
 
 def figures(R: dict) -> list:
     caption = ("Top: each flatness measure against the batch size (log x; line: mean over seeds, dots: models). Bottom: "
-               f"the generalization gap ({R['gaps'][R['gap']]}) against each measure, points labelled with their batch "
-               "size, and the Spearman ρ with its 95 % bootstrap interval.")
+               f"the generalization gap ({R['gaps'][R['gap']]}) against each measure, each batch size its own marker "
+               "(legend below), and the Spearman ρ with its 95 % bootstrap interval.")
     return [(_sharpness(R), caption)]
 
 
