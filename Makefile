@@ -53,7 +53,7 @@ INSTALLED := $(VENV)/.installed
 # notebooks/1_3c_interpolation.ipynb runs hwlib/tasks/t1_3c_interpolation.py
 task_of = $(wildcard hwlib/tasks/t$(1).py)
 
-.PHONY: help venv lock reference report html pdf notebooks checkers check-report test test-fast bench kernel lab clean \
+.PHONY: help venv lock reference report html pdf notebooks checkers check-report lint test test-fast bench kernel lab clean \
         distclean FORCE
 
 help: ## list the targets
@@ -169,6 +169,9 @@ TASKS ?=  # e.g. TASKS=t1_2c_minimal_ratio: refresh that task's numbers only
 reference: $(INSTALLED) ## refresh the pinned numbers in tests/reference/ (after a change meant to move them)
 	PYTHONPATH=tests $(PY) -m support.reference refresh smoke $(TASKS)
 	PYTHONPATH=tests $(PY) -m support.reference refresh quick $(TASKS)
+
+lint: $(INSTALLED) ## check the code with ruff (pyflakes, pycodestyle, import order; settings in pyproject.toml)
+	$(PY) -m ruff check hwlib tests bench
 
 test: $(INSTALLED) ## run the test suite (includes executing every notebook with the smoke profile)
 	$(PY) -m pytest

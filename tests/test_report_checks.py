@@ -10,10 +10,10 @@ import re
 import stat
 
 import pytest
-
 from conftest import need_chromium
-from hwlib.pipeline import checks
 from support import pdf_layout
+
+from hwlib.pipeline import checks
 
 pytestmark = pytest.mark.slow
 HALF = 0.5

@@ -241,7 +241,8 @@ def check_steps(line: str, R: dict):
     floor = min(1.0, 2 / 2 ** k)
     if t := re.fullmatch(r"with ([\d,]+) (?:run that differs|runs that differ) the exact two-sided sign test "
                          rf"over the runs cannot go below p = {NUM}, not below 0\.05", m[6]):
-        assert int(t[1]) == k and t[0].startswith(f"with {k} run{'s' * (k != 1)} ") and floor >= 0.05 and t[2] == f"{floor:.2g}", m[6]
+        assert int(t[1]) == k and t[0].startswith(f"with {k} run{'s' * (k != 1)} "), m[6]
+        assert floor >= 0.05 and t[2] == f"{floor:.2g}", m[6]
         said = "cannot"
     else:
         t = re.fullmatch(r"exact two-sided sign test over the runs, (p [=<] \S+), (below 0\.05|not below 0\.05|"

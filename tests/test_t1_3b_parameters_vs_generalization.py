@@ -172,6 +172,7 @@ def test_hand_made_results_pass_the_property_checks():
 def test_seeds_trained_together_end_as_their_own_fit_runs(tmp_path):
     # the MLP family trains a width's seeds as one ensemble; each must end where its own fit run ends
     import torch
+
     from hwlib import train
     P = _P(tmp_path, seeds=[0, 3], widths=[4, 16], epochs=2)
     ds = common.load_data(P)

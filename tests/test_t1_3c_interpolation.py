@@ -243,7 +243,8 @@ def test_one_initialization_one_panel(smoke):
     _, R = smoke
     shared = dict(R, cases=[c for c in R["cases"] if c["init"] == "shared"])
     (fig, caption), _ = task.figures(shared)
-    assert len(fig.axes) == 2 and caption.endswith("at each α instead of interpolated. Both models from one initialization.")  # one panel, its twin
+    # one panel, its twin
+    assert len(fig.axes) == 2 and caption.endswith("at each α instead of interpolated. Both models from one initialization.")
     assert png(fig)[:4] == b"\x89PNG"  # drawn, not only built: draw-time errors show here
 
 

@@ -26,9 +26,10 @@ import nbformat
 
 from .. import environment, paths
 from ..plots import DPI
+from ..results import atomic_write_bytes
+from ..results import load as load_results
 from ..tables import markdown_table
 from ..wording import join
-from ..results import atomic_write_bytes, load as load_results
 from . import timings
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "template"  # package data: found from any install

@@ -241,8 +241,8 @@ def _sensitivity(R: dict):
 def figures(R: dict) -> list:
     caption = ("Left: train and test cross-entropy (log); right: train and test accuracy; both against the batch size "
                "(log x), line: mean over seeds, dots: each model that reached the target. Twin axis: the sensitivity of "
-               f"the {R['outputs'][R['primary']]}, mean {SYMBOL[R['primary']]} over {R['n_eval']} test images (dotted, at the right "
-               "edge: the untrained networks). "
+               f"the {R['outputs'][R['primary']]}, mean {SYMBOL[R['primary']]} over {R['n_eval']} test images "
+               "(dotted, at the right edge: the untrained networks). "
                "The other sensitivities are in the table above.")
     return [(_sensitivity(R), caption)]
 
