@@ -182,7 +182,11 @@ def summary_1_1a(R: dict) -> Row:
     on = lambda fn: f" on {FUNCTIONS_1_1A.get(fn, fn)}" if many else ""
     said = [f"the MLP with {layers(d)} reached a {'lower' if t['verdict'] == 'better' else 'higher'} final "
             f"training loss than the one with {layers(s)}{on(fn)}" for fn, d, s, t in decided]
-    if not decided:
+    if not decided and len(floor) == len(rest):
+        few = seeds if P["seeds"] < seeds_needed(alpha) else "the seeds that finished"
+        head = (f"Cannot tell: with {few} the exact rank test cannot reach p < {alpha:g}, so no deeper MLP's "
+                "final training loss can be told from the shallowest's")
+    elif not decided:
         head = "Cannot tell: no deeper MLP's final training loss could be told from the shallowest's"
     elif kinds == {"deeper"}:
         head = "Yes, here: every deeper MLP reached a lower final training loss than the shallowest"
