@@ -5,11 +5,13 @@ the task module's functions, and the row never more confident than the section's
 unreadable results file, and a failed notebook, each get a row and the report is still built."""
 
 import math
+import os
 import re
 import statistics
 from pathlib import Path
 
 import nbformat
+import pytest
 import test_t1_1a_simulate_function as tests_1a
 import test_t1_1b_actual_task as tests_1b
 import test_t1_2b_gradient_norm as tests_2b
@@ -19,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hwlib import data, results, wording
+from hwlib.pipeline import pdf, stitch
 from hwlib.pipeline import summary as S
 from hwlib.tasks import t1_1a_simulate_function as t1_1a
 from hwlib.tasks import t1_1b_actual_task as t1_1b
@@ -520,6 +523,22 @@ def _notebook(path, section):
     return path
 
 
+def test_the_report_is_built_with_a_results_file_missing(tmp_path):
+    _write_all(tmp_path, **{"1_1b_actual_task": None})
+    paths = [_notebook(tmp_path / f"{name}.ipynb", sec) for sec, name, _ in S.QUESTIONS]
+    html = stitch.to_html(stitch.build(paths, tmp_path))
+    title, after = html.split('<div class="title-page">', 1)[1].split("Summary: the answers", 1)
+    assert "Map: questions" not in title and "Map: questions" in after  # summary: after the title, before the map
+    page = re.search(r'<div class="summary">(.*?)</div>', html, re.DOTALL).group(1)
+    links = re.findall(r'href="#([^"]+)"', page)
+    assert [x for x in links if x.startswith("sec-")] == [f"sec-{sec}" for sec, _, _ in S.QUESTIONS]
+    ids = set(re.findall(r'\bid="([^"]+)"', html))
+    assert set(links) <= ids
+    assert "Missing: no readable results file (report/results/1_1b_actual_task.json)" in page
+    assert "Limitations" in page and "<b>Profile</b> quick" in page.replace("<strong>", "<b>").replace("</strong>",
+                                                                                                       "</b>")
+
+
 # ------------------------------------------------------------------ random results: every number re-derived
 
 def _1a_expected(R):
@@ -1013,3 +1032,81 @@ def test_every_question_has_a_checked_summary():
                "1-3e": check_1_3e}
     assert set(checked) == set(S.SUMMARIES)
 
+
+# ------------------------------------------------------------------ one printed page
+
+def _printed(html_text: str, tmp_path) -> list[str]:
+    """The text of each page of the HTML as the report's Chromium prints it."""
+    chromium = pdf.find_chromium()
+    if chromium is None:
+        if os.environ.get("CI"):
+            pytest.fail("no Chromium on the CI machine: .ci/run must install it")
+        pytest.skip("no Chromium here: install one (apt-get install chromium) to print the summary")
+    from pypdf import PdfReader
+
+    html = tmp_path / "report.html"
+    html.write_text(html_text)
+    pdf.print_pdf(html, tmp_path / "report.pdf", chromium)
+    return [page.extract_text() for page in PdfReader(tmp_path / "report.pdf").pages]
+
+
+def _report(out_dir) -> str:
+    """The report's opening pages (title, summary, map) over out_dir/results/, with a bare section per question."""
+    paths = [_notebook(out_dir / f"{name}.ipynb", sec) for sec, name, _ in S.QUESTIONS]
+    return stitch.to_html(stitch.build(paths, out_dir))
+
+
+def _summary_pages(pages: list[str]) -> int:
+    """How many printed pages the summary takes: from its heading to the map, which starts a page."""
+    first = next(i for i, text in enumerate(pages) if "Summary: the answers" in text)
+    assert first == 1 and "Limitations" not in pages[0]  # a page of its own, after the title page
+    return next(i for i, text in enumerate(pages) if "Map: questions" in text) - first
+
+
+def _worst_case(out_dir) -> None:
+    """Results with the longest rows these tests know: the full profile's two datasets in 1-1b, three functions
+    in 1-1a, seeds disagreeing in 1-2b, models missing their targets, every kind of limitation."""
+    mixed = {1: [0.21, 0.2, 0.17, 0.22, 0.23], 3: [0.41, 0.35, 0.097, 0.3, 0.25], 6: [0.05, 0.018, 0.14, 0.06, 0.07]}
+    one_a = R_1a(sign=mixed)
+    one_a["params"]["functions"].append("damped_cosine")
+    one_a["runs"]["damped_cosine"] = _1a_runs({1: [0.3, 0.31, 0.32, 0.33, 0.34], 3: [0.01, 0.02, 0.03, 0.04, 0.05],
+                                               6: [0.2, 0.5, 0.1, 0.4, 0.3]})
+    two_b = R_2b([_2b_run(0, grad=(1, 0.1)), _2b_run(1, grad=(1, 2), rho=-0.5, jumps=(0.1, 1)), _2b_run(2)],
+                 [_2b_run(0, grad=(0.3, 0.6)), _2b_run(1, grad=(0.3, 0.45), rho=0.1, jumps=(0.1, 1)), _2b_run(2)])
+    cases = [_3c_case("batch size", "shared", (-0.0004, 0.0011), reached=(False, True)),
+             _3c_case("batch size", "independent", (8.62, 11.8)), _3c_case("learning rate", "shared", (2.66, 0.118)),
+             _3c_case("learning rate", "independent", (29.5, 3.2), reached=(True, False))]
+    sens = {b: [0.1 + 0.01 * i + 0.001 * s for s in range(3)] for i, b in enumerate((16, 64, 256, 1024, 4096))}
+    three_d = R_3d(sens, trend=(0.71, 0.12, 0.99), link=(-0.18, -0.48, 0.67), p=0.1, min_p=0.1,
+                   reached=lambda b, s: (b, s) not in ((16, 2), (4096, 0)))
+    three_e = R_3e({"batch_size": (0.59, 0.01, 0.91), "top_eigenvalue": (0.44, -0.4, 0.86),
+                    "sharpness_0.001": (-0.62, -0.92, -0.01), "sensitivity_softmax": (0.18, -0.48, 0.67)})
+    three_e["measures"] = {**MEASURES, "sharpness_0.0005": "ε-sharpness (ε = 0.0005)"}
+    three_e["correlations"].append({"key": "sharpness_0.0005", "gap_loss": {"rho": -0.56, "low": -0.89, "high": 0.1}})
+    narrow = _3b_runs(2, 166, (0.2, 0.24), (0.2, 0.25))
+    three_b = R_3b(narrow, _3b_runs(128, 26122, (0.975, 0.978)), _3b_runs(512, 301066, (0.969, 0.975)))
+    three_b["runs"][0]["diverged"] = {"epoch": 3}
+    _write_all(out_dir, **{"1_1a_simulate_function": one_a, "1_1b_actual_task": R_1b(("mnist", "cifar10")),
+                           "1_2a_optimization_process": R_2a(end=(7.2, 8, 9)), "1_2b_gradient_norm": two_b,
+                           "1_3a_random_labels": R_3a(e=None, acc=0.02),
+                           "1_3b_parameters_vs_generalization": three_b,
+                           "1_3c_interpolation": {"params": {"target_loss": 0.05}, "cases": cases},
+                           "1_3d_sensitivity": three_d, "1_3e_sharpness": three_e})
+
+
+@pytest.mark.slow
+def test_the_longest_summary_these_tests_know_fits_one_printed_page(tmp_path):
+    _worst_case(tmp_path)
+    assert _summary_pages(_printed(_report(tmp_path), tmp_path)) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.quick
+def test_the_quick_profiles_summary_fits_one_printed_page(tmp_path):
+    from support.reference import run_task
+
+    for _, name, _ in S.QUESTIONS:  # every task's quick results, as its notebook saves them
+        results.save(name, run_task(f"t{name}", "quick", tmp_path), tmp_path)
+    html = _report(tmp_path)
+    assert "Missing" not in html and "Not summarized" not in html
+    assert _summary_pages(_printed(html, tmp_path)) == 1

@@ -1,4 +1,4 @@
-"""Stitch the executed notebooks into one HTML report: title page, question map, sections, appendix.
+"""Stitch the executed notebooks into one HTML report: title page, summary, question map, sections, appendix.
 
 Usage: python -m hwlib.pipeline.stitch [--executed report/executed] [--html report/report.html]
 
@@ -29,6 +29,7 @@ from ..plots import DPI
 from ..tables import markdown_table
 from ..wording import join
 from ..results import atomic_write_bytes, load as load_results
+from . import summary
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "template"  # package data: found from any install
 CAPTION = re.compile(r'<p class="caption"><b>Figure ([^<]+?)\.</b>')
@@ -185,13 +186,18 @@ def build(executed: list[Path], out_dir: Path) -> nbformat.NotebookNode:
             {"": "Environment", " ": _environment(results)},
         ]) + "\n\n</div>")]
 
+    # the answers on one page of their own, read from the results files (summary.py), each linked to its section
+    sections = {section_of(nb)[0] for _, nb in notebooks}
+    cells.append(_markdown('<div class="section-start new-page" id="summary"></div>\n\n'
+                           + summary.render(out_dir, sections)))
+
     rows = []
     for (path, nb), res in zip(notebooks, results):
         sec, title = section_of(nb)
         figs = figures_of(nb)
         rows.append({"HW question": sec, "title": f'<a href="#sec-{sec}">{title}</a>',
                      "figures": ", ".join(figs) or "—", "notebook": path.name})
-    cells.append(_markdown('<div class="section-start"></div>\n\n# Map: questions → sections\n\n'
+    cells.append(_markdown('<div class="section-start new-page"></div>\n\n# Map: questions → sections\n\n'
                            + markdown_table(rows)))
 
     for i, (path, nb) in enumerate(notebooks):
