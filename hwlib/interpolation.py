@@ -10,6 +10,12 @@ Two details:
   clipped at 0 (BatchNorm's eps keeps the division finite). Integer buffers (the
   num_batches_tracked counter) are not weights: they are taken from the nearer endpoint.
 
+The running statistics of θ(α) can also be measured instead of interpolated
+(``evaluate_path_recomputed``): θ(α)'s weights, with every BatchNorm layer's mean and variance
+re-estimated from the training images. Nothing is extrapolated then, and the curve shows the
+loss of the weights alone; the two curves side by side show how much of a bump the interpolated
+statistics make.
+
 Many α are evaluated at once: the states for a chunk of α are stacked and the network is run
 with torch.func.vmap(functional_call), always in eval mode (BatchNorm uses the interpolated
 running statistics, not the statistics of the evaluation batch). On a CPU, vmap turns a batch
@@ -22,6 +28,7 @@ import copy
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 from torch.func import functional_call, vmap
 
 
@@ -156,3 +163,37 @@ def evaluate_path(model1, model2, alphas, x, y, kind: str, alpha_chunk: int = 4,
             else:
                 losses.append(F.mse_loss(o, y).item())
     return {"alpha": alphas, "loss": losses, "acc": accs if kind == "classification" else None}
+
+
+@torch.no_grad()
+def evaluate_path_recomputed(model1, model2, alphas, x_stats: torch.Tensor, sets: dict, kind: str,
+                             batch_size: int = 512) -> dict:
+    """Loss and accuracy of θ(α) for every α, with each BatchNorm layer's running mean and variance
+    re-estimated at that α from ``x_stats`` (the training images: a pass in training mode, averaging
+    the statistics of batches of ``batch_size``) instead of interpolated.
+
+    ``sets`` maps a name to (x, y); returns {name: {"loss": [...], "acc": [...] or None}}.
+    """
+    if kind not in ("classification", "regression"):
+        raise ValueError(f"kind={kind!r} must be 'classification' or 'regression'")
+    model = copy.deepcopy(model1)
+    s1, s2 = model1.state_dict(), model2.state_dict()
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    out = {name: {"loss": [], "acc": [] if kind == "classification" else None} for name in sets}
+    for a in alphas:
+        model.load_state_dict(interpolate_state(s1, s2, float(a)))
+        for m in norms:
+            m.reset_running_stats()
+            m.momentum = None  # a cumulative average over the batches: every image counts once
+        model.train()
+        for j in range(0, len(x_stats), batch_size):
+            model(x_stats[j:j + batch_size])
+        model.eval()
+        for name, (x, y) in sets.items():
+            o = torch.cat([model(x[j:j + batch_size]) for j in range(0, len(x), batch_size)])
+            if kind == "classification":
+                out[name]["loss"].append(F.cross_entropy(o, y).item())
+                out[name]["acc"].append((o.argmax(1) == y).float().mean().item())
+            else:
+                out[name]["loss"].append(F.mse_loss(o, y).item())
+    return out

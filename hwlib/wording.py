@@ -1,17 +1,24 @@
 """How a comment compares numbers and says them.
 
-A comment may call two settings different only when the runs say so: the gap between their means
-must exceed what changing the seed alone does. The rule used everywhere is the plainest one that
-holds with two or three seeds: **the seed ranges do not overlap** (every run of one side beats
-every run of the other). With one run on a side the seed noise is unknown, and the comparison
-says so instead of guessing. The remaining helpers turn counts and lists into English, so no
-comment prints "iteration(s)" or a Python list.
+A comment may call two settings different only when the runs say so. ``ranked`` decides it by an exact
+two-sided test at ``ALPHA``, the rank test of two groups of seeds or the sign test of paired values (two
+measurements of each run), and gives the words that print its p beside the verdict; where the counts
+cannot reach the level (two seeds a side give no p below 1/3, so complete separation of 2 against 2 happens
+by chance one time in three) it says so instead of guessing. ``gap`` describes two sides without a
+verdict: whether their ranges overlap (every value of one side beyond every value of the other), unknown
+with one value on a side. The remaining helpers turn counts and lists into English, so no comment prints
+"iteration(s)" or a Python list.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Sequence
+
+from .ranks import rank_test, sign_test
+
+ALPHA = 0.05  # level of the exact rank test that alone may call one side higher or lower
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,11 @@ def join(items: Sequence[str], last: str = "and") -> str:
     return f"{', '.join(items[:-1])} {last} {items[-1]}"
 
 
+def amount(x: float) -> str:
+    """A ratio such as parameters per image: '210', '1,234', or two significant digits below 10 ('0.35')."""
+    return f"{x:,.0f}" if x >= 10 else f"{x:.2g}"
+
+
 def pct(x: float, digits: int = 1) -> str:
     """0.9833 -> '98.3 %' (a thin space before % as in the rest of the report's prose)."""
     return f"{100 * x:.{digits}f} %"
@@ -88,3 +100,85 @@ def spread(values: Sequence[float], fmt: str = ".3g") -> str:
     if len(values) == 1:
         return format(mean, fmt)
     return f"{mean:{fmt}} ({min(values):{fmt}}–{max(values):{fmt}} over {len(values)} seeds)"
+
+
+def p_text(p: float, level: float = ALPHA) -> str:
+    """'p = 0.25', 'p = 0.031', 'p < 0.001': two significant digits, more where rounding would carry p
+    across ``level`` (0.0496 is 'p = 0.0496', never 'p = 0.05' beside a verdict)."""
+    if p < 0.001 < level:
+        return "p < 0.001"
+    for digits in range(2, 10):
+        text = f"{p:.{digits}g}"
+        if (float(text) < level) == (p < level) and float(text) != level:
+            break
+    return f"p = {text}"
+
+
+def seeds_needed(level: float = ALPHA) -> int:
+    """The fewest values a side at which the exact rank test of n against n can reach p < level."""
+    return next(n for n in range(1, 50) if 2 / math.comb(2 * n, n) < level)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """Side a against side b by an exact two-sided test over the seeds (or runs): the rank test of two
+    groups (hwlib.ranks.rank_test), or, where a[i] and b[i] are two measurements of one run, the sign test
+    of the pairs (hwlib.ranks.sign_test; ``above``/``below``: pairs with a above / below b)."""
+
+    a: tuple[float, ...]
+    b: tuple[float, ...]
+    p: float
+    min_p: float
+    side: int  # +1 where a ranks higher, -1 lower, 0 neither
+    level: float
+    unit: str
+    paired: bool = False
+    above: int = 0
+    below: int = 0
+
+    @property
+    def means_order(self) -> int:
+        ma, mb = sum(self.a) / len(self.a), sum(self.b) / len(self.b)
+        return (ma > mb) - (ma < mb)
+
+    @property
+    def verdict(self) -> str:
+        """'higher' / 'lower' (a's values: p < level, ranks and means ordered alike), 'floor' (these
+        counts cannot reach p < level), 'order' (p < level but the means order the other way), 'tie'."""
+        if self.min_p >= self.level:
+            return "floor"
+        if self.p >= self.level:
+            return "tie"
+        if self.side == 0 or self.means_order != self.side:
+            return "order"
+        return "higher" if self.side > 0 else "lower"
+
+    @property
+    def test(self) -> str:
+        """The test and its p, to print beside the verdict (or beside 'cannot tell')."""
+        name = f"exact two-sided {'sign' if self.paired else 'rank'} test over the {self.unit}s"
+        untied = self.above + self.below
+        if self.paired:
+            sizes = f"with {plural(untied, self.unit)} that {'differs' if untied == 1 else 'differ'}"
+        else:
+            sizes = f"with {plural(len(self.a), self.unit)} against {len(self.b):,}"
+        return {"floor": f"{sizes} the {name} cannot go below p = {self.min_p:.2g}, not below {self.level:g}",
+                "tie": f"{name}, {p_text(self.p, self.level)}, not below {self.level:g}",
+                "order": f"{name}, {p_text(self.p, self.level)}, but the means order the other way",
+                }.get(self.verdict, f"{name}, {p_text(self.p, self.level)}, below {self.level:g}")
+
+
+def ranked(a: Sequence[float], b: Sequence[float], level: float = ALPHA, unit: str = "seed",
+           paired: bool = False) -> Ranked:
+    """Compare two sides by the exact rank test, or by the sign test where ``paired`` (a[i] and b[i] belong
+    together; then no value may be missing); ``None`` values (diverged runs) are dropped."""
+    if paired:
+        t = sign_test(a, b)
+        side = (t["above"] > t["below"]) - (t["above"] < t["below"])
+        return Ranked(tuple(a), tuple(b), t["p"], t["min_p"], side, level, unit, True, t["above"], t["below"])
+    a = tuple(float(v) for v in a if v is not None)
+    b = tuple(float(v) for v in b if v is not None)
+    if not a or not b:
+        raise ValueError("ranked() needs at least one finished run on each side")
+    t = rank_test(list(a), list(b))
+    return Ranked(a, b, t["p"], t["min_p"], t["side"], level, unit)

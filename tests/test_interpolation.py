@@ -7,6 +7,7 @@ from torch import nn
 from hwlib.interpolation import (
     clipped_variances,
     evaluate_path,
+    evaluate_path_recomputed,
     interpolate_state,
     interpolated_model,
     path_outputs,
@@ -101,3 +102,34 @@ def test_evaluate_path_matches_loop(pair, vectorize):
 def test_incompatible_models_rejected():
     with pytest.raises(ValueError, match="architecture"):
         interpolate_state(nn.Linear(2, 3).state_dict(), nn.Linear(3, 3).state_dict(), 0.5)
+
+
+def test_recomputed_statistics_are_the_training_images_own(pair):
+    """Against a plain recomputation: θ(α)'s weights, each BatchNorm layer reset and fed the whole
+    training set as one batch with momentum 1 (its running statistics then are that batch's)."""
+    m1, m2 = pair
+    torch.manual_seed(5)
+    x_stats = torch.randn(64, 1, 5, 5)
+    x, y = torch.randn(20, 1, 5, 5), torch.randint(0, 3, (20,))
+    before = [v.clone() for v in m1.state_dict().values()]
+    alphas = [-0.5, 0.0, 0.5, 1.0]
+    got = evaluate_path_recomputed(m1, m2, alphas, x_stats, {"test": (x, y)}, "classification", batch_size=64)
+    for a, loss, acc in zip(alphas, got["test"]["loss"], got["test"]["acc"]):
+        net = interpolated_model(m1, m2, a)
+        for m in net.modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                m.reset_running_stats()
+                m.momentum = 1.0
+        net.train()
+        with torch.no_grad():
+            net(x_stats)
+            out = net.eval()(x)
+        assert loss == pytest.approx(torch.nn.functional.cross_entropy(out, y).item(), rel=1e-5)
+        assert acc == pytest.approx((out.argmax(1) == y).float().mean().item())
+    # the statistics differ from the interpolated ones: the two curves are not the same curve
+    assert got["test"]["loss"][2] != pytest.approx(evaluate_path(m1, m2, [0.5], x, y, "classification")["loss"][0])
+    for v, w in zip(before, m1.state_dict().values()):  # the models themselves are left as they were
+        assert torch.equal(v, w)
+    # in smaller batches the running statistics average the batches' (every image counts once)
+    chunked = evaluate_path_recomputed(m1, m2, [0.5], x_stats, {"test": (x, y)}, "classification", batch_size=16)
+    assert chunked["test"]["loss"][0] == pytest.approx(got["test"]["loss"][2], rel=0.05)

@@ -46,3 +46,16 @@ def test_rank_test_against_scipy_exact_mann_whitney():
     for a, b in cases:
         expected = mannwhitneyu(a, b, alternative="two-sided", method="exact").pvalue
         assert rank_test(a, b)["p"] == pytest.approx(expected)
+
+
+def test_sign_test_against_scipy_binomtest():
+    for a, b in [([3, 2, 5, 7, 1], [1, 1, 1, 1, 2]), ([1, 2, 3], [1, 2, 3]), ([5] * 8, [1] * 8), ([1, 2], [2, 1]),
+                 ([0.5, 0.4, 0.3, 0.2, 0.1, 0.9], [0.6, 0.1, 0.1, 0.1, 0.1, 0.1])]:
+        t = ranks.sign_test(a, b)
+        n = t["above"] + t["below"]
+        want = 1.0 if n == 0 else stats.binomtest(t["above"], n, 0.5).pvalue
+        assert t["p"] == pytest.approx(want, rel=1e-12), (a, b)
+        assert t["above"] == sum(x > y for x, y in zip(a, b)) and t["min_p"] == min(1.0, 2 / 2 ** n)
+    assert ranks.sign_test([5] * 8, [1] * 8)["p"] == pytest.approx(2 / 256)
+    with pytest.raises(ValueError, match="paired"):
+        ranks.sign_test([1, 2], [1])

@@ -17,7 +17,7 @@ def _c(rho, low, high, n=10):
 UP, DOWN, NONE, UNKNOWN = _c(0.8, 0.4, 0.95), _c(-0.8, -0.95, -0.4), _c(0.1, -0.5, 0.6), _c(None, None, None, 2)
 
 
-def _R(sens=None, missed=(), train_loss=0.04, trends=None, test_loss=NONE, gap_loss=NONE):
+def _R(sens=None, missed=(), train_loss=0.05, trends=None, test_loss=NONE, gap_loss=NONE, partial=None):
     """Two seeds at batch 16 and 1024 (sensitivities per seed given), every output trending as ``trends``."""
     sens = sens or {16: [0.10, 0.11], 1024: [0.20, 0.21]}
     rows = []
@@ -27,10 +27,12 @@ def _R(sens=None, missed=(), train_loss=0.04, trends=None, test_loss=NONE, gap_l
                          "reached": (b, seed) not in missed, "diverged": False, "sensitivity_softmax": v})
     trends = trends or {"softmax": UP, "loss": UP, "logits": UP}
     kept = [r for r in rows if r["reached"]]
-    return {"params": {"target_loss": 0.05, "max_steps": 2000}, "models": rows, "outputs": OUTPUTS, "primary": "softmax",
+    partial = partial or trends
+    return {"params": {"target_loss": 0.05, "max_steps": 2000}, "tolerance": 0.1, "models": rows, "outputs": OUTPUTS,
+            "primary": "softmax", "partial": partial,
             "dataset": "MNIST: 512 train / 360 test, input 1×28×28, 10 classes",
             "ends": {"softmax": task.end_test(kept, "sensitivity_softmax")},
-            "trends": {k: {"batch_size": c, "test_loss": test_loss, "gap_loss": gap_loss}
+            "trends": {k: {"batch_size": c, "test_loss": test_loss, "gap_loss": gap_loss, "train_loss": NONE}
                        for k, c in trends.items()}}
 
 
@@ -51,7 +53,7 @@ def test_all_reached_and_a_clear_rise():
     assert "Softmax probabilities against the batch size over all batch sizes: rises (ρ = 0.80" in text
     four = task.comment(_R(sens={16: [0.10, 0.11, 0.12, 0.13], 1024: [0.20, 0.21, 0.22, 0.23]}))
     assert "gives the more sensitive models (exact two-sided rank test over the seeds, p = 0.029)" in four
-    assert "partly above the target" not in text
+    assert "training loss afterwards from 0.05 to 0.05 (largest over smallest 1.00)." in text
 
 
 def test_clear_fall_tie_and_unknown():
@@ -99,10 +101,10 @@ def test_link_with_the_test_loss(c, words):
     assert words in task.comment(_R(test_loss=c))
 
 
-@pytest.mark.parametrize("c,words", [(UP, "; this run agrees."),
-                                     (DOWN, "; this run finds the opposite sign, and its"),
-                                     (NONE, "; this run cannot tell whether it agrees"),
-                                     (UNKNOWN, "; this run cannot tell whether it agrees")])
+@pytest.mark.parametrize("c,words", [(UP, "; for the softmax probabilities, this run agrees."),
+                                     (DOWN, "; for the softmax probabilities, this run finds the opposite sign, and its"),
+                                     (NONE, "; for the softmax probabilities, this run cannot tell whether it agrees"),
+                                     (UNKNOWN, "; for the softmax probabilities, this run cannot tell whether it agrees")])
 def test_against_novak_et_al(c, words):
     text = task.comment(_R(gap_loss=c))
     assert "Novak et al. (2018) found" in text and words in text
@@ -120,8 +122,26 @@ def test_printed_interval_decides_the_direction():
     assert "interval -0.90 to 0.00 over" in text and "-0.00" not in text
 
 
-def test_eval_loss_above_the_target_is_explained():
-    assert "partly above the target" in task.comment(_R(train_loss=0.08))
+def test_other_outputs_against_the_gap_and_novak():
+    R = _R(gap_loss=NONE)
+    R["trends"]["loss"]["gap_loss"] = UP
+    text = task.comment(R)
+    assert ("The other outputs' sensitivity against the generalization gap: per-sample loss: the more sensitive, "
+            "the larger (ρ = 0.80") in text
+    assert "cannot tell whether it agrees" in text and "The sensitivity of the per-sample loss does rise with the gap." in text
+
+
+@pytest.mark.parametrize("trend,partial,words", [
+    (UP, UP, "With the final training loss held fixed (partial rank correlation) the trend survives (partial ρ = 0.80"),
+    (UP, NONE, "it does not survive (partial ρ = 0.10, 95 % interval -0.50 to 0.60 over 10 models, which holds 0)"),
+    (UP, DOWN, "it reverses (partial ρ = -0.80"),
+    (NONE, NONE, "no trend either (partial ρ = 0.10"),
+    (NONE, UP, "a trend appears (partial ρ = 0.80"),
+    (UP, UNKNOWN, "nothing can be computed")])
+def test_trend_with_the_training_loss_held_fixed(trend, partial, words):
+    trends = {"softmax": trend, "loss": trend, "logits": trend}
+    text = task.comment(_R(trends=trends, partial={k: partial for k in trends}))
+    assert words in text
 
 
 def test_rank_correlation_interval():
@@ -129,7 +149,7 @@ def test_rank_correlation_interval():
     assert r["rho"] == pytest.approx(0.8286, abs=1e-3) and -1 <= r["low"] <= r["rho"] <= r["high"] <= 1
     assert r == task.rank_correlation([1, 2, 3, 4, 5, 6], [2, 1, 4, 3, 6, 5])  # seeded: reproducible
     # one interval per pair of columns: 1-3e passes its own seed and may order the rows otherwise
-    assert r == task.rank_correlation([6, 5, 4, 3, 2, 1], [5, 6, 3, 4, 1, 2], seed=402)
+    assert r == task.rank_correlation([6, 5, 4, 3, 2, 1], [5, 6, 3, 4, 1, 2])
     assert task.rank_correlation([1, 2], [1, 2])["rho"] is None  # too few models
     assert task.rank_correlation([1, 1, 1], [1, 2, 3])["rho"] is None  # one value: no ranking
     perfect = task.rank_correlation(list(range(8)), [v ** 2 for v in range(8)])
@@ -146,10 +166,12 @@ def test_models_per_seed_and_batch_size_trained_to_the_criterion(smoke):
     P, R = smoke
     assert not R["models_loaded"]
     assert [(r["seed"], r["batch_size"]) for r in R["models"]] == [(s, b) for s in P.seeds for b in P.batch_sizes]
-    for r in R["models"]:  # stopped at the target, or else at the step limit
-        assert r["reached"] or r["steps"] >= P.max_steps
+    for r in R["models"]:  # in the band around the target, or else at the step limit
+        assert r["reached"] == (0.9 * P.target_loss <= r["train_loss"] <= 1.1 * P.target_loss)
+        assert r["reached"] or r["steps"] >= P.max_steps or r["train_loss"] < P.target_loss
         assert all(r[f"sensitivity_{k}"] > 0 for k in ("softmax", "loss", "logits"))
-    assert f"at most {P.target_loss:g}, with a limit of {P.max_steps:,} steps" in task.comment(R)
+    assert f"within ±10 % of {P.target_loss:g}, with a limit of {P.max_steps:,} steps" in task.comment(R)
+    assert set(R["partial"]) == set(R["outputs"])
 
 
 def test_table_and_figures_from_the_results(smoke):
@@ -252,9 +274,11 @@ def _verify_lines(R: dict, lines: list[str]) -> None:
     rows = [r for r in R["models"] if r["reached"]]
     missed = [r for r in R["models"] if not r["reached"]]
 
-    m = re.fullmatch(r"Every model was trained until an epoch's mean training loss was at most (\S+), "
-                     r"with a limit of (\S+) steps\. (.*)", lines[0])
-    assert m and m[1] == f"{p['target_loss']:g}" and m[2] == f"{p['max_steps']:,}", lines[0]
+    m = re.fullmatch(r"Every model was trained until its training loss \(eval mode, whole training set, checked "
+                     r"between steps\) was within ±(\S+) % of (\S+), with a limit of (\S+) steps\. (.*)", lines[0])
+    assert m and m[1] == f"{R['tolerance'] * 100:g}" and m[2] == f"{p['target_loss']:g}", lines[0]
+    assert m[3] == f"{p['max_steps']:,}", lines[0]
+    m = [None, None, None] + [m[4]]
     if not missed:
         n = len(R["models"])
         assert m[3] == f"All {n} model{'s' * (n != 1)} reached the target.", m[3]
@@ -262,11 +286,13 @@ def _verify_lines(R: dict, lines: list[str]) -> None:
         k = re.fullmatch(r"(\d+) models? missed it and (?:is|are) left out of every comparison below: (.*)\.",
                          m[3])
         assert k and int(k[1]) == len(missed), m[3]
-        named = re.findall(rf"batch (\d+) \(seed (\d+), (stopped|diverged) at ([\d,]+) steps, "
+        named = re.findall(rf"batch (\d+) \(seed (\d+), (stopped|diverged|ended below the band) at ([\d,]+) steps, "
                            rf"training loss ({NUM})\)", k[2])
         assert len(named) == len(missed)
         for (b, s, how, steps, loss), r in zip(named, missed):
             assert (int(b), int(s), how == "diverged") == (r["batch_size"], r["seed"], r["diverged"])
+            if not r["diverged"]:
+                assert (how == "ended below the band") == (r["train_loss"] < p["target_loss"]), (how, r)
             assert int(steps.replace(",", "")) == r["steps"] and _close(r["train_loss"], loss)
     batches = sorted({r["batch_size"] for r in rows})
     if len(batches) < 2:
@@ -274,8 +300,7 @@ def _verify_lines(R: dict, lines: list[str]) -> None:
         return
 
     m = re.fullmatch(rf"- Steps to the target \(mean over seeds\): (.*); training loss afterwards "
-                     rf"\(eval mode, whole training set\) from ({NUM}) to ({NUM})"
-                     rf"(\.|, partly above the target: .*)", lines[1])
+                     rf"from ({NUM}) to ({NUM}) \(largest over smallest ({NUM})\)\.", lines[1])
     assert m, lines[1]
     steps = re.findall(r"batch (\d+): ([\d,]+)", m[1])
     assert [int(b) for b, _ in steps] == batches
@@ -283,9 +308,7 @@ def _verify_lines(R: dict, lines: list[str]) -> None:
         v = [r["steps"] for r in rows if r["batch_size"] == int(b)]
         assert _close(sum(v) / len(v), s), (b, s)
     losses = [r["train_loss"] for r in rows]
-    assert _close(min(losses), m[2]) and _close(max(losses), m[3])
-    above = float(m[3]) > p["target_loss"]
-    assert (m[4] != ".") == above, f"'partly above the target' against a printed maximum of {m[3]}"
+    assert _close(min(losses), m[2]) and _close(max(losses), m[3]) and _close(max(losses) / min(losses), m[4])
 
     m = re.fullmatch(rf"- Sensitivity of the (.+?) \(the figure\), batch (\d+) → (\d+): "
                      rf"{SPREAD} → {SPREAD}: (.*)", lines[2])
@@ -327,9 +350,10 @@ def _verify_lines(R: dict, lines: list[str]) -> None:
     for i, (k, name) in enumerate(out.items()):
         ln = lines[3 + i]
         t = re.fullmatch(rf"- {re.escape(name.capitalize())} against the batch size over all batch sizes: "
-                         r"(.*)\.", ln)
+                         r"(.*?)\. (With the final training loss held fixed \(partial rank correlation\) .*)", ln)
         assert t, ln
         dirs[k] = _check_link(t[1], R["trends"][k]["batch_size"], ("rises",), ("falls",))
+        _check_controlled(t[2], dirs[k], R["partial"][k])
     rest = lines[3 + len(out):]
     flip = {dirs["softmax"], dirs["logits"]} == {"up", "down"}
     assert flip == any("opposite directions" in ln for ln in rest)
@@ -340,14 +364,45 @@ def _verify_lines(R: dict, lines: list[str]) -> None:
     larger, smaller = ("the more sensitive, the larger",), ("the more sensitive, the smaller",)
     _check_link(t[1], R["trends"][prim]["test_loss"], larger, smaller)
     gap = _check_link(t[2], R["trends"][prim]["gap_loss"], larger, smaller)
-    novak = [ln for ln in rest[1:] if "Novak et al." in ln]
-    assert len(novak) == 1 and len(rest) == 2, rest
-    said = ("up" if "this run agrees" in novak[0] else "down" if "opposite sign" in novak[0]
-            else "none" if "cannot tell" in novak[0] else None)
+    others = [k for k in out if k != prim]
+    t = re.fullmatch(r"The other outputs' sensitivity against the generalization gap: (.*)\.", rest[1])
+    assert t, rest[1]
+    parts = t[1].split("; ")
+    assert len(parts) == len(others)
+    other_dirs = {}
+    for k, part in zip(others, parts):
+        assert part.startswith(f"{out[k]}: "), part
+        other_dirs[k] = _check_link(part, R["trends"][k]["gap_loss"], larger, smaller)
+    novak = rest[2:]
+    assert len(novak) == 1 and "Novak et al." in novak[0], rest
+    head = novak[0].split(". The sensitivity of the")[0]
+    said = ("up" if "this run agrees" in head else "down" if "opposite sign" in head
+            else "none" if "cannot tell" in head else None)
     assert said == (gap if gap != "unknown" else "none"), (gap, novak[0])
     if said != "up":  # what differs in the setting
         assert R["dataset"].split(":")[0] in novak[0] and f" {len(rows)} " in novak[0], novak[0]
-        assert f"({p['target_loss']:g})" in novak[0]
+        assert f"({p['target_loss']:g} ± {R['tolerance'] * 100:g} %)" in novak[0]
+    for k in others:  # the other outputs that agree or oppose are named, and only they
+        rises = f"{out[k]}" in (re.search(r"The sensitivity of the (.*?) does rise", novak[0]) or [""])[0]
+        falls = f"{out[k]}" in (re.search(r"The sensitivity of the ([^.]*?) falls with", novak[0]) or [""])[0]
+        assert (rises, falls) == (other_dirs[k] == "up", other_dirs[k] == "down"), (k, other_dirs[k], novak[0])
+
+
+def _check_controlled(text: str, trend: str, c: dict) -> None:
+    """The partial correlation's sentence: its printed interval, and survive / not / reverse / appear as the
+    printed directions of the plain and the partial interval decide."""
+    if c["rho"] is None:
+        assert "nothing can be computed" in text and "ρ" not in text, text
+        return
+    d = _check_interval(text.replace("partial ρ", "ρ"), c)
+    said = ("survives" if "the trend survives" in text else "not" if "does not survive" in text
+            else "reverses" if "it reverses" in text else "either" if "no trend either" in text
+            else "appears" if "a trend appears" in text else None)
+    if trend in ("up", "down"):
+        want = "survives" if d == trend else "not" if d == "none" else "reverses"
+    else:
+        want = "either" if d == "none" else "appears"
+    assert said == want, (trend, d, text)
 
 
 # sensitivities on a 1e-4 grid near 0.146 (with offsets of a few 1e-5), so that different values share a
@@ -363,7 +418,10 @@ _END = st.one_of(st.sampled_from([0.0, 0.004, -0.004, 0.005, -0.005, 0.0051, -0.
 def _trend(draw):
     if draw(st.booleans()) and draw(st.booleans()):
         return {"rho": None, "low": None, "high": None, "n": draw(st.integers(0, 2))}
-    ends = sorted(draw(st.lists(_END, min_size=3, max_size=3)))
+    # one sign on all three ends as often as mixed ones: every pair of plain and partial directions occurs
+    sign = draw(st.sampled_from([1, -1, None]))
+    ends = draw(st.lists(_END if sign is None else st.floats(0, 1).map(lambda v: sign * v), min_size=3, max_size=3))
+    ends = sorted(ends)
     return {"rho": ends[1], "low": ends[0], "high": ends[2], "n": draw(st.integers(3, 40))}
 
 
@@ -373,11 +431,12 @@ def _results(draw):
     batches = sorted(draw(st.sets(sizes, min_size=2, max_size=5)))
     seeds = range(draw(st.integers(1, 4)))
     target = draw(st.sampled_from([0.05, 1.2]))
+    tolerance = draw(st.sampled_from([0.1, 0.05]))
     rows = []
     for s in seeds:
         for b in batches:
             rows.append({"batch_size": b, "seed": s, "steps": draw(st.integers(1, 30000)),
-                         "train_loss": target * draw(st.sampled_from([0.5, 0.99, 1.0, 1.0004, 1.01, 1.5])),
+                         "train_loss": target * draw(st.sampled_from([0.5, 0.9, 0.99, 1.0, 1.0004, 1.01, 1.1, 1.5])),
                          "reached": draw(st.sampled_from([True, True, True, False])),
                          "diverged": draw(st.booleans()),
                          **{f"sensitivity_{k}": draw(_SENS) for k in OUTPUTS}})
@@ -396,9 +455,11 @@ def _results(draw):
                    "side": int(side > 0) - int(side < 0),
                    "min_p": min(1.0, 2 / comb(len(a) + len(b), len(a)))}
     return {"params": {"target_loss": target, "max_steps": draw(st.integers(1, 30000))}, "models": rows,
+            "tolerance": tolerance,
             "outputs": OUTPUTS, "primary": "softmax", "dataset": "MNIST: 512 train / 360 test, input 1×28×28",
-            "trends": {k: {g: draw(_trend()) for g in ("batch_size", "test_loss", "gap_loss")}
+            "trends": {k: {g: draw(_trend()) for g in ("batch_size", "test_loss", "gap_loss", "train_loss")}
                        for k in OUTPUTS},
+            "partial": {k: draw(_trend()) for k in OUTPUTS},
             "ends": ends}
 
 

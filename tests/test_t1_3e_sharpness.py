@@ -17,13 +17,17 @@ def _c(rho, low, high, n=10):
     return {"rho": rho, "low": low, "high": high, "n": n}
 
 
-def _R(corr, seeds=(0, 1), missed=()):
-    rows = [{"batch_size": b, "seed": s, "steps": 100, "train_loss": 0.04, "diverged": False,
+def _R(corr, seeds=(0, 1), missed=(), batch=None):
+    rows = [{"batch_size": b, "seed": s, "steps": 100, "train_loss": 0.05, "diverged": False,
              "reached": (b, s) not in missed} for s in seeds for b in (16, 64, 256, 1024, 4096)]
     keys = {"batch_size": "batch size", **MEASURES}
-    return {"params": {"target_loss": 0.05, "max_steps": 2000}, "models": rows, "measures": MEASURES,
+    batch = batch or {}
+    return {"params": {"target_loss": 0.05, "max_steps": 2000, "ascent_steps": 20}, "tolerance": 0.1,
+            "dataset": "digits: 1437 train / 360 test", "models": rows, "measures": MEASURES,
             "gaps": task.GAPS, "gap": "gap_loss", "n_boot": 2000,
-            "correlations": [{"measure": name, "key": k, "gap_loss": corr[k]} for k, name in keys.items()]}
+            "correlations": [{"measure": name, "key": k, "gap_loss": corr[k]} for k, name in keys.items()],
+            "batch_trends": {k: batch.get(k, {"plain": _c(0.1, -0.5, 0.6), "partial": _c(0.1, -0.5, 0.6)})
+                             for k in MEASURES}}
 
 
 OVERLAP = {"batch_size": _c(0.1, -0.5, 0.6), "top_eigenvalue": _c(0.3, -0.2, 0.7),
@@ -69,6 +73,30 @@ def test_one_seed_and_missed_models():
     assert "optimistic" not in task.comment(_R(OVERLAP))
 
 
+UP, DOWN, NONE = _c(0.8, 0.4, 0.95), _c(-0.8, -0.95, -0.4), _c(0.1, -0.5, 0.6)
+
+
+@pytest.mark.parametrize("trend,words", [
+    (UP, "the ε-sharpness here rises with the batch size, as in the paper."),
+    (DOWN, "here the ε-sharpness falls with the batch size, the opposite, and the setting differs: the paper compared"),
+    (NONE, "here no ε-sharpness trend with the batch size is established (no interval that excludes 0), so this run "
+           "cannot tell whether it agrees. The setting: the paper compared batch 256")])
+def test_against_keskar_et_al(trend, words):
+    text = task.comment(_R(OVERLAP, batch={"sharpness_0.001": {"plain": trend, "partial": NONE}}))
+    assert "Keskar et al. (2017) found that large batches converge to sharper minima" in text and words in text
+    assert "- **ε-sharpness (ε = 0.001)**: " in text.split("Against the batch size:")[1]
+    _clean(text)
+
+
+def test_batch_trend_with_the_training_loss_held_fixed():
+    text = task.comment(_R(OVERLAP, batch={"top_eigenvalue": {"plain": UP, "partial": NONE}}))
+    assert ("- **top Hessian eigenvalue**: rises (ρ = 0.80, 95 % interval 0.40 to 0.95 over 10 models, which excludes "
+            "0). With the final training loss held fixed (partial rank correlation) it does not survive") in text
+    assert "| top Hessian eigenvalue | 0.80 (0.40 to 0.95) | 0.10 (-0.50 to 0.60) |" in "\n".join(
+        "| " + " | ".join(r.values()) + " |" for r in task.batch_table(
+            _R(OVERLAP, batch={"top_eigenvalue": {"plain": UP, "partial": NONE}})))
+
+
 def test_no_correlation_no_comparison():
     none = dict(OVERLAP, top_eigenvalue=_c(None, None, None, 2))
     text = task.comment(_R(none))
@@ -106,7 +134,8 @@ def test_measures_the_models_of_1_3d_loaded_or_trained(tmp_path):
     # the table and the figure, from these results
     text = task.table(E)
     assert "loaded from 1-3d's model cache" in text and "trained here" in task.table(alone)
-    assert text.count("\n| ") == 1 + len(E["models"]) + 1 + len(E["correlations"])  # two tables, header rows
+    # three tables, each with its header row: models, correlations with the gaps, trends with the batch size
+    assert text.count("\n| ") == 1 + len(E["models"]) + 1 + len(E["correlations"]) + 1 + len(E["measures"])
     _clean(text)
     for rows in (E["models"], [dict(r, reached=False) for r in E["models"]]):  # dots, then none to draw
         (fig, caption), = task.figures(dict(E, models=rows))

@@ -31,5 +31,35 @@ def test_english_helpers():
     assert wording.join([]) == "" and wording.join(["a"]) == "a"
     assert wording.join(["a", "b"]) == "a and b" and wording.join(["a", "b", "c"], "or") == "a, b or c"
     assert wording.pct(0.98333) == "98.3 %"
+    assert wording.amount(209.5) == "210" and wording.amount(12345.6) == "12,346" and wording.amount(0.349) == "0.35"
     assert wording.spread([0.5]) == "0.5"
     assert wording.spread([0.1, 0.2, None]) == "0.15 (0.1–0.2 over 2 seeds)"
+
+
+def test_p_text_never_rounds_across_the_level():
+    assert wording.p_text(0.25) == "p = 0.25" and wording.p_text(0.0312) == "p = 0.031"
+    assert wording.p_text(0.0496) == "p = 0.0496" and wording.p_text(0.0504) == "p = 0.0504"
+    assert wording.p_text(0.0004) == "p < 0.001"
+
+
+def test_ranked_verdicts_and_the_words_beside_them():
+    lower = wording.ranked([1, 2, 3, 4], [5, 6, 7, 8])
+    assert lower.verdict == "lower" and lower.test == "exact two-sided rank test over the seeds, p = 0.029, below 0.05"
+    assert wording.ranked([5, 6, 7, 8], [1, 2, 3, 4]).verdict == "higher"
+    # two seeds a side: complete separation, and still no verdict
+    floor = wording.ranked([1, 2], [3, 4])
+    assert floor.verdict == "floor" and "with 2 seeds against 2" in floor.test and "p = 0.33" in floor.test
+    assert wording.ranked([1, 3, 5, 7], [2, 4, 6, 8]).verdict == "tie"
+    # ranks apart but an outlier turns the means around: no verdict either
+    order = wording.ranked([1, 2, 3, 4, 5, 6, 1000], [10, 11, 12, 13, 14, 15, 16])
+    assert order.p < 0.05 and order.verdict == "order" and "the means order the other way" in order.test
+    assert wording.ranked([1, None, 2], [3, 4], unit="run").a == (1.0, 2.0)
+    assert wording.seeds_needed() == 4
+
+
+def test_ranked_paired_is_the_sign_test_of_each_runs_two_values():
+    shrink = wording.ranked([5, 6, 7, 8, 9, 10], [1, 2, 3, 4, 5, 6], unit="run", paired=True)
+    assert (shrink.above, shrink.below, shrink.verdict) == (6, 0, "higher")
+    assert shrink.test == "exact two-sided sign test over the runs, p = 0.031, below 0.05"
+    few = wording.ranked([5, 6, 7], [1, 2, 7], unit="run", paired=True)
+    assert few.verdict == "floor" and few.test.startswith("with 2 runs that differ the exact two-sided sign test")

@@ -253,8 +253,9 @@ def run(notebook: Path, output: Path, profile: str, given: dict[str, str], out_d
     os.replace(tmp, output)
     write_deps(notebook, output, out_dir)
     seconds = time.perf_counter() - start
-    ran = (results.load(output.stem, out_dir) or {}).get("profile")  # "auto" as the kernel resolved it
-    if ran:
+    saved = results.load(output.stem, out_dir) or {}
+    ran = saved.get("profile")  # "auto" as the kernel resolved it
+    if ran and not saved.get("redrawn"):  # a redraw's seconds say nothing of what a computation costs
         timings.record(out_dir, ran, output.stem, seconds)
     print(f"[{index}/{len(siblings)}] {notebook.name} done in {seconds:.1f} s", flush=True)
     return 0

@@ -140,6 +140,15 @@ def _environment(results: list[dict]) -> str:
         " (the notebooks ran in different environments)" if len(distinct) > 1 else "")
 
 
+def _computed(notebooks, results) -> str:
+    """Whether every notebook computed its results in this build, or which redrew saved ones."""
+    redrawn = [section_of(nb)[0] for (_, nb), res in zip(notebooks, results) if res.get("redrawn")]
+    if not redrawn:
+        return "every notebook computed its results in this build"
+    return (f"redrawn from results an earlier run computed from the same settings and code: {', '.join(redrawn)}; "
+            "the others computed in this build")
+
+
 def _as_list(value) -> list:
     if value is None:
         return []
@@ -184,6 +193,7 @@ def build(executed: list[Path], out_dir: Path) -> nbformat.NotebookNode:
             {"": "Revision", " ": _revision()},
             {"": "Software", " ": _versions()},
             {"": "Environment", " ": _environment(results)},
+            {"": "Results", " ": _computed(notebooks, results)},
         ]) + "\n\n</div>")]
 
     # the answers on one page of their own, read from the results files (summary.py), each linked to its section
@@ -267,7 +277,10 @@ def appendix(notebooks, results) -> str:
         pm = nb.metadata.get("papermill", {})
         seconds = pm.get("duration") or 0.0
         total += seconds
-        rows.append({"section": section_of(nb)[0], "notebook": path.name, "wall time (s)": round(seconds, 1),
+        # a redrawn notebook's numbers were computed by an earlier run: its computing time is in the results
+        computed = "redrawn" if res.get("redrawn") else "computed"
+        rows.append({"section": section_of(nb)[0], "notebook": path.name, "results": computed,
+                     "wall time (s)": round(seconds, 1),
                      "peak memory (MiB)": res.get("peak_memory_mib", "—"),
                      **({"peak GPU memory (MiB)": res.get("peak_gpu_memory_mib") or "—"} if used_gpu else {}),
                      "profile": res.get("profile", "—"), "device": res.get("device", "—"),
@@ -277,9 +290,13 @@ def appendix(notebooks, results) -> str:
             "deterministic: rerunning on a GPU can change the last digits of the numbers. "
             if cuda else "All notebooks ran on the CPU, where the same profile, parameters and seeds give the "
             "same numbers. ")
+    redrawn = [section_of(nb)[0] for (_, nb), res in zip(notebooks, results) if res.get("redrawn")]
+    redraw = (f"Redrawn from saved results, computed by an earlier run from the same settings and code: "
+              f"{', '.join(redrawn)} (their computation took {sum(r['seconds'] for r in results if r.get('redrawn')):.1f} s "
+              "then). " if redrawn else "")
     return ('<div class="section-start" id="appendix"></div>\n\n# Appendix: provenance\n\n'
             + markdown_table(rows) + f"\n\nSum of the notebook wall times: {total:.1f} s (make runs notebooks "
-            "side by side, so the build itself can take less). " + note
+            "side by side, so the build itself can take less). " + redraw + note
             + f"\n\nSoftware: {_versions()}. Environment: {_environment(results)}. Platform: {platform.platform()}. "
             f"Revision: {_revision()}.\n\n"
             "Each notebook's settings table shows the settings that shape its results; all of them, internal "

@@ -10,9 +10,11 @@ below, so a notebook reads the same whichever sub-task it is, and the logic live
 
 from __future__ import annotations
 
+import os
+
 from IPython.display import Markdown, display
 
-from .. import data, results
+from .. import data, inputs, results
 from ..params import Param, resolve, same
 from ..plots import show
 from ..tables import settings_table
@@ -42,8 +44,22 @@ def settings(task, namespace: dict):
 
 
 def run(task, P) -> dict:
-    """Compute the task's results and save them (report/results/<name>.json) before anything is drawn."""
-    R = task.run(P)
+    """Compute the task's results and save them (report/results/<name>.json) before anything is drawn;
+    or, where the saved results were computed from the same inputs (settings, versions and the code
+    ``run`` reaches: hwlib.inputs), load them, so that a new caption, comment or plot style redraws in
+    seconds instead of training again. ``HWLIB_RECOMPUTE=1`` computes in any case. ``R["redrawn"]``
+    says which happened (the report's appendix lists the redrawn notebooks)."""
+    key = inputs.digest(task, P.settings, P.profile, P.device)
+    saved = results.load(task.NAME, P.out_dir)
+    if saved is not None and saved.get("inputs") == key and os.environ.get("HWLIB_RECOMPUTE", "") in ("", "0"):
+        print(f"{task.SECTION}: redrawn from {results.results_path(task.NAME, P.out_dir)}: computed before "
+              f"({saved['seconds']:.1f} s) from the same settings and code (HWLIB_RECOMPUTE=1 computes afresh)",
+              flush=True)
+        if not saved.get("redrawn"):
+            saved["redrawn"] = True
+            results.save(task.NAME, saved, P.out_dir)
+        return saved
+    R = dict(task.run(P), inputs=key, redrawn=False)
     results.save(task.NAME, R, P.out_dir)
     return R
 

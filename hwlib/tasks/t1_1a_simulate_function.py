@@ -107,8 +107,8 @@ def _run(P, start: float) -> dict:
                              [seed for _, seed in pairs], P.device, distinct=False)
         h = ensemble.train(ens, both, epochs=P.epochs, batch_size=P.batch_size, lr=P.lr, optimizer=P.optimizer,
                            plateau=plateau(P), per_model_y=True,
-                           label=f"depth {depth}: {wording.plural(len(pairs), 'model')} "
-                                 f"({wording.join(P.functions)} × {wording.plural(P.seeds, 'seed')})")
+                           # a progress label in plain words: run reads nothing of the display modules (hwlib.inputs)
+                           label=f"depth {depth}: {len(pairs)} models ({', '.join(P.functions)} × {P.seeds} seeds)")
         train_loss, _ = ensemble.evaluate(ens, ens.theta, both.x_train, both.y_train, "regression", per_model_y=True)
         test_loss, _ = ensemble.evaluate(ens, ens.theta, both.x_test, both.y_test, "regression", per_model_y=True)
         with torch.no_grad():

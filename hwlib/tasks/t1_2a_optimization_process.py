@@ -156,7 +156,7 @@ def _pca_paths(R: dict, which: str):
 
 
 # ------------------------------------------------------------------ comment
-# Two components "hold most" of the motion when they explain more than this share of the variance.
+# Two components "hold most" of the variance when they explain more than this share of it, as printed.
 MOST_VARIANCE = 0.5
 
 
@@ -167,53 +167,71 @@ def _over_pairs(d: list[float]) -> str:
     return f"{np.mean(d):.3g} ({min(d):.3g}–{max(d):.3g} over {wording.plural(len(d), 'pair')})"
 
 
-def comment(R: dict) -> str:
-    """The Comment section, every sentence decided by the numbers it states."""
-    runs, P = R["runs"], R["params"]
-    final_loss = [r["loss"][-1] for r in runs]
-    acc = [r["acc"][-1] for r in runs]
-    test = [r["test_acc"] for r in runs]
+def _span(values: list[float], say) -> str:
+    """'a to b' (the lowest and the highest, as printed), or 'a' where they print alike."""
+    lo, hi = say(min(values)), say(max(values))
+    return lo if lo == hi else f"{lo} to {hi}"
+
+
+def _ends(R: dict) -> str:
+    runs = R["runs"]
     who = "The one run ends" if len(runs) == 1 else f"All {wording.plural(len(runs), 'run')} end"
-    lines = [(f"- {who} at a training loss between {min(final_loss):.3g} and "
-              f"{max(final_loss):.3g} (training accuracy {wording.pct(min(acc))} to {wording.pct(max(acc))}, test "
-              f"accuracy {wording.pct(min(test))} to {wording.pct(max(test))}).")]
+    g3 = lambda x: f"{x:.3g}"
+    return (f"- {who} with training loss {_span([r['loss'][-1] for r in runs], g3)} (training accuracy "
+            f"{_span([r['acc'][-1] for r in runs], wording.pct)}, test accuracy "
+            f"{_span([r['test_acc'] for r in runs], wording.pct)}).")
+
+
+def _distances(R: dict) -> str:
+    """Pairs of runs at the start and at the end, in the full parameter space: every pair against any pair."""
     d0, d1 = R["pair_distance"]["start"], R["pair_distance"]["end"]
     text = (f"- In the full {R['n_params']:,}-dimensional parameter space the distance between two runs is "
             f"{_over_pairs(d0)} at initialization and {_over_pairs(d1)} at the end: ")
-    g = wording.gap(d1, d0)
-    text += {
+    return text + {
         "a": "every pair ends farther apart than any pair started, so each seed finds its *own* low-loss solution, "
              "not a common point (permuting the hidden units alone gives many equally good ones).",
         "b": "every pair ends closer together than any pair started: the runs head towards a common region.",
-        "tie": "the two ranges overlap, so the runs end neither clearly closer together nor clearly farther apart "
-               "than they started.",
+        "tie": "the two ranges overlap, so these distances cannot tell whether the runs end closer together or "
+               "farther apart than they started.",
         "unknown": "with a single pair of runs, whether that change exceeds what the seed alone does is unknown.",
-    }[g.verdict]
-    lines.append(text)
-    evr_w = sum(R["pca"]["whole"]["explained_variance_ratio"])
-    evr_l = sum(R["pca"]["layer"]["explained_variance_ratio"])
-    low = [name for name, v in (("the whole model", evr_w), ("the layer", evr_l)) if v <= MOST_VARIANCE]
-    lines.append(
-        f"- Two components explain {wording.pct(evr_w)} of the variance of all snapshots (whole model) and "
-        f"{wording.pct(evr_l)} (layer {P['layer']}, {R['layer_params']:,} parameters)"
-        + (f"; for {wording.join(low)} most of the motion is outside the plane, so the figure is a partial view."
-           if low else ": the plane holds most of the motion."))
-    first = [s[0] for s in R["step_length"]]
-    last = [s[-1] for s in R["step_length"]]
-    if len(R["step_length"][0]) < 2:
-        lines.append("- With a single step between snapshots, how the step length changes cannot be seen.")
-        return "\n".join(lines)
-    g = wording.gap(first, last)
-    lines.append(
-        f"- The step between the first two snapshots is {wording.spread(first)} long, between the last two "
-        f"{wording.spread(last)}: " + {
-            "a": "every run moves less at the end than any run did at the start, so the steps shrink as the loss "
-                 f"flattens (it falls by {np.mean([r['loss'][0] - r['loss'][1] for r in runs]):.3g} between the first "
-                 f"two snapshots and {np.mean([r['loss'][-2] - r['loss'][-1] for r in runs]):.3g} between the last two, "
-                 "on average).",
-            "b": "every run moves more at the end than any run did at the start: the steps grow, training has not "
-                 "settled.",
-            "tie": "the two ranges overlap, so there is no clear change of the step length.",
-            "unknown": "with one run the seed noise is unknown.",
-        }[g.verdict])
-    return "\n".join(lines)
+    }[wording.gap(d1, d0).verdict]
+
+
+def _plane(R: dict) -> str:
+    """How much of the snapshots' variance the two components hold; decided on the printed shares."""
+    evr = {k: sum(R["pca"][k]["explained_variance_ratio"]) for k in ("whole", "layer")}
+    low = [name for k, name in (("whole", "the whole model"), ("layer", "the layer"))
+           if float(wording.pct(evr[k]).split()[0]) <= 100 * MOST_VARIANCE]
+    return (f"- Two components explain {wording.pct(evr['whole'])} of the variance of all snapshots (whole model) "
+            f"and {wording.pct(evr['layer'])} (layer {R['params']['layer']}, {R['layer_params']:,} parameters)"
+            + (f"; for {wording.join(low)} no more than half of it lies in the plane, so the figure is a partial view."
+               if low else ": more than half in both, so the plane holds most of it."))
+
+
+def _loss_change(d: float) -> str:
+    return f"falls by {d:.3g}" if d > 0 else f"rises by {-d:.3g}" if d < 0 else "does not change"
+
+
+def _steps(R: dict) -> str:
+    """Each run's first step against its own last one, by the exact sign test; the loss beside them."""
+    runs, steps = R["runs"], R["step_length"]
+    if len(steps[0]) < 2:
+        return "- With a single step between snapshots, how the step length changes cannot be seen."
+    first, last = [s[0] for s in steps], [s[-1] for s in steps]
+    g = wording.ranked(first, last, unit="run", paired=True)
+    early = float(np.mean([r["loss"][0] - r["loss"][1] for r in runs]))
+    late = float(np.mean([r["loss"][-2] - r["loss"][-1] for r in runs]))
+    flattens = early > 0 and float(f"{abs(late):.3g}") < float(f"{early:.3g}")
+    return (f"- The step between the first two snapshots is {wording.spread(first)} long, between the last two "
+            f"{wording.spread(last)}; the last is the shorter in {g.above} of the {len(first)} runs and the longer "
+            f"in {g.below} ({g.test}): " + {
+                "higher": "the steps shrink.",
+                "lower": "the steps grow, so training had not settled by the last snapshot.",
+            }.get(g.verdict, "the test cannot tell whether the step length changes.")
+            + f" On average the loss {_loss_change(early)} between the first two snapshots and {_loss_change(late)} "
+              "between the last two" + (", so it flattens." if flattens else "."))
+
+
+def comment(R: dict) -> str:
+    """The Comment section, every sentence decided by the numbers it states."""
+    return "\n".join([_ends(R), _distances(R), _plane(R), _steps(R)])

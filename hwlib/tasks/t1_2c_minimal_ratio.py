@@ -341,8 +341,8 @@ def _degenerate(R: dict, main: dict) -> str:
                  "only the few parameters that still act on the output (the output bias among them) are curved. ")
     if few:
         text += (f"{seeds(few).capitalize()} {verb(few, 'has', 'have')} fewer than "
-                 f"{wording.pct(FEW_CURVED, 0)} of the median number of curved directions: the network has collapsed "
-                 "to a much simpler function. ")
+                 f"{wording.pct(FEW_CURVED, 0)} of the median number of curved directions, as a network collapsed "
+                 "to a much simpler function would. ")
     if const or few:
         text += "A ratio of 1 there is a minimum of a network that no longer fits, not a sign of a better point. "
     if full:
@@ -351,13 +351,32 @@ def _degenerate(R: dict, main: dict) -> str:
     return text.rstrip() + "\n"
 
 
-def comment(R: dict) -> str:
-    """The Comment section, every sentence decided by the numbers it states."""
-    P, S = R["params"], R["summary"]
-    n = len(R["seeds"])
-    ph1, ph2 = R["phase1"], R["phase2"]
+def _constant_fits(R: dict, main: dict) -> str:
+    """The runs at the loss of the best constant prediction, and the dead ones: a network whose output cannot vary
+    with the input (every ReLU off for every input) has one non-negligible Hessian eigenvalue, its output bias's
+    (every parameter's derivative of the output is then the same for every input, so the Hessian has rank 1)."""
+    c, loss, n = R["constant_loss"], R["phase2"]["loss"], len(R["seeds"])
+    seeds = lambda ids: f"{'seed' if len(ids) == 1 else 'seeds'} {wording.join([str(R['seeds'][i]) for i in ids])}"
+    near = [i for i, v in enumerate(loss) if abs(v - c) <= CONSTANT_RTOL * c]
+    dead = [i for i in range(n) if R["n_params"] - main["negligible"][i] == 1]
+    text = ((f"- **Constant fits:** {len(near)} of the {wording.plural(n, 'run')} ({seeds(near)}) "
+             f"{'ends' if len(near) == 1 else 'end'}" if near else "- **Constant fits:** no run ends") + " within "
+            f"{wording.pct(CONSTANT_RTOL, 0)} of the loss of the best constant prediction ({c:.3g}, the targets' "
+            "variance)" + (f", at {wording.join([f'{loss[i]:.3g}' for i in near])}: "
+                           f"{'it fits' if len(near) == 1 else 'they fit'} the data no better than a constant. "
+                           if near else ". "))
+    if not dead:
+        return text + ("No run is dead: each has more than one non-negligible Hessian eigenvalue, where a network "
+                       "whose ReLUs are all off for every input has only its output bias's.\n")
+    return text + (f"{wording.plural(len(dead), 'run')} ({seeds(dead)}) {'is' if len(dead) == 1 else 'are'} dead: a "
+                   "single non-negligible Hessian eigenvalue, its output bias's, as when every ReLU is off for every "
+                   "input and the output cannot vary with it.\n")
+
+
+def _reaching(R: dict) -> str:
+    """How phase 1 ends, what phase 2 did, the runs it did not bring under the threshold, how far the loss moved."""
+    P, ph1, ph2, n = R["params"], R["phase1"], R["phase2"], len(R["seeds"])
     thr = P["grad_threshold"]
-    main = next(s for s in R["sweep"] if s["tol"] == P["tol"])
     reached = [i for i in range(n) if ph2["reached"][i]]
     out = [i for i in range(n) if not ph2["reached"][i]]
     # a run already under the threshold when phase 2 began took no phase-2 step: phase 2 did not take it there
@@ -373,64 +392,85 @@ def comment(R: dict) -> str:
              "already when phase 2 began and took no phase-2 step; phase 2 did not bring "
              f"{'it' if one else 'them'} there. " if idle else
              f"No run needed zero phase-2 steps: all {n} were above the threshold when phase 2 began. ")
-    if out:
-        worst = max(ph2["grad_norm"][i] for i in out)
-        text += (f"{wording.plural(len(out), 'run')} hit the {P['phase_steps']:,}-step limit first; each keeps the "
-                 f"point of lowest ‖∇L‖ it passed (the largest kept ‖∇L‖ is {worst:.2g}, {worst / thr:.1f} times the "
-                 f"threshold), and is shown marked ×, not dropped. ")
-        if reached:
-            g = wording.gap([R["ratio_all"][i] for i in out], [R["ratio_all"][i] for i in reached])
-            text += {"a": "Their minimal ratios are above those of every run that reached it. ",
-                     "b": "Their minimal ratios are below those of every run that reached it. ",
-                     # overlapping ranges: not "within the range", which a partial overlap would make false
-                     "tie": "The ranges of their minimal ratios and of the runs that reached it overlap: "
-                            "no clear difference. ",
-                     "unknown": "With one run on a side, whether its minimal ratio differs from the others "
-                                "cannot be told. "}[g.verdict]
-    else:
-        text += "None hit the step limit. "
+    text += _missed(R, reached, out) if out else "None hit the step limit. "
     m1, m2 = float(np.median(ph1["loss"])), float(np.median(ph2["loss"]))
     text += f"The median loss went from {m1:.3g} to {m2:.3g} in phase 2"
-    text += (": the points lie near where ordinary training ended.\n" if abs(m2 / m1 - 1) < SAME_LOSS else
-             f", a change of more than {wording.pct(SAME_LOSS, 0)}: the search for ‖∇L‖ ≈ 0 moved the runs "
-             "away from where ordinary training ended.\n")
-    ra, rn, neg = S["ratio_all"], S["ratio_nonzero"], S["negligible"]
+    return text + (": the points lie near where ordinary training ended.\n" if abs(m2 / m1 - 1) < SAME_LOSS else
+                   f", a change of more than {wording.pct(SAME_LOSS, 0)}: the search for ‖∇L‖ ≈ 0 moved the runs "
+                   "away from where ordinary training ended.\n")
+
+
+def _missed(R: dict, reached: list[int], out: list[int]) -> str:
+    """The runs that hit phase 2's step limit: how far above the threshold, and their ratios against the others'."""
+    P, thr = R["params"], R["params"]["grad_threshold"]
+    worst = max(R["phase2"]["grad_norm"][i] for i in out)
+    text = (f"{wording.plural(len(out), 'run')} hit the {P['phase_steps']:,}-step limit first; each keeps the "
+            f"point of lowest ‖∇L‖ it passed (the largest kept ‖∇L‖ is {worst:.2g}, {worst / thr:.1f} times the "
+            f"threshold), and is shown marked ×, not dropped. ")
+    if not reached:
+        return text
+    g = wording.gap([R["ratio_all"][i] for i in out], [R["ratio_all"][i] for i in reached])
+    return text + {"a": "Their minimal ratios are above those of every run that reached it. ",
+                   "b": "Their minimal ratios are below those of every run that reached it. ",
+                   # overlapping ranges: not "within the range", which a partial overlap would make false
+                   "tie": "The ranges of their minimal ratios and of the runs that reached it overlap: "
+                          "no clear difference. ",
+                   "unknown": "With one run on a side, whether its minimal ratio differs from the others "
+                              "cannot be told. "}[g.verdict]
+
+
+def _ratios(R: dict) -> str:
+    """The minimal ratio over all eigenvalues, and how many are negligible; why, hedged (it is not measured)."""
+    P, ra, neg = R["params"], R["summary"]["ratio_all"], R["summary"]["negligible"]
     share = neg["median"] / R["n_params"]
-    text += (f"- **Minimal ratio over all eigenvalues** (tol = {P['tol']:g}): median {ra['median']:.2f}, "
-             f"interquartile {ra['q25']:.2f}–{ra['q75']:.2f}, range {ra['min']:.2f}–{ra['max']:.2f}. A median of "
-             f"{neg['median']:.0f} of the {R['n_params']} eigenvalues are |λ| ≤ tol ({wording.pct(share, 0)}), and "
-             "they count as not positive here")
-    if share > FLAT_MANY:
-        text += (f": the loss is flat in {'most' if share > FLAT_MOST else 'many'} directions. With a 1-D input the "
-                 "ReLU network is a piecewise-linear function with few kinks, so few parameter directions change "
-                 "the fit at all (dead units and rescaling symmetries add more flat ones).\n")
-    else:
-        text += ".\n"
-    n_neg = S["runs_with_negative"]
-    tops = [max(e) for e in R["eigenvalues"]]
-    med_top = float(np.median(tops))
-    text += (f"- **Among the non-negligible eigenvalues** the ratio is median {rn['median']:.2f} (interquartile "
-             f"{rn['q25']:.2f}–{rn['q75']:.2f}). {n_neg} of {wording.plural(n, 'run')} have an eigenvalue below "
-             f"−{P['tol']:g}")
+    text = (f"- **Minimal ratio over all eigenvalues** (tol = {P['tol']:g}): median {ra['median']:.2f}, "
+            f"interquartile {ra['q25']:.2f}–{ra['q75']:.2f}, range {ra['min']:.2f}–{ra['max']:.2f}. A median of "
+            f"{neg['median']:.0f} of the {R['n_params']} eigenvalues are |λ| ≤ tol ({wording.pct(share, 0)}), and "
+            "they count as not positive here")
+    if share <= FLAT_MANY:
+        return text + ".\n"
+    hidden = sum(P["widths"])
+    return text + (f": the loss is flat in {'most' if share > FLAT_MOST else 'many'} directions. Why is not measured "
+                   "here; known sources of zero curvature in a ReLU network are its rescaling symmetries (one per "
+                   f"hidden unit, {hidden} here), dead units, and the few kinks of the piecewise-linear function it "
+                   "fits to a 1-D input.\n")
+
+
+def _negatives(R: dict) -> str:
+    """Among the non-negligible eigenvalues: the ratio, and the runs with a negative eigenvalue (saddles)."""
+    P, S, n = R["params"], R["summary"], len(R["seeds"])
+    rn, n_neg = S["ratio_nonzero"], S["runs_with_negative"]
+    med_top = float(np.median([max(e) for e in R["eigenvalues"]]))
+    text = (f"- **Among the non-negligible eigenvalues** the ratio is median {rn['median']:.2f} (interquartile "
+            f"{rn['q25']:.2f}–{rn['q75']:.2f}). {n_neg} of {wording.plural(n, 'run')} have an eigenvalue below "
+            f"−{P['tol']:g}")
     if n_neg:
         shallow = abs(S["most_negative"]) < SHALLOW * med_top
         text += (f" (the most negative is {S['most_negative']:.2g}, {'small' if shallow else 'not small'} beside "
                  f"the median largest eigenvalue, {med_top:.3g})")
     if n_neg > MOST_RUNS * n:
-        text += (f": {'all' if n_neg == n else 'most'} of these near-zero-gradient points are not minima but "
-                 "saddle points, with downhill directions beside the upward ones.\n")
-    elif n_neg:
-        text += ": most of these points curve upward in every curved direction; the rest are saddle points.\n"
-    else:
-        text += ": every point curves upward in every direction that is curved at all.\n"
-    text += _degenerate(R, main)
-    text += (f"- **Against the loss:** over all eigenvalues {_rho_words(S['spearman_all'], n)}; over the "
-             f"non-negligible ones {_rho_words(S['spearman_nonzero'], n)}.\n")
-    sw = S["sweep_median"]
+        return text + (f": {'all' if n_neg == n else 'most'} of these near-zero-gradient points are not minima but "
+                       "saddle points, with downhill directions beside the upward ones.\n")
+    if n_neg:
+        return text + ": most of these points curve upward in every curved direction; the rest are saddle points.\n"
+    return text + ": every point curves upward in every direction that is curved at all.\n"
+
+
+def _tolerance(R: dict) -> str:
+    sw = R["summary"]["sweep_median"]
     moves = max(abs(sw[0]["ratio_all"] - sw[-1]["ratio_all"]), abs(sw[0]["ratio_nonzero"] - sw[-1]["ratio_nonzero"]))
-    text += (f"- **Tolerance:** from tol = {sw[0]['tol']:g} to {sw[-1]['tol']:g} the median ratio over all eigenvalues "
-             f"moves from {sw[0]['ratio_all']:.2f} to {sw[-1]['ratio_all']:.2f} and over the non-negligible ones from "
-             f"{sw[0]['ratio_nonzero']:.2f} to {sw[-1]['ratio_nonzero']:.2f}"
-             + (", so a single number means little without its tolerance." if moves > TOL_MATTERS else
-                f": within {TOL_MATTERS:.2f} over this range, so the tolerance hardly matters."))
-    return text
+    return (f"- **Tolerance:** from tol = {sw[0]['tol']:g} to {sw[-1]['tol']:g} the median ratio over all eigenvalues "
+            f"moves from {sw[0]['ratio_all']:.2f} to {sw[-1]['ratio_all']:.2f} and over the non-negligible ones from "
+            f"{sw[0]['ratio_nonzero']:.2f} to {sw[-1]['ratio_nonzero']:.2f}"
+            + (", so a single number means little without its tolerance." if moves > TOL_MATTERS else
+               f": within {TOL_MATTERS:.2f} over this range, so the tolerance hardly matters."))
+
+
+def comment(R: dict) -> str:
+    """The Comment section, every sentence decided by the numbers it states."""
+    S, n = R["summary"], len(R["seeds"])
+    main = next(s for s in R["sweep"] if s["tol"] == R["params"]["tol"])
+    return (_reaching(R) + _constant_fits(R, main) + _ratios(R) + _negatives(R) + _degenerate(R, main)
+            + f"- **Against the loss:** over all eigenvalues {_rho_words(S['spearman_all'], n)}; over the "
+              f"non-negligible ones {_rho_words(S['spearman_nonzero'], n)}.\n"
+            + _tolerance(R))

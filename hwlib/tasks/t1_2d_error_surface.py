@@ -199,55 +199,73 @@ def _surface(S: dict, path: bool = False):
 
 
 # ------------------------------------------------------------------ comment
-# The first principal component alone "makes the path nearly one-dimensional" above this share.
+# The first principal component alone "makes the path nearly one-dimensional" above this share (as printed).
 ONE_DIMENSIONAL = 0.8
-# The plane "holds lower loss than the end point" when its grid minimum is below this fraction of it
+# A grid point is "lower" than θ* (or than the end point) when its loss is below this fraction of it
 # (a few per cent lower is within the grid's resolution and the end point's own noise).
 LOWER = 0.9
+MARGIN = wording.pct(1 - LOWER, 0)
+
+
+def _random_plane(R: dict) -> str:
+    """Where θ* lies on the random plane's grid, and how the loss rises on circles around it."""
+    RP, c = R["random_plane"], R["random_plane"]["center_loss"]
+    where = f"(α, β) = ({RP['argmin'][0]:.2g}, {RP['argmin'][1]:.2g})"
+    text = f"- **Random plane.** The loss at θ* is {c:.3g}; "
+    if RP["min_loss"] >= c:
+        text += "no point of the grid is lower. "
+    elif RP["min_loss"] >= LOWER * c:
+        text += (f"the grid's lowest value, {RP['min_loss']:.3g} at {where}, is within {MARGIN} of it, as fine "
+                 "as this grid resolves. ")
+    else:
+        text += (f"the grid's lowest value, {RP['min_loss']:.3g} at {where}, is more than {MARGIN} below it: θ* "
+                 "is not the lowest point of this plane. ")
+    return text + _rings(R, lowest=RP["min_loss"] >= LOWER * c)
+
+
+def _rings(R: dict, lowest: bool) -> str:
+    """Mean loss on the circles of radius span/2 and span, against θ*'s and against the initial loss."""
+    RP, span, start = R["random_plane"], R["params"]["span"], R["pca_plane"]["path_start_loss"]
+    c, half, full = RP["center_loss"], RP["ring_half"], RP["ring_full"]
+    if half is None or full is None:
+        return "The grid is too coarse to average the loss over circles around θ*."
+    times = lambda v: f" ({v / c:.3g} times θ*'s)" if c > 0 else ""
+    above = lambda v: v > c and (c == 0 or float(f"{v / c:.3g}") > 1)  # as the ratio prints
+    text = (f"Averaged over the circle of radius {0.5 * span:g} the loss is {half:.3g}{times(half)}, at radius "
+            f"{span:g} {full:.3g}{times(full)}")
+    if lowest and above(half) and above(full):
+        text += "; both are above θ*'s, so along these directions θ* sits at the bottom of a basin"
+    if start <= c:
+        return text + "; training did not lower the loss from its initial value, so there is no decrease to compare with."
+    if not above(half):
+        return text + (f". On the circle of radius {0.5 * span:g} the loss is not above θ*'s, so such a move undoes "
+                       "none of the decrease training achieved.")
+    return text + (f". Moving every filter by about {0.5 * span:g} times its own norm in a random direction of this "
+                   f"plane undoes {wording.pct((half - c) / (start - c), 0)} of the decrease training achieved "
+                   f"(from {start:.3g} at initialization).")
+
+
+def _pca_plane(R: dict) -> str:
+    """How flat the trajectory is, how the loss went along it, and whether the plane holds lower loss."""
+    PP = R["pca_plane"]
+    evr, s, e, m = PP["explained_variance_ratio"], PP["path_start_loss"], PP["path_end_loss"], PP["min_loss"]
+    one_d = float(wording.pct(evr[0]).split()[0]) > 100 * ONE_DIMENSIONAL
+    text = (f"- **PCA plane.** Two components hold {wording.pct(sum(evr))} of the trajectory's variance (the first "
+            f"alone {wording.pct(evr[0])}"
+            + (f", more than {wording.pct(ONE_DIMENSIONAL, 0)}: the path is nearly one-dimensional at this scale"
+               if one_d else "")
+            + f"); the farthest a snapshot lies from the plane is {wording.pct(PP['max_off_plane'], 0)} of the "
+            "distance from θ₀ to θ*, so the drawn path is its shadow on the plane. The loss along the real path "
+            + (f"{'falls' if e < s else 'rises'} from {s:.3g} to {e:.3g}. " if e != s else f"stays at {s:.3g}. "))
+    if m >= LOWER * e:
+        return text + (f"No point of the plane is more than {MARGIN} below the end point's loss (the lowest: "
+                       f"{m:.3g}), so to within {MARGIN} no lower region lies on this plane.")
+    return text + (f"The plane holds loss more than {MARGIN} below the end point's: {m:.3g} at "
+                   f"({PP['argmin'][0]:.2g}, {PP['argmin'][1]:.2g}), "
+                   + ("ahead of it along the direction of the last step, which suggests training had not finished "
+                      "descending." if PP["min_ahead"] else "not ahead of it along the direction of the last step."))
 
 
 def comment(R: dict) -> str:
     """The Comment section, every sentence decided by the numbers it states."""
-    P, RP, PP = R["params"], R["random_plane"], R["pca_plane"]
-    text = f"- **Random plane.** The loss at θ* is {RP['center_loss']:.3g}; "
-    if RP["argmin"] == [0.0, 0.0]:
-        text += "it is the lowest point of the grid: along these directions θ* sits at the bottom of a basin. "
-    elif RP["min_loss"] >= LOWER * RP["center_loss"]:
-        text += (f"the grid's lowest value, {RP['min_loss']:.3g} at (α, β) = ({RP['argmin'][0]:.2g}, "
-                 f"{RP['argmin'][1]:.2g}), is within {1 - LOWER:.0%} of it: as far as this grid resolves, θ* sits at "
-                 "the bottom of a basin. ")
-    else:
-        text += (f"the grid's lowest value, {RP['min_loss']:.3g}, is at (α, β) = ({RP['argmin'][0]:.2g}, "
-                 f"{RP['argmin'][1]:.2g}): θ* is not the lowest point of this plane. ")
-    if RP["ring_half"] is not None and RP["ring_full"] is not None:
-        rise = PP["path_start_loss"] - RP["center_loss"]
-        text += (f"Averaged over the circle of radius {0.5 * P['span']:g} the loss is {RP['ring_half']:.3g} "
-                 f"({RP['ring_half'] / RP['center_loss']:.3g} times the centre), at radius {P['span']:g} "
-                 f"{RP['ring_full']:.3g} ({RP['ring_full'] / RP['center_loss']:.3g} times)")
-        if rise > 0:
-            text += (f": moving every filter by {0.5 * P['span']:g} times its own norm in a random direction undoes "
-                     f"{wording.pct((RP['ring_half'] - RP['center_loss']) / rise, 0)} of the loss decrease training "
-                     "achieved (from the loss at initialization).")
-        else:
-            text += "; training did not lower the loss from its initial value, so there is no decrease to compare with."
-    else:
-        text += "The grid is too coarse to average the loss over circles around θ*."
-    lines = [text]
-    evr = PP["explained_variance_ratio"]
-    text = (f"- **PCA plane.** Two components hold {wording.pct(sum(evr))} of the trajectory's variance (the first "
-            f"alone {wording.pct(evr[0])})"
-            + (", so the path is nearly one-dimensional at this scale" if evr[0] > ONE_DIMENSIONAL else "")
-            + f"; the farthest a snapshot lies from the plane is {wording.pct(PP['max_off_plane'], 0)} of the distance "
-            "from θ₀ to θ*, so the drawn path is its shadow on the plane. "
-            f"The loss along the real path {'falls' if PP['path_end_loss'] < PP['path_start_loss'] else 'rises'} "
-            f"from {PP['path_start_loss']:.3g} to {PP['path_end_loss']:.3g}. ")
-    if PP["min_loss"] < LOWER * PP["path_end_loss"]:
-        text += (f"The plane holds lower loss than the end point: {PP['min_loss']:.3g} at ({PP['argmin'][0]:.2g}, "
-                 f"{PP['argmin'][1]:.2g})"
-                 + (", ahead of it in the direction of the last step: training had not converged, it was still "
-                    "descending a long valley." if PP["min_ahead"] else
-                    ", not in the direction of the last step: the lower region lies off the path training took."))
-    else:
-        text += "No point of the plane is clearly lower than the end point: it sits at the bottom of the plane's valley."
-    lines.append(text)
-    return "\n".join(lines)
+    return "\n".join([_random_plane(R), _pca_plane(R)])

@@ -147,76 +147,167 @@ def _curves(R: dict):
 
 
 # ------------------------------------------------------------------ comment
-# One run per label kind, so the seed noise is unknown; what is known is the test set's sampling
-# noise: an accuracy p measured on n images wobbles by sqrt(p·(1−p)/n) by chance.
-NOISE_Z = 2  # two standard deviations: chance alone exceeds it about once in 20 comparisons
+# One run per label kind, so the seed noise is unknown; what is known is the sampling noise of a count: an
+# accuracy p measured on n images wobbles by sqrt(p·(1−p)/n) by chance. A level is "reached" or "left" only
+# by more than NOISE_Z of those standard deviations, the band printed beside the verdict.
+NOISE_Z = 2  # two standard deviations: chance alone crosses it about once in 20 comparisons
 # The test loss of one run wobbles from epoch to epoch by a few per cent; a change smaller than
 # this fraction of the first epoch's value is read as flat, not as a trend.
 LOSS_CHANGE = 0.10
 
 
-def test_acc_vs(acc: float, other: float, n: int, both_measured: bool) -> str:
-    """'above' / 'below' / 'same': ``acc`` against ``other`` (a fixed level, or a second measured
-    accuracy when ``both_measured``, whose noise then adds) on ``n`` test images."""
-    sd = math.sqrt(max(acc * (1 - acc), other * (1 - other)) * (2 if both_measured else 1) / n)
-    return "above" if acc - other > NOISE_Z * sd else "below" if other - acc > NOISE_Z * sd else "same"
+def band(level: float, n: int) -> tuple[float, float]:
+    """Where an accuracy measured on n images falls by chance alone, if its true value is ``level``."""
+    sd = math.sqrt(level * (1 - level) / n)
+    return level - NOISE_Z * sd, level + NOISE_Z * sd
 
 
-def comment(R: dict) -> str:
-    """The Comment section, every sentence decided by the numbers it states."""
+def _shown(x: float) -> float:
+    """A share as the comment prints it (wording.pct: a percentage with one decimal): verdicts are decided
+    on these, so no printed number contradicts its verdict."""
+    return float(f"{100 * x:.1f}")
+
+
+def against_band(acc: float, level: float, n: int) -> str:
+    """'above' / 'below' / 'same': ``acc`` against the band around a fixed ``level`` on n images, as printed."""
+    lo, hi = band(level, n)
+    return "above" if _shown(acc) > _shown(hi) else "below" if _shown(acc) < _shown(lo) else "same"
+
+
+def test_acc_vs(acc: float, other: float, n: int) -> tuple[str, float]:
+    """'above' / 'below' / 'same': one measured accuracy against another on the same n test images (both
+    noisy: the larger variance, twice), by more than NOISE_Z standard deviations of their difference as
+    printed; and that threshold."""
+    threshold = NOISE_Z * math.sqrt(max(acc * (1 - acc), other * (1 - other)) * 2 / n)
+    d, t = _shown(acc - other), _shown(threshold)
+    return ("above" if d > t else "below" if -d > t else "same"), threshold
+
+
+def _band_words(level: float, n: int, what: str) -> str:
+    lo, hi = band(level, n)
+    return (f"chance {wording.pct(level, 0)}; {NOISE_Z} binomial standard deviations on {n:,} {what}: "
+            f"{wording.pct(lo)} to {wording.pct(hi)}")
+
+
+def _labels_and_fit(R: dict) -> list[str]:
+    """How often the random labels agree with the true ones; whether the net fit them, and how fast."""
     P, rand = R["params"], R["runs"][0]
-    ref = next((r for r in R["runs"][1:] if r["label"] == "true labels"), None)
-    f, e, chance, n = rand["final"], rand["epochs_to_target"], R["chance"], R["n_test"]
-    target = wording.pct(P["target_acc"], 0)
-    agree = (f"- The random labels agree with the true ones on {wording.pct(R['label_agreement'])} of the training "
-             f"images (chance: {wording.pct(chance, 0)}): they are drawn independently of the images.")
-    lines = [agree]
+    f, e, target = rand["final"], rand["epochs_to_target"], wording.pct(R["params"]["target_acc"], 0)
+    same = against_band(R["label_agreement"], R["chance"], R["n_train"]) == "same"
+    lines = [f"- The random labels agree with the true ones on {wording.pct(R['label_agreement'])} of the training "
+             f"images ({_band_words(R['chance'], R['n_train'], 'training images')}): "
+             + ("within that band, as for labels drawn independently of the images." if same else
+                "outside that band, so by this test they are not independent of the images.")]
     if e is not None:
         lines.append(f"- The network **memorized** the random labels: its training accuracy first reached {target} "
                      f"after {wording.plural(e, 'epoch')} ({wording.plural(e * R['steps_per_epoch'], 'step')} of "
-                     f"{P['batch_size']} images) and ended at {wording.pct(f['train_acc'], 2)} (training loss "
+                     f"{wording.plural(P['batch_size'], 'image')}) and ended at {wording.pct(f['train_acc'], 2)} (training loss "
                      f"{f['train_loss']:.2e}).")
     else:
         lines.append(f"- Within {wording.plural(P['epochs'], 'epoch')} the training accuracy on random labels did "
                      f"**not** reach {target}: it ended at {wording.pct(f['train_acc'], 2)} (training loss "
-                     f"{f['train_loss']:.3g}); memorizing needs more epochs or a larger model.")
-    lines[-1] += (f" The model has {R['model']['params']:,} parameters, {R['model']['params'] / R['n_train']:,.0f} "
-                  f"per training image.")
-    level = test_acc_vs(f["test_acc"], chance, n, both_measured=False)
-    lines.append(f"- Test accuracy (true labels) ended at **{wording.pct(f['test_acc'])}**, " + {
-        "same": f"which is chance level ({wording.pct(chance, 0)}) within the sampling noise of {n:,} test images",
-        "above": f"above chance ({wording.pct(chance, 0)}) by more than the sampling noise of {n:,} test images: "
-                 f"the net learned something about the true labels along the way",
-        "below": f"below chance ({wording.pct(chance, 0)}) by more than the sampling noise of {n:,} test images",
-    }[level] + f" (best over the epochs: {wording.pct(rand['best_test_acc'])}).")
+                     f"{f['train_loss']:.3g}); more epochs or a larger model may get there.")
+    lines[-1] += (f" The model has {R['model']['params']:,} parameters, "
+                  f"{wording.amount(R['model']['params'] / R['n_train'])} per training image.")
+    return lines
+
+
+def _test_set(R: dict) -> list[str]:
+    """The random-label net on the true test labels: its accuracy against chance, its loss over the epochs."""
+    rand, chance, n = R["runs"][0], R["chance"], R["n_test"]
+    acc = rand["final"]["test_acc"]
+    lines = [f"- Test accuracy (true labels) ended at **{wording.pct(acc)}** ({_band_words(chance, n, 'test images')}): "
+             + {"same": "within that band, so at chance level",
+                "above": "above that band: the net learned something about the true labels along the way",
+                "below": "below that band, so below chance"}[against_band(acc, chance, n)]
+             + f" (best over the epochs: {wording.pct(rand['best_test_acc'])})."]
     first, last = rand["test_loss"][0], rand["test_loss"][-1]
-    change = (last - first) / first
+    # decided on the printed values (a tolerance for the float product), so "more than 10 %" holds for them
+    a, b = float(f"{first:.3g}"), float(f"{last:.3g}")
     lines.append(f"- The test loss went from {first:.3g} after the first epoch to {last:.3g} at the end: " + (
-        "it **grew**, as the net grows confident in labels that are wrong for the test images."
-        if change > LOSS_CHANGE else
-        "it **fell**, so the net still picked up something that holds on the test images."
-        if change < -LOSS_CHANGE else
+        f"it **grew** by more than {wording.pct(LOSS_CHANGE, 0)}, as a net confident in labels that are wrong for "
+        "the test images would."
+        if b > a * (1 + LOSS_CHANGE) * (1 + 1e-12) else
+        f"it **fell** by more than {wording.pct(LOSS_CHANGE, 0)}."
+        if b < a * (1 - LOSS_CHANGE) * (1 - 1e-12) else
         f"it stayed within {wording.pct(LOSS_CHANGE, 0)} of where it started."))
-    if ref is not None:
-        er = ref["epochs_to_target"]
-        lines.append(
-            "- On the true labels the same net (same initialization and data order) "
+    return lines
+
+
+def _reference(R: dict, ref: dict) -> str:
+    P, e, er = R["params"], R["runs"][0]["epochs_to_target"], ref["epochs_to_target"]
+    target = wording.pct(P["target_acc"], 0)
+    return ("- On the true labels the same net (same initialization and data order) "
             + (f"reached {target} training accuracy after {wording.plural(er, 'epoch')}" if er is not None
                else f"did not reach {target} training accuracy within {wording.plural(P['epochs'], 'epoch')}")
             + f" and ended at {wording.pct(ref['final']['test_acc'])} test accuracy"
             + (f"; fitting the random labels took {e / er:.1f} times as many epochs in this run." if e and er else "."))
-    separated = (ref is not None and e is not None and ref["epochs_to_target"] is not None
-                 and test_acc_vs(ref["final"]["test_acc"], f["test_acc"], n, both_measured=True) == "above")
-    if separated:
-        lines.append(f"\nThe same network reached {target} training accuracy on labels that mean nothing and on "
-                     f"the true ones, yet the true-label net tests clearly better ({wording.pct(ref['final']['test_acc'])} "
-                     f"against {wording.pct(f['test_acc'])}): training accuracy alone cannot tell the two apart, so "
-                     f"the model's capacity alone does not explain why it generalizes.")
-    elif e is not None:
-        lines.append("\nA network this large can fit labels that carry no information. Without a true-label run "
-                     "that fits the training set too and tests clearly better, this run cannot show that training "
-                     "accuracy hides the difference.")
-    else:
-        lines.append(f"\nThis run does not show memorization within {wording.plural(P['epochs'], 'epoch')}, so "
-                     f"it cannot answer the question: train for more epochs.")
+
+
+def _conclusion(R: dict, ref: dict | None) -> str:
+    P, rand = R["params"], R["runs"][0]
+    e, target, n = rand["epochs_to_target"], wording.pct(P["target_acc"], 0), R["n_test"]
+    if e is None:
+        return (f"This run does not show memorization within {wording.plural(P['epochs'], 'epoch')}, so it cannot "
+                "answer the question; more epochs or a larger model may.")
+    if ref is None or ref["epochs_to_target"] is None:
+        return ("A network this large can fit labels that carry no information. Without a true-label run that fits "
+                "the training set too, this run cannot show that training accuracy hides the difference.")
+    a, b = ref["final"]["test_acc"], rand["final"]["test_acc"]
+    side, threshold = test_acc_vs(a, b, n)
+    test = (f"{wording.pct(a)} against {wording.pct(b)}, {100 * (a - b):.1f} points apart; {NOISE_Z} standard "
+            f"deviations of that difference on {n:,} test images: {100 * threshold:.1f} points")
+    if side != "above":
+        return (f"A network this large can fit labels that carry no information; the true-label net does not test "
+                f"higher by more than the sampling noise ({test}), so this run cannot show that training accuracy "
+                "hides the difference.")
+    return (f"The same network reached {target} training accuracy on labels that mean nothing and on the true ones, "
+            f"yet the true-label net tests higher ({test}): training accuracy alone cannot tell the two apart, so the "
+            "model's capacity alone does not explain why it generalizes.")
+
+
+def comment(R: dict) -> str:
+    """The Comment section, every sentence decided by the numbers it states."""
+    ref = next((r for r in R["runs"][1:] if r["label"] == "true labels"), None)
+    lines = _labels_and_fit(R) + _test_set(R) + ([_reference(R, ref)] if ref is not None else [])
+    lines += ["\n" + _conclusion(R, ref), "\n" + _zhang(R, ref)]
     return "\n".join(lines)
+
+
+ZHANG = ("Zhang et al. (2017) found that networks fit random labels perfectly given enough training, that their "
+         "test accuracy then falls to chance, and that fitting random labels takes longer than fitting the true "
+         "ones, by a small constant factor")
+
+
+def _zhang(R: dict, ref: dict | None) -> str:
+    """Whether this run agrees with Zhang et al. on each of their three findings, and what differs here."""
+    P, rand = R["params"], R["runs"][0]
+    e, er = rand["epochs_to_target"], ref["epochs_to_target"] if ref else None
+    acc = rand["final"]["test_acc"]
+    agree, differ = [], []
+    target = wording.pct(P["target_acc"], 0)
+    (agree if e is not None else differ).append(
+        f"the net fit the random labels (training accuracy {target} after {wording.plural(e, 'epoch')})"
+        if e is not None else f"the net did not fit the random labels (training accuracy "
+        f"{wording.pct(rand['final']['train_acc'], 2)} after {wording.plural(P['epochs'], 'epoch')})")
+    level = against_band(acc, R["chance"], R["n_test"])
+    (agree if level == "same" else differ).append(
+        f"its test accuracy is at chance within {NOISE_Z} binomial standard deviations" if level == "same" else
+        f"its test accuracy is {level} chance by more than {NOISE_Z} binomial standard deviations")
+    unknown = None
+    if e is None or er is None:
+        unknown = f"the speed cannot be compared without both nets reaching {target}"
+    elif e > er:
+        agree.append(f"fitting them took longer ({e / er:.1f} times as many epochs as the true labels)")
+    else:
+        differ.append(f"fitting them took {'as many epochs as' if e == er else 'fewer epochs than'} the true labels "
+                      f"({e} against {er}, counted in whole epochs)")
+    verdict = ("agrees" if not differ and not unknown else "does not agree" if not agree else
+               "agrees where it can be compared" if not differ else "agrees in part")
+    setting = (f"{R['dataset'].split(':')[0]} and an MLP of {R['model']['params']:,} parameters trained for "
+               f"{wording.plural(P['epochs'], 'epoch')} (the {R['profile']} profile)")
+    return (f"{ZHANG}. This run **{verdict}**: "
+            + "; ".join(([f"as they found, {wording.join(agree)}"] if agree else [])
+                        + ([f"unlike their finding, {wording.join(differ)}"] if differ else [])
+                        + ([unknown] if unknown else []))
+            + (f". The setting differs: here {setting}; theirs, CIFAR-10 and ImageNet." if differ or unknown else "."))

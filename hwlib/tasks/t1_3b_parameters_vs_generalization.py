@@ -182,74 +182,107 @@ def _mean(v: list[float]) -> float:
     return sum(v) / len(v)
 
 
-def comment(R: dict) -> str:
-    """The Comment section: the widest model against the narrowest and against the best width."""
-    seeds = wording.plural(len(R["params"]["seeds"]), "seed")
-    W = _by_width(R["runs"])
+def _said(g: wording.Ranked, words: dict[str, str]) -> str:
+    """The verdict's words where the rank test gives one, else 'cannot tell'; the test beside it."""
+    return f"{words.get(g.verdict, 'cannot tell')} ({g.test})"
+
+
+def _lost(R: dict) -> list[str]:
     lost = [r for r in R["runs"] if r.get("diverged") is not None]
-    lines = []
-    if lost:
-        where = sorted({r["width"] for r in lost})
-        lines.append(f"- {wording.plural(len(lost), 'run')} diverged and {'is' if len(lost) == 1 else 'are'} left "
-                     f"out ({'width' if len(where) == 1 else 'widths'} {wording.join([str(w) for w in where])}).")
-    if len(W) < 2:
-        lines.append("- Fewer than two widths have a finished run, so nothing is compared.")
-        return "\n".join(lines)
+    if not lost:
+        return []
+    where = sorted({r["width"] for r in lost})
+    return [(f"- {wording.plural(len(lost), 'run')} diverged and {'is' if len(lost) == 1 else 'are'} left out "
+             f"({'width' if len(where) == 1 else 'widths'} {wording.join([str(w) for w in where])}).")]
+
+
+def _head(R: dict, W: dict) -> list[str]:
+    """How many widths and seeds the comparisons rest on; the runs left out."""
+    widths = list(W)
+    small, large = W[widths[0]]["params"], W[widths[-1]]["params"]
+    k = sorted({len(v["test_acc"]) for v in W.values()})
+    seeds = wording.plural(k[0], "seed") + " each" if len(k) == 1 else f"{k[0]} to {k[-1]} finished seeds each"
+    return [(f"- {wording.plural(len(W), 'width')} with a finished run, from {small:,} to {large:,} parameters "
+             f"({math.log10(large / small):.1f} orders of magnitude), {seeds}; the training set has "
+             f"{R['n_train']:,} images.")] + _lost(R)
+
+
+def _train(W: dict, fit_from: int | None, pw) -> list[str]:
+    """Training accuracy from the narrowest to the widest, where every run fits, and whether width limits it."""
     widths = list(W)
     small, large = widths[0], widths[-1]
-    pw = lambda w: f"width {w} ({W[w]['params']:,} parameters)"
-    acc = lambda w, k="test_acc": wording.pct(_mean(W[w][k]))
-    lines.insert(0, f"- {wording.plural(len(W), 'width')} with a finished run, from {W[small]['params']:,} to "
-                    f"{W[large]['params']:,} parameters ({math.log10(W[large]['params'] / W[small]['params']):.1f} orders of "
-                    f"magnitude), {seeds} each; the training set has {R['n_train']:,} images.")
-    fit_from = next((w for i, w in enumerate(widths) if all(min(W[v]["train_acc"]) >= FIT_ACC for v in widths[i:])),
-                    None)
-    lines.append(f"- Mean training accuracy goes from {acc(small, 'train_acc')} at the narrowest to "
-                 f"{acc(large, 'train_acc')} at the widest" + (
-                     f"; from {pw(fit_from)} on, every run fits the training set (at least "
-                     f"{wording.pct(FIT_ACC)})." if fit_from is not None else
-                     f"; no width fits the training set in every run (at least {wording.pct(FIT_ACC)})."))
-    under = wording.gap(W[small]["train_acc"], W[large]["train_acc"]).verdict == "b"
-    if under:
-        lines.append("- The narrowest model is limited by its size: with the same training, its training accuracy "
-                     "is clearly below the widest's (every seed lower).")
-    best = max(widths, key=lambda w: _mean(W[w]["test_acc"]))
-    g_size = wording.gap(W[large]["test_acc"], W[small]["test_acc"])
-    lines.append(f"- Test accuracy, widest against narrowest: {acc(large)} against {acc(small)}, " + {
-        "a": "**clearly higher** (every seed above)", "b": "**clearly lower** (every seed below)",
-        "tie": "**no clear difference** (the seed ranges overlap)",
-        "unknown": "with one run a side the seed noise is unknown, so no difference is called"}[g_size.verdict] + ".")
-    g_best = wording.gap(W[best]["test_acc"], W[large]["test_acc"])
+    acc = lambda w: wording.pct(_mean(W[w]["train_acc"]))
+    lines = [f"- Mean training accuracy goes from {acc(small)} at the narrowest to {acc(large)} at the widest" + (
+        f"; from {pw(fit_from)} on, every run fits the training set (at least {wording.pct(FIT_ACC)})."
+        if fit_from is not None else
+        f"; no width fits the training set in every run (at least {wording.pct(FIT_ACC)}).")]
+    g = wording.ranked(W[small]["train_acc"], W[large]["train_acc"])
+    if g.verdict == "lower":
+        lines.append(f"- The narrowest model is limited by its size: with the same training, its training accuracy "
+                     f"is lower than the widest's ({g.test}).")
+    return lines
+
+
+def _test(W: dict, best: int, pw) -> list[str]:
+    """Test accuracy: the widest against the narrowest and against the best width; test loss likewise."""
+    widths = list(W)
+    small, large = widths[0], widths[-1]
+    acc = lambda w: wording.pct(_mean(W[w]["test_acc"]))
+    loss = lambda w: f"{_mean(W[w]['test_loss']):.3g}"
+    up_down = {"higher": "**higher**", "lower": "**lower**"}
+    lines = [f"- Test accuracy, widest against narrowest: {acc(large)} against {acc(small)}, "
+             + _said(wording.ranked(W[large]["test_acc"], W[small]["test_acc"]), up_down) + "."]
     if best == large:
         lines.append(f"- The widest model also has the best mean test accuracy of all widths ({acc(large)}).")
     else:
         lines.append(f"- The best mean test accuracy is {acc(best)} at {pw(best)}; the widest model's is {acc(large)}, "
-                     # 'b' cannot happen: ``best`` has the highest mean
-                     + {"a": "**clearly lower** (every seed below)",
-                        "tie": "**no clear difference** (the seed ranges overlap)",
-                        "unknown": "with one run a side the seed noise is unknown"}[g_best.verdict] + ".")
+                     + _said(wording.ranked(W[large]["test_acc"], W[best]["test_acc"]), up_down) + ".")
     low = min(widths, key=lambda w: _mean(W[w]["test_loss"]))
-    g_loss = wording.gap(W[large]["test_loss"], W[low]["test_loss"])
-    lines.append("- Test loss: " + (f"lowest at the widest model ({_mean(W[large]['test_loss']):.3g})." if low == large
-                 else f"lowest at {pw(low)} ({_mean(W[low]['test_loss']):.3g}); at the widest it is "
-                      f"{_mean(W[large]['test_loss']):.3g}, " + {
-                          # 'b' cannot happen: ``low`` has the lowest mean
-                          "a": "**clearly higher** (every seed above)", "tie": "**no clear difference** (the seed ranges overlap)",
-                          "unknown": "with one run a side the seed noise is unknown"}[g_loss.verdict] + "."))
-    per_image = W[large]["params"] / R["n_train"]
-    if g_best.verdict == "unknown":
-        verdict = (f"With {seeds} per width the seed noise is unknown, so no width is called better than another; "
-                   f"run 2 or more seeds to compare.")
-    elif best != large and g_best.verdict == "a":
-        verdict = (f"The widest model ({per_image:,.0f} parameters per training image) tests clearly below "
-                   f"width {best}: in this run, that much extra width cost some test accuracy.")
-    elif fit_from is not None and fit_from != large:
-        verdict = (f"Past the width where every model fits the training set, adding parameters (up to "
-                   f"{per_image:,.0f} per training image) did not clearly cost test accuracy: far more parameters "
-                   f"than training images did not overfit here, against the classical bias–variance expectation.")
-    else:
-        verdict = ("The widest model tests as well as the best width, but no narrower width fits the training set "
-                   "in every run, so this run does not show what happens beyond the point of fitting it.")
-    lines.append(f"\n{verdict} A difference is called only when every seed of one width beats every seed of the "
-                 f"other.")
+    lines.append("- Test loss: " + (f"lowest at the widest model ({loss(large)})." if low == large else
+                                    f"lowest at {pw(low)}, {loss(low)}; at the widest it is {loss(large)}, "
+                                    + _said(wording.ranked(W[large]["test_loss"], W[low]["test_loss"]), up_down) + "."))
+    return lines
+
+
+def _verdict(R: dict, W: dict, best: int, fit_from: int | None) -> str:
+    """What the widths say about overfitting, as far as the rank test can tell."""
+    large = list(W)[-1]
+    per_image = wording.amount(W[large]["params"] / R["n_train"])
+    g = wording.ranked(W[large]["test_acc"], W[best]["test_acc"]) if best != large else None
+    if g is not None and g.verdict == "lower":
+        return (f"The widest model ({per_image} parameters per training image) tests lower than width {best} "
+                f"({g.test}): in this run, that much extra width cost some test accuracy.")
+    fitted = fit_from is not None and fit_from != large
+    if best == large:
+        return ((f"Past the width where every run fits the training set, adding parameters (up to {per_image} per "
+                 "training image) did not lower the mean test accuracy: the widest model has the best, against the "
+                 "classical bias–variance expectation.") if fitted else
+                ("The widest model has the best mean test accuracy, but no narrower width fits the training set in "
+                 "every run, so this run does not show what happens beyond the point of fitting it."))
+    more = (f" With {wording.plural(min(len(g.a), len(g.b)), 'seed')} a side the test cannot reach p < {g.level:g}; "
+            f"{wording.seeds_needed(g.level)} or more seeds per width could." if g.verdict == "floor" else "")
+    if fitted:
+        return (f"Past the width where every run fits the training set, the rank test cannot tell the widest "
+                f"model's test accuracy ({per_image} parameters per training image) from the best width's: this run "
+                f"shows no cost of the extra parameters, which is not evidence that there is none.{more}")
+    return ("The rank test cannot tell the widest model's test accuracy from the best width's, and no narrower width "
+            f"fits the training set in every run, so this run does not show what happens beyond the point of "
+            f"fitting it.{more}")
+
+
+def comment(R: dict) -> str:
+    """The Comment section: the widest model against the narrowest and against the best width, each difference
+    called only by an exact rank test over the seeds (p beside it)."""
+    W = _by_width(R["runs"])
+    if len(W) < 2:
+        return "\n".join(_lost(R) + ["- Fewer than two widths have a finished run, so nothing is compared."])
+    widths = list(W)
+    pw = lambda w: f"width {w} ({W[w]['params']:,} parameters)"
+    fit_from = next((w for i, w in enumerate(widths) if all(min(W[v]["train_acc"]) >= FIT_ACC for v in widths[i:])),
+                    None)
+    best = max(widths, key=lambda w: _mean(W[w]["test_acc"]))
+    lines = _head(R, W) + _train(W, fit_from, pw) + _test(W, best, pw)
+    lines.append(f"\n{_verdict(R, W, best, fit_from)} A difference is called only where an exact two-sided rank "
+                 f"test (Mann-Whitney, by permutation) over the seeds of two widths gives p < {wording.ALPHA:g}, each "
+                 "comparison on its own.")
     return "\n".join(lines)

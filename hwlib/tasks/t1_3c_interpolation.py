@@ -5,11 +5,17 @@ learning rate) and the learning rate (small vs large, same batch size). The net 
 with BatchNorm, so its state holds running statistics besides the weights, and θ(α) is taken
 over the whole state (hwlib.interpolation). Each pair is trained twice: from one shared
 initialization (same seed, same data order: only the studied choice differs) and from two
-independent initializations (model 2 uses the next seed). Every model is trained to one
-training-loss target (with a step limit), not for a fixed number of epochs: with equal epochs the
-large-batch model takes a fraction of the steps and the comparison measures training length.
-Which end is flatter along the line is read from the curvature of the training loss along the line at
-each end, from the grid points just inside the segment (where no running variance is extrapolated).
+independent initializations (model 2 uses the next seed). Every model is trained to one training
+loss (within ±10 % of a target, eval mode, whole training set; hwlib.to_target), not for a fixed
+number of epochs: with equal epochs the large-batch model takes a fraction of the steps and the
+comparison measures training length.
+
+Each line is drawn twice: with the BatchNorm running statistics interpolated like the weights, and
+with them re-estimated from the training images at each α (hwlib.interpolation), which extrapolates
+nothing. Which end is flatter is read from a symmetric measure at each end: the central second
+difference of the training loss along the line (statistics re-estimated, one grid step each side),
+with the top Hessian eigenvalue of each end model beside it as a measure of every direction. Each
+pair's two test accuracies are compared paired on the shared test set (McNemar's exact test).
 """
 
 from __future__ import annotations
@@ -19,14 +25,18 @@ import time
 import numpy as np
 import torch
 
+import torch.nn.functional as F
+
 from .. import data, models, train, wording
-from ..interpolation import clipped_variances, evaluate_path
+from ..curvature import top_hessian_eigenvalue
+from ..interpolation import clipped_variances, evaluate_path, evaluate_path_recomputed
+from ..paired import mcnemar
 from ..params import Param, ParamError, same
 from ..plots import figure, legend_below, palette
 from ..results import envelope
 from ..tables import markdown_table
+from ..to_target import TOLERANCE, fit_to_loss
 from . import common
-from .t1_3d_sensitivity import fit_to_target
 
 NAME, SECTION = "1_3c_interpolation", "1-3c"
 
@@ -36,9 +46,9 @@ SPEC = {
     "channels": Param("int_list", smoke=[4, 8], quick=[16, 32], full=[32, 64], positive=True,
                       doc="conv channels of the BatchNorm CNN"),
     "target_loss": Param("float", smoke=1.2, quick=0.05, full=0.05, positive=True,
-                         doc="train each model until an epoch's mean training loss is at most this"),
+                         doc="train each model until its training loss (eval mode, whole training set) is within ±10 % of this"),
     "max_steps": Param("int", smoke=150, quick=2000, full=20000, low=1,
-                       doc="step limit of a model that does not reach target_loss (rounded up to a whole epoch)"),
+                       doc="step limit of a model that does not reach the target loss"),
     "batch_sizes": same("int_list", [64, 1024], positive=True, min_len=2, doc="the batch-size pair (at base_lr)"),
     "lrs": same("float_list", [1e-3, 1e-2], positive=True, min_len=2, doc="the learning-rate pair (at base_batch)"),
     "base_lr": same("float", 1e-3, positive=True, doc="learning rate of the batch-size pair"),
@@ -95,17 +105,35 @@ def rise_beyond_ends(alphas: list[float], loss: list[float], unclipped: list[flo
     return {"delta": alphas[j0] - alphas[i0], "model1": loss[i0] - loss[j0], "model2": loss[i1] - loss[j1]}
 
 
-def end_curvatures(alphas: list[float], loss: list[float]) -> dict:
-    """d²L/dα² along the line at each end, from the end and the next two grid points inside [0, 1]
-    (a parabola through three points: twice their second divided difference). Inside the segment
-    every running variance is a convex mix of two valid ones, so nothing is clipped there."""
-    def second(i: list[int]) -> float:
-        (x0, x1, x2), (y0, y1, y2) = [alphas[k] for k in i], [loss[k] for k in i]
-        return 2 * ((y2 - y1) / (x2 - x1) - (y1 - y0) / (x1 - x0)) / (x2 - x0)
+def central_curvatures(alphas: list[float], loss: list[float]) -> dict:
+    """d²L/dα² along the line at each end from a central second difference, one grid step h each side:
+    (L(α − h) − 2 L(α) + L(α + h)) / h². Symmetric about the end, unlike a difference from inside the
+    segment, which reads one wall of a barrier as curvature. None at an end without a grid point on
+    each side at one distance."""
+    def second(a: float):
+        i = alphas.index(a)
+        if i == 0 or i == len(alphas) - 1:
+            return None
+        h = alphas[i + 1] - a
+        if abs((a - alphas[i - 1]) - h) > 1e-9:
+            return None
+        return (loss[i - 1] - 2 * loss[i] + loss[i + 1]) / h ** 2
 
-    i0, i1 = alphas.index(0.0), alphas.index(1.0)
-    return {"model1": second([i0, i0 + 1, i0 + 2]), "model2": second([i1 - 2, i1 - 1, i1]),
-            "step": alphas[i0 + 1] - alphas[i0]}
+    i0 = alphas.index(0.0)
+    return {"model1": second(0.0), "model2": second(1.0), "step": alphas[i0 + 1] - alphas[i0]}
+
+
+# the top Hessian eigenvalue of each end model: the training loss on this many training images (eval mode),
+# at most this many Lanczos steps (1-3e's quick settings, where the value settles well before the limit)
+N_CURVATURE = 512
+LANCZOS_ITERS = 40
+
+
+def sharpest_direction(model, ds: data.Dataset, seed: int) -> float:
+    """λ_max of the Hessian of the training loss on the first N_CURVATURE training images, in eval mode."""
+    x, y = ds.x_train[:N_CURVATURE], ds.y_train[:N_CURVATURE]
+    model.eval()
+    return top_hessian_eigenvalue(model, lambda m: F.cross_entropy(m(x), y), iters=LANCZOS_ITERS, seed=seed)
 
 
 def run(P) -> dict:
@@ -117,9 +145,13 @@ def run(P) -> dict:
     def trained_model(batch: int, lr: float, seed: int):
         if (batch, lr, seed) not in trained:
             model = build(P, ds, seed)
-            record = fit_to_target(model, ds, batch_size=batch, lr=lr, optimizer=P.optimizer, seed=seed,
-                                   target_loss=P.target_loss, max_steps=P.max_steps,
-                                   label=f"batch {batch}, lr {lr:g}, seed {seed}")
+            record = fit_to_loss(model, ds, batch_size=batch, lr=lr, optimizer=P.optimizer, seed=seed,
+                                 target=P.target_loss, max_steps=P.max_steps,
+                                 label=f"batch {batch}, lr {lr:g}, seed {seed}")
+            record["top_eigenvalue"] = sharpest_direction(model, ds, seed)
+            with torch.no_grad():
+                record["test_correct"] = torch.cat([model(ds.x_test[i:i + 2048]).argmax(1)
+                                                    for i in range(0, len(ds.x_test), 2048)]).eq(ds.y_test).tolist()
             trained[batch, lr, seed] = model, record
         return trained[batch, lr, seed]
 
@@ -130,6 +162,8 @@ def run(P) -> dict:
             (m1, r1), (m2, r2) = [trained_model(b, lr, s) for (b, lr), s in zip(pair["settings"], seeds)]
             tr = evaluate_path(m1, m2, alphas, ds.x_train, ds.y_train, ds.kind)
             te = evaluate_path(m1, m2, alphas, ds.x_test, ds.y_test, ds.kind)
+            re = evaluate_path_recomputed(m1, m2, alphas, ds.x_train,
+                                          {"train": (ds.x_train, ds.y_train), "test": (ds.x_test, ds.y_test)}, ds.kind)
             at = {a: i for i, a in enumerate(alphas)}
             inside = [i for i, a in enumerate(alphas) if 0 <= a <= 1]
             case = {"pair": pair["name"], "values": pair["values"], "init": init, "models": [r1, r2],
@@ -139,23 +173,31 @@ def run(P) -> dict:
                                                         ("train_acc", tr["acc"]), ("test_acc", te["acc"]))},
                     # how far the training loss rises above the worse endpoint between α = 0 and α = 1
                     "barrier": max(tr["loss"][i] for i in inside) - max(tr["loss"][at[0.0]], tr["loss"][at[1.0]]),
-                    "min_train_acc_inside": min(tr["acc"][i] for i in inside)}
+                    "min_train_acc_inside": min(tr["acc"][i] for i in inside),
+                    # the same line with BatchNorm statistics re-estimated at each α: nothing extrapolated
+                    "recomputed": {"train_loss": re["train"]["loss"], "train_acc": re["train"]["acc"],
+                                   "test_loss": re["test"]["loss"], "test_acc": re["test"]["acc"]},
+                    # the two end models' test accuracies, paired on the shared test set
+                    "test_paired": mcnemar(r1["test_correct"], r2["test_correct"])}
             case["clipped_variances"] = clipped_variances(m1.state_dict(), m2.state_dict(), alphas)
             clean = [a for a, n in zip(alphas, case["clipped_variances"]) if n == 0]
             case["unclipped_range"] = [min(clean), max(clean)]  # [0, 1] is always inside
-            case["rise"] = rise_beyond_ends(alphas, tr["loss"], case["unclipped_range"])
-            case["curvature"] = end_curvatures(alphas, tr["loss"])
+            case["rise"] = rise_beyond_ends(alphas, re["train"]["loss"], [alphas[0], alphas[-1]])
+            case["curvature"] = central_curvatures(alphas, re["train"]["loss"])
             cases.append(case)
             print(f"{pair['name']} ({init} init): train loss at α=0.5 {case['mid']['train_loss']:.4g}, "
                   f"ends {tr['loss'][at[0.0]]:.3g} and {tr['loss'][at[1.0]]:.3g}", flush=True)
     with torch.device("meta"):
         shape = models.cnn(ds.input_shape, ds.n_classes, P.channels, batchnorm=True)
     info = models.describe(shape)
+    for _, record in trained.values():
+        del record["test_correct"]  # 2 × the test set per model: the paired test above is what is kept
     return envelope(P, NAME, SECTION, time.perf_counter() - start,
                     dataset=ds.describe(), n_train=len(ds.x_train), n_test=len(ds.x_test),
                     model={"channels": info["widths"], "structure": info["structure"], "params": info["params"],
                            "batchnorm": True},
-                    buffers=[k for k, _ in shape.named_buffers()], cases=cases)
+                    buffers=[k for k, _ in shape.named_buffers()], cases=cases, tolerance=TOLERANCE,
+                    n_curvature=min(N_CURVATURE, len(ds.x_train)), lanczos_iters=LANCZOS_ITERS)
 
 
 def table(R: dict) -> str:
@@ -163,12 +205,13 @@ def table(R: dict) -> str:
     m, p = R["model"], R["params"]
     rows = [{"pair": c["pair"], "init": c["init"], "model": f"θ{i + 1}", "batch size": e["batch_size"], "lr": e["lr"],
              "seed": e["seed"], "steps": e["steps"], "reached target": e["reached"], "train loss": e["train_loss"],
-             "train acc": e["train_acc"], "test acc": e["test_acc"]}
+             "train acc": e["train_acc"], "test acc": e["test_acc"], "λ_max": e["top_eigenvalue"]}
             for c in R["cases"] for i, e in enumerate(c["models"])]
     return (f"CNN with BatchNorm: {m['structure']}, {m['params']:,} parameters; interpolated buffers: "
-            f"{', '.join(R['buffers'])}. {p['optimizer']}; every model trained until an epoch's mean training loss "
-            f"is at most {p['target_loss']:g} (limit {p['max_steps']:,} steps); {len(R['cases'][0]['alpha'])} values "
-            "of α. The training loss in the table is measured afterwards in eval mode on the whole training set."
+            f"{', '.join(R['buffers'])}. {p['optimizer']}; every model trained until its training loss (eval mode, whole "
+            f"training set) is within ±{R['tolerance'] * 100:g} % of {p['target_loss']:g} (limit {p['max_steps']:,} steps); "
+            f"{len(R['cases'][0]['alpha'])} values of α. λ_max: the top eigenvalue of the Hessian of the training loss "
+            f"on {R['n_curvature']} training images (eval mode, at most {R['lanczos_iters']} Lanczos steps)."
             "\n\n" + markdown_table(rows))
 
 
@@ -200,6 +243,10 @@ def _interpolation(R: dict, pair: str):
             ax.axvspan(lo, hi, color="grey", alpha=0.15, lw=0, label="variance clipped")
         ax.plot(a, case["train_loss"], color=TRAIN, lw=1.5, label="train loss")
         ax.plot(a, case["test_loss"], color=TEST, lw=1.5, label="test loss")
+        ax.plot(a, case["recomputed"]["train_loss"], color=TRAIN, lw=1.0, ls=":",
+                label="train loss, statistics re-estimated")
+        ax.plot(a, case["recomputed"]["test_loss"], color=TEST, lw=1.0, ls=":",
+                label="test loss, statistics re-estimated")
         ax.set(yscale="log", xlabel="α", ylabel="cross-entropy loss (log)")
         acc = ax.twinx()
         acc.plot(a, case["train_acc"], color=TRAIN, lw=1.1, ls="--", label="train accuracy")
@@ -210,7 +257,7 @@ def _interpolation(R: dict, pair: str):
             ax.axvline(end, color="black", lw=0.7, ls=":")
         v1, v2 = case["values"]
         ax.set_title(f"{case['init']} init: {v1:g} (α=0) → {v2:g} (α=1)", fontsize="small")
-    legend_below(fig, fig.axes, ncols=5, fontsize="x-small")  # the curves span every panel's width and height
+    legend_below(fig, fig.axes, ncols=4, fontsize="x-small")  # the curves span every panel's width and height
     return fig
 
 
@@ -235,7 +282,8 @@ def figures(R: dict) -> list:
         out.append((_interpolation(R, pair), (
                     f"Interpolation between the {pair} {v1:g} model (α = 0) and the {pair} {v2:g} model (α = 1), "
                     f"{fixed}: cross-entropy (log, solid, left axis) and accuracy (dashed, right axis) on the training "
-                    f"and test sets. {_panels(cases)}")))
+                    f"and test sets; dotted: the loss with the BatchNorm statistics re-estimated from the training images "
+                    f"at each α instead of interpolated. {_panels(cases)}")))
     return out
 
 
@@ -253,7 +301,8 @@ NEAR_ZERO = 0.01
 
 
 def _curvatures(c: dict) -> tuple[float, float]:
-    """The two ends' curvatures, each set to 0 where it is within NEAR_ZERO of the larger one."""
+    """The two ends' curvatures, each set to 0 where it is within NEAR_ZERO of the larger one (both
+    given: flatter() answers 'unknown' first where one is missing)."""
     k1, k2 = c["curvature"]["model1"], c["curvature"]["model2"]
     scale = max(abs(k1), abs(k2))
     return tuple(0.0 if abs(k) <= NEAR_ZERO * scale else k for k in (k1, k2))
@@ -261,7 +310,10 @@ def _curvatures(c: dict) -> tuple[float, float]:
 
 def flatter(c: dict) -> str:
     """Which end of the line is flatter: 'θ₁' / 'θ₂' (the smaller curvature along the line), 'equal',
-    or 'concave' (the loss bends down at an end: no valley floor along the line to compare)."""
+    'concave' (the loss bends down at an end: no valley floor along the line to compare), or 'unknown'
+    (no grid point on both sides of an end)."""
+    if c["curvature"]["model1"] is None or c["curvature"]["model2"] is None:
+        return "unknown"
     k1, k2 = _curvatures(c)
     if k1 < 0 or k2 < 0:
         return "concave"
@@ -299,7 +351,10 @@ def rise_text(c: dict) -> str:
 
 def curvature_text(c: dict, names: tuple[str, str]) -> str:
     k, verdict = c["curvature"], flatter(c)
-    text = (f"The curvature of the training loss along the line is {k['model1']:.3g} at θ₁ ({names[0]}) and "
+    if verdict == "unknown":
+        return "The α grid has no point on both sides of an end, so the curvature at the ends is not measured."
+    text = (f"The curvature of the training loss along the line (BatchNorm statistics re-estimated; central "
+            f"difference, step {k['step']:.2g}) is {k['model1']:.3g} at θ₁ ({names[0]}) and "
             f"{k['model2']:.3g} at θ₂ ({names[1]})")
     zero = [n for n, key, e in zip(("θ₁", "θ₂"), ("model1", "model2"), _curvatures(c)) if e == 0 and k[key] != 0]
     if zero:
@@ -312,6 +367,38 @@ def curvature_text(c: dict, names: tuple[str, str]) -> str:
         return text + f": within {EQUAL_CURVATURE * 100:.0f} % of each other, so neither end is flatter along this line."
     i = 0 if verdict == "θ₁" else 1
     return text + f": **θ{'₁₂'[i]} ({names[i]}) is the flatter end** along this line."
+
+
+def eigen_text(c: dict, names: tuple[str, str]) -> str:
+    """The top Hessian eigenvalue of each end (every direction, not only the line), and whether it ranks
+    the ends as the line does. Within EQUAL_CURVATURE of each other the two are called equal."""
+    l1, l2 = (m["top_eigenvalue"] for m in c["models"])
+    text = f" λ_max is {l1:.3g} at θ₁ and {l2:.3g} at θ₂"
+    if abs(l1 - l2) <= EQUAL_CURVATURE * max(abs(l1), abs(l2)):
+        return text + f": within {EQUAL_CURVATURE * 100:.0f} % of each other."
+    smaller = "θ₁" if l1 < l2 else "θ₂"
+    line = flatter(c)
+    if line in ("θ₁", "θ₂"):
+        return text + (": it ranks the ends as the line does." if line == smaller else
+                       f": in every direction {smaller} is the flatter end, the opposite of the line.")
+    return text + f": in every direction {smaller} is the flatter end."
+
+
+# a test-accuracy difference is called beyond the test set's noise at this level of McNemar's exact test
+ALPHA = 0.05
+
+
+def paired_text(c: dict, n_test: int) -> str:
+    """The two ends' test accuracies, paired on the shared test set (McNemar's exact test)."""
+    a1, a2 = (m["test_acc"] for m in c["models"])
+    t = c["test_paired"]
+    p = float(f"{t['p']:.2g}")  # the verdict follows the p as printed
+    head = (f" Test accuracy {wording.pct(a1)} (θ₁) against {wording.pct(a2)} (θ₂): {t['only_a']} of {n_test} test "
+            f"images only θ₁ classifies right, {t['only_b']} only θ₂ (McNemar's exact test, p = {t['p']:.2g})")
+    if p >= ALPHA:
+        return head + ": within the test set's noise, so this pair cannot link flatness to generalization."
+    return head + (": beyond the test set's noise, but one pair is one observation and cannot show a link between "
+                   "flatness and generalization.")
 
 
 def pair_verdict(pair: str, cases: list[dict]) -> str:
@@ -333,14 +420,43 @@ def pair_verdict(pair: str, cases: list[dict]) -> str:
             "the seed noise of the curvatures is unknown.")
 
 
+# Keskar et al. 2017, "On Large-Batch Training for Deep Learning: Generalization Gap and Sharp Minima", the
+# experiment this one repeats (after Goodfellow et al. 2015): the loss along the line from a small-batch to a
+# large-batch solution
+KESKAR = ("Keskar et al. (2017) drew this line from a small-batch to a large-batch solution and found the "
+          "large-batch end the sharper one")
+
+
+def keskar_text(R: dict) -> str:
+    """Whether the batch-size pair agrees with the paper: the flatter end decided as pair_verdict decides it
+    (every case that ranks the ends agrees, and one at least does)."""
+    cases = [c for c in R["cases"] if c["pair"] == "batch size"]
+    if not cases:
+        return ""
+    small, large = cases[0]["values"]
+    decided = {flatter(c) for c in cases} & {"θ₁", "θ₂"}
+    setting = (f"the models are small BatchNorm CNNs trained with {R['params']['optimizer']} to one training "
+               f"loss, batch {small:g} against {large:g} (the paper: 256 against a tenth of the training set), "
+               "with one run per case")
+    other = " The learning-rate pair has no counterpart in that paper."
+    if decided == {"θ₁"}:
+        return f"\n{KESKAR}; so is it here (batch {large:g}, θ₂).{other}"
+    if decided == {"θ₂"}:
+        return f"\n{KESKAR}; here it is the flatter one, the opposite, and the setting differs: {setting}.{other}"
+    return (f"\n{KESKAR}; here the cases do not rank the two ends alike, so this run cannot tell whether it agrees. "
+            f"The setting: {setting}.{other}")
+
+
 def comment(R: dict) -> str:
     p = R["params"]
     lines = []
     trained = {(m["batch_size"], m["lr"], m["seed"]): m for c in R["cases"] for m in c["models"]}
     missed = [m for m in trained.values() if not m["reached"]]
-    crit = (f"Every model was trained until an epoch's mean training loss was at most {p['target_loss']:g} "
-            f"(limit {p['max_steps']:,} steps): ")
-    lines.append(crit + ("all reached it." if not missed else wording.join(
+    losses = [m["train_loss"] for m in trained.values()]
+    crit = (f"Every model was trained until its training loss (eval mode, whole training set) was within "
+            f"±{R['tolerance'] * 100:g} % of {p['target_loss']:g} (limit {p['max_steps']:,} steps): ")
+    lines.append(crit + (f"all reached it (training loss from {min(losses):.3g} to {max(losses):.3g})." if not missed
+                         else wording.join(
         [f"batch {m['batch_size']}, lr {m['lr']:g}, seed {m['seed']} missed it ({m['steps']:,} steps, training "
          f"loss {m['train_loss']:.3g})" for m in missed]) + ", so its pair compares unequally trained models."))
     for c in R["cases"]:
@@ -350,14 +466,20 @@ def comment(R: dict) -> str:
         e1, e2 = c["train_loss"][at.index(0.0)], c["train_loss"][at.index(1.0)]
         lo, hi = c["unclipped_range"]
         names = (f"{c['pair']} {v1:g}", f"{c['pair']} {v2:g}")
+        mid = at.index(0.5)
+        rc = c["recomputed"]
         lines.append(
             f"- **{c['pair']} {v1:g} → {v2:g}, {c['init']} initialization**: at α = 0.5 the train/test loss is "
             f"**{m['train_loss']:.3g} / {m['test_loss']:.3g}** (accuracy {wording.pct(m['train_acc'])} / "
             f"{wording.pct(m['test_acc'])}), against {e1:.3g} (θ₁) and {e2:.3g} (θ₂) at the ends: {shape_text(c)}. "
-            f"No running variance is clipped for α from {lo:g} to {hi:g}. {curvature_text(c, names)}{rise_text(c)}")
+            f"With the BatchNorm statistics re-estimated there instead of interpolated it is "
+            f"{rc['train_loss'][mid]:.3g} / {rc['test_loss'][mid]:.3g}. No interpolated running variance is clipped "
+            f"for α from {lo:g} to {hi:g}. {curvature_text(c, names)}{rise_text(c)}{eigen_text(c, names)}"
+            f"{paired_text(c, R['n_test'])}")
     lines.append("\nWhich solution is flatter along the line:")
     for pair in dict.fromkeys(c["pair"] for c in R["cases"]):
         lines.append(pair_verdict(pair, [c for c in R["cases"] if c["pair"] == pair]))
+    lines.append(keskar_text(R))
     shared = [c for c in R["cases"] if c["init"] == "shared"]
     indep = [c for c in R["cases"] if c["init"] == "independent"]
     if shared and indep:

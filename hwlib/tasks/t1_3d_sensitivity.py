@@ -1,31 +1,33 @@
 """1-3d Flatness vs generalization, part 2: input sensitivity of models trained with different batch sizes.
 
 The same BatchNorm CNN is trained with several log-spaced batch sizes and several seeds, each
-model **to one training-loss target** (with a step limit), not for a fixed number of epochs:
-with equal epochs a large batch takes a fraction of the steps and is simply less trained, and
-every flatness measure then measures the training length. After training, the sensitivity of
+model **to one training loss** (within ±10 % of a target, in eval mode over the whole training set;
+hwlib.to_target), not for a fixed number of epochs: with equal epochs a large batch takes a
+fraction of the steps and is simply less trained, and every flatness measure then measures the
+training length. What is left of the training level is controlled for: each trend with the batch
+size is also given as a partial rank correlation with the final training loss held fixed. After training, the sensitivity of
 each model (hwlib.sensitivity) is the per-sample Frobenius norm of an input Jacobian, averaged
 over one fixed evaluation set (the first n_eval test images, the same for every model): of the
 softmax probabilities (Novak et al. 2018; the primary), of each sample's own loss, and of the
-logits as a third view. Trends carry a 95 % bootstrap interval over the models.
+logits as a third view. Trends carry a 95 % bootstrap interval over the models (hwlib.ranks).
 """
 
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
 import torch
 
-from .. import cache, data, models, ranks, train, wording
+from .. import cache, data, models, train, wording
 from ..params import Param, ParamError, same
 from ..plots import figure, legend_below, log_ticks_at, means_by, palette
 from ..progress import Progress
-from ..ranks import rank_test
+from ..ranks import partial_rank_correlation, rank_correlation, rank_test
 from ..results import envelope
 from ..sensitivity import OUTPUTS, jacobian_norms
 from ..tables import markdown_table
+from ..to_target import TOLERANCE, fit_to_loss
 from . import common
 
 NAME, SECTION = "1_3d_sensitivity", "1-3d"
@@ -41,9 +43,9 @@ SPEC = {
     "seeds": Param("int_list", smoke=[0, 1], quick=[0, 1], full=[0, 1, 2], low=0,
                    doc="initialization and data order; every batch size is trained once per seed"),
     "target_loss": Param("float", smoke=1.2, quick=0.05, full=0.05, positive=True,
-                         doc="train each model until an epoch's mean training loss is at most this"),
+                         doc="train each model until its training loss (eval mode, whole training set) is within ±10 % of this"),
     "max_steps": Param("int", smoke=150, quick=2000, full=20000, low=1,
-                       doc="step limit of a model that does not reach target_loss (rounded up to a whole epoch)"),
+                       doc="step limit of a model that does not reach the target loss"),
     "lr": same("float", 1e-3, positive=True, doc="learning rate, the same for every batch size"),
     "optimizer": same("str", "adam", choices=train.OPTIMIZERS, doc="optimizer of every model"),
     "n_eval": Param("int", smoke=128, quick=360, full=2000, low=1, doc="evaluation images for the sensitivity"),
@@ -52,12 +54,6 @@ SPEC = {
     "data_root": common.DATA_ROOT,
 }
 
-# A target check reads the metrics back (a device sync). Checking at least 10 steps apart keeps a
-# GPU busy between syncs, and a model overshoots its target by at most one such interval.
-CHECK_STEPS = 10
-N_BOOT = 2000  # bootstrap resamples: the 2.5/97.5 % quantiles move by < 0.02 in ρ between repeats
-CONFIDENCE = 0.95  # coverage of the bootstrap interval of a rank correlation
-MIN_MODELS = 3  # a rank correlation over fewer models cannot be anything but ±1 or 0.5-ish: not reported
 PRIMARY = "softmax"  # Novak et al.'s sensitivity; "loss" is the homework's wording, "logits" a third view
 ALPHA = 0.05  # level of the exact rank test that alone may rank the smallest batch against the largest
 
@@ -74,28 +70,11 @@ def build(P, ds: data.Dataset, seed: int):
     return models.cnn(ds.input_shape, ds.n_classes, P.channels, batchnorm=True).to(P.device)
 
 
-def fit_to_target(model, ds: data.Dataset, *, batch_size: int, lr: float, optimizer: str, seed: int,
-                  target_loss: float, max_steps: int, label: str = "") -> dict:
-    """Train until an epoch's mean training loss ≤ target_loss or max_steps (rounded up to a
-    whole epoch); the record of the run: steps, whether it reached the target, final metrics."""
-    per_epoch = math.ceil(len(ds.x_train) / batch_size)
-    epochs = math.ceil(max_steps / per_epoch)
-    # eval_every=epochs: no test evaluation on the way (only the final one is used)
-    h = train.fit(model, ds, epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer, seed=seed,
-                  label=label, log=False, target_loss=target_loss, check_every=math.ceil(CHECK_STEPS / per_epoch),
-                  eval_every=epochs)
-    return {"batch_size": batch_size, "lr": lr, "seed": seed, "steps": h.steps, "epochs": len(h.epoch),
-            "reached": h.target_epoch is not None, "diverged": h.diverged is not None,
-            "seconds": h.seconds, **h.final,
-            "gap_loss": h.final["test_loss"] - h.final["train_loss"],
-            "gap_acc": (h.final["train_acc"] - h.final["test_acc"]) if h.final["train_acc"] is not None else None}
-
-
 # the settings that decide the trained models (n_eval and chunk_size only change the measuring)
 TRAINING = ("dataset", "train_limit", "channels", "batch_sizes", "seeds", "target_loss", "max_steps", "lr",
             "optimizer", "data_root")
 # the science modules the models are built and trained with: their files are in the cache key
-TRAINING_MODULES = ("hwlib.data", "hwlib.models", "hwlib.train")
+TRAINING_MODULES = ("hwlib.data", "hwlib.models", "hwlib.train", "hwlib.to_target")
 MODELS = "1_3d_models"  # cache name of the trained models, shared with 1-3e
 
 
@@ -104,7 +83,7 @@ def cache_key(P) -> str:
     loads the data, builds and trains the models with the files of TRAINING_MODULES; not this module's
     figures or comment, so editing those keeps the models."""
     return cache.key({k: getattr(P, k) for k in TRAINING}, P.device,
-                     functions=(common.load_data, build, fit_to_target, train_models, cache_key), modules=TRAINING_MODULES)
+                     functions=(common.load_data, build, train_models, cache_key), modules=TRAINING_MODULES)
 
 
 def train_models(P, ds: data.Dataset) -> tuple[list[tuple], bool]:
@@ -127,8 +106,8 @@ def train_models(P, ds: data.Dataset) -> tuple[list[tuple], bool]:
         for seed in P.seeds:
             for batch in P.batch_sizes:
                 model = build(P, ds, seed)
-                record = fit_to_target(model, ds, batch_size=batch, lr=P.lr, optimizer=P.optimizer, seed=seed,
-                                       target_loss=P.target_loss, max_steps=P.max_steps, label=f"batch {batch}, seed {seed}")
+                record = fit_to_loss(model, ds, batch_size=batch, lr=P.lr, optimizer=P.optimizer, seed=seed,
+                                     target=P.target_loss, max_steps=P.max_steps, label=f"batch {batch}, seed {seed}")
                 out.append((model, record))
                 progress.update(len(out), batch=batch, seed=seed, steps=record["steps"], train_loss=record["train_loss"])
         progress.done()
@@ -146,45 +125,6 @@ def model_info(P, ds: data.Dataset) -> dict:
     with torch.device("meta"):
         info = models.describe(models.cnn(ds.input_shape, ds.n_classes, P.channels, batchnorm=True))
     return {"channels": info["widths"], "structure": info["structure"], "params": info["params"], "batchnorm": True}
-
-
-def rank_correlation(x: list[float], y: list[float], seed: int | None = None) -> dict:
-    """Spearman ρ of x and y over models, and its 95 % percentile-bootstrap interval (models
-    resampled with replacement). ρ and the bounds are None where they cannot be computed (fewer
-    than MIN_MODELS models, or a column with a single value).
-
-    The resamples are drawn from a stream seeded by the data's rank pairs (in a fixed order), not by
-    the caller: 1-3d and 1-3e both correlate the softmax sensitivity with the test loss, and with a
-    seed each they printed one ρ with two intervals (−0.11 and −0.08 as lower ends). Now one pair of
-    columns has one interval wherever it is computed. ``seed`` is accepted and ignored, for callers
-    that still pass one."""
-    del seed  # see above: the interval must be a function of the data alone
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    n = len(x)
-    if n < MIN_MODELS:
-        return {"rho": None, "low": None, "high": None, "n": n}
-
-    def rho(a, b):  # row-wise Spearman: Pearson correlation of the (average) ranks
-        ra, rb = ranks.rankdata(a, axis=-1), ranks.rankdata(b, axis=-1)
-        ra, rb = ra - ra.mean(-1, keepdims=True), rb - rb.mean(-1, keepdims=True)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return (ra * rb).sum(-1) / np.sqrt((ra ** 2).sum(-1) * (rb ** 2).sum(-1))
-
-    whole = float(rho(x, y))
-    if not math.isfinite(whole):
-        return {"rho": None, "low": None, "high": None, "n": n}
-    # Spearman ρ of a resample depends on the ranks only: sorting the pairs by rank and seeding with
-    # them (midranks are multiples of ½, hence the 2×) makes the interval independent of the row
-    # order and of rounding that keeps the order
-    rx, ry = (np.rint(2 * ranks.rankdata(v)).astype(np.int64) for v in (x, y))
-    order = np.lexsort((ry, rx))
-    x, y = x[order], y[order]
-    entropy = [int(v) for v in np.concatenate([rx[order], ry[order]])]
-    idx = np.random.default_rng(entropy).integers(0, n, size=(N_BOOT, n))
-    boot = rho(x[idx], y[idx])
-    tail = 100 * (1 - CONFIDENCE) / 2
-    low, high = np.nanpercentile(boot, [tail, 100 - tail])
-    return {"rho": whole, "low": float(low), "high": float(high), "n": n}
 
 
 def end_test(rows: list[dict], key: str) -> dict | None:
@@ -217,13 +157,18 @@ def run(P) -> dict:
               f"{record['sensitivity_softmax']:.4g}", flush=True)
     kept = [r for r in rows if r["reached"]]
     trends = {k: {against: rank_correlation([r[f"sensitivity_{k}"] for r in kept], [r[against] for r in kept])
-                  for against in ("batch_size", "test_loss", "gap_loss")} for k in OUTPUTS}
+                  for against in ("batch_size", "test_loss", "gap_loss", "train_loss")} for k in OUTPUTS}
+    # the trend with the batch size among equally trained models: what is left of the training level (the
+    # band's ±10 %) held fixed, so that a trend that only follows the training loss does not pass for one
+    partial = {k: partial_rank_correlation([r[f"sensitivity_{k}"] for r in kept], [r["batch_size"] for r in kept],
+                                           [r["train_loss"] for r in kept]) for k in OUTPUTS}
     # computed here once, so that every page prints the same p (the comment only reads it)
     ends = {k: end_test(kept, f"sensitivity_{k}") for k in OUTPUTS}
     return envelope(P, NAME, SECTION, time.perf_counter() - start,
                     dataset=ds.describe(), n_train=len(ds.x_train), n_test=len(ds.x_test), n_eval=len(x),
                     model=model_info(P, ds), outputs=OUTPUTS, primary=PRIMARY, models=rows,
-                    sensitivity_at_init=init, models_loaded=loaded, trends=trends, ends=ends)
+                    sensitivity_at_init=init, models_loaded=loaded, trends=trends, partial=partial, ends=ends,
+                    tolerance=TOLERANCE)
 
 
 
@@ -236,9 +181,10 @@ def table(R: dict) -> str:
              "sd": r["sensitivity_softmax_std"], "sensitivity (own loss)": r["sensitivity_loss"],
              "sensitivity (logits)": r["sensitivity_logits"]} for r in R["models"]]
     return (f"CNN with BatchNorm: {m['structure']}, {m['params']:,} parameters; {p['optimizer']}, lr {p['lr']:g}; "
-            f"every model trained until an epoch's mean training loss is at most {p['target_loss']:g} (limit "
-            f"{p['max_steps']:,} steps). Sensitivities are means over {R['n_eval']} test images (sd: over those "
-            "images); train and test loss are measured after training in eval mode.\n\n" + markdown_table(rows))
+            f"every model trained until its training loss (eval mode, whole training set) is within "
+            f"±{R['tolerance'] * 100:g} % of {p['target_loss']:g} (limit {p['max_steps']:,} steps). Sensitivities are means "
+            f"over {R['n_eval']} test images (sd: over those images); train and test loss are measured after training "
+            "in eval mode.\n\n" + markdown_table(rows))
 
 
 TRAIN, TEST, SENSITIVITY = palette(3)  # one colour per role
@@ -306,8 +252,8 @@ def _fixed(v: float, digits: int = 2) -> str:
     return text[1:] if float(text) == 0 and text.startswith("-") else text
 
 
-def interval(c: dict) -> str:
-    return (f"ρ = {_fixed(c['rho'])}, 95 % interval {_fixed(c['low'])} to {_fixed(c['high'])} "
+def interval(c: dict, name: str = "ρ") -> str:
+    return (f"{name} = {_fixed(c['rho'])}, 95 % interval {_fixed(c['low'])} to {_fixed(c['high'])} "
             f"over {c['n']} models")
 
 
@@ -337,14 +283,22 @@ def _apart(a: list[float], b: list[float]) -> list[tuple[float, float]]:
 def criterion_text(R: dict) -> str:
     p, rows = R["params"], R["models"]
     missed = [r for r in rows if not r["reached"]]
-    text = (f"Every model was trained until an epoch's mean training loss was at most {p['target_loss']:g}, "
-            f"with a limit of {p['max_steps']:,} steps. ")
+    text = (f"Every model was trained until its training loss (eval mode, whole training set, checked between "
+            f"steps) was within ±{R['tolerance'] * 100:g} % of {p['target_loss']:g}, with a limit of {p['max_steps']:,} "
+            "steps. ")
     if not missed:
         return text + f"All {wording.plural(len(rows), 'model')} reached the target."
-    names = wording.join([f"batch {r['batch_size']} (seed {r['seed']}, {'diverged' if r['diverged'] else 'stopped'} "
+    names = wording.join([f"batch {r['batch_size']} (seed {r['seed']}, {_missed_how(r, R)} "
                           f"at {r['steps']:,} steps, training loss {r['train_loss']:.3g})" for r in missed])
     return (text + f"{wording.plural(len(missed), 'model')} missed it and {'is' if len(missed) == 1 else 'are'} "
             f"left out of every comparison below: {names}.")
+
+
+def _missed_how(r: dict, R: dict) -> str:
+    """Why a model is not at the target: diverged, fell through the band in one step, or ran out of steps."""
+    if r["diverged"]:
+        return "diverged"
+    return "ended below the band" if r["train_loss"] < R["params"]["target_loss"] else "stopped"
 
 
 def comment(R: dict) -> str:
@@ -355,18 +309,17 @@ def comment(R: dict) -> str:
         lines.append("\nFewer than two batch sizes have a model at the target, so nothing is compared.")
         return "\n".join(lines)
     steps = by_batch(rows, "steps")
-    # "partly above the target" is decided on the maximum as printed (3 digits) beside the target
+    losses = [r["train_loss"] for r in rows]
     lines.append("\n- Steps to the target (mean over seeds): " + ", ".join(
         f"batch {b}: {sum(v) / len(v):,.0f}" for b, v in steps.items())
-        + f"; training loss afterwards (eval mode, whole training set) from {min(r['train_loss'] for r in rows):.3g} "
-        f"to {max(r['train_loss'] for r in rows):.3g}"
-        + ("." if float(f"{max(r['train_loss'] for r in rows):.3g}") <= R["params"]["target_loss"] else
-           ", partly above the target: that was checked on the epoch's mean minibatch loss, in training mode."))
+        + f"; training loss afterwards from {min(losses):.3g} to {max(losses):.3g} "
+        f"(largest over smallest {max(losses) / min(losses):.2f}).")
     lines.append(_ends_text(R, rows))
     for k, name in out.items():
         c = R["trends"][k]["batch_size"]
         lines.append(f"- {name.capitalize()} against the batch size over all batch sizes: "
-                     f"{_trend_text(c, 'rises', 'falls', 'no monotone trend is established')}.")
+                     f"{_trend_text(c, 'rises', 'falls', 'no monotone trend is established')}. "
+                     + controlled_text(c, R["partial"][k]))
     dirs = {k: direction(R["trends"][k]["batch_size"]) for k in out}
     if {dirs["softmax"], dirs["logits"]} == {"up", "down"}:
         lines.append("\nThe softmax and the logits move in opposite directions with the batch size: which output "
@@ -375,9 +328,33 @@ def comment(R: dict) -> str:
     link = ("the more sensitive, the larger", "the more sensitive, the smaller", "no link is established")
     lines.append(f"\nAcross the models, the sensitivity against the test loss: {_trend_text(test, *link)}; "
                  f"against the generalization gap (test − train loss): {_trend_text(gap, *link)}.")
+    others = [k for k in out if k != R["primary"]]
+    if others:
+        lines.append("The other outputs' sensitivity against the generalization gap: " + "; ".join(
+            f"{out[k]}: {_trend_text(R['trends'][k]['gap_loss'], *link)}" for k in others) + ".")
     lines.append(_novak_text(R, gap, len(rows)))
     return "\n".join(lines)
 
+
+
+def controlled_text(trend: dict, partial: dict) -> str:
+    """Whether a trend with the batch size survives holding the final training loss fixed (a partial rank
+    correlation): decided, like the trend, on whether the printed 95 % interval excludes 0."""
+    d, pd = direction(trend), direction(partial)
+    held = "With the final training loss held fixed (partial rank correlation)"
+    if pd == "unknown":
+        return f"{held} nothing can be computed: too few models, or the training loss orders them exactly."
+    c = interval(partial, "partial ρ")
+    if d in ("up", "down"):
+        if pd == d:
+            return f"{held} the trend survives ({c}, which excludes 0)."
+        if pd == "none":
+            return (f"{held} it does not survive ({c}, which holds 0): these models cannot tell it apart from what is "
+                    "left of the training level.")
+        return f"{held} it reverses ({c}): it is not the batch size's."
+    if pd == "none":
+        return f"{held} no trend either ({c}, which holds 0)."
+    return f"{held} a trend appears ({c}, which excludes 0): the training level hid it."
 
 
 def _trend_text(c: dict, up: str, down: str, none: str) -> str:
@@ -433,11 +410,18 @@ def _novak_text(R: dict, gap: dict, n: int) -> str:
     setting differs."""
     d = direction(gap)
     setting = (f"its {n} models are BatchNorm CNNs on {R['dataset'].split(':')[0]} that differ only in "
-               "batch size and seed, each stopped at one training-loss target "
-               f"({R['params']['target_loss']:g})")
+               "batch size and seed, each trained to one training loss "
+               f"({R['params']['target_loss']:g} ± {R['tolerance'] * 100:g} %)")
+    out = R["outputs"]
+    others = {k: direction(R["trends"][k]["gap_loss"]) for k in out if k != R["primary"]}
+    agree = [out[k] for k, v in others.items() if v == "up"]
+    oppose = [out[k] for k, v in others.items() if v == "down"]
+    rest = "".join([f" The sensitivity of the {wording.join(agree)} does rise with the gap." if agree else "",
+                    f" The sensitivity of the {wording.join(oppose)} falls with the gap." if oppose else ""])
     if d == "up":
-        return f"{NOVAK}; this run agrees."
+        return f"{NOVAK}; for the {out[R['primary']]}, this run agrees.{rest}"
     if d == "down":
-        return f"{NOVAK}; this run finds the opposite sign, and its setting differs: {setting}."
-    return (f"{NOVAK}; this run cannot tell whether it agrees (no rank correlation that excludes 0): "
-            f"{setting}.")
+        return (f"{NOVAK}; for the {out[R['primary']]}, this run finds the opposite sign, and its setting differs: "
+                f"{setting}.{rest}")
+    return (f"{NOVAK}; for the {out[R['primary']]}, this run cannot tell whether it agrees (no rank correlation "
+            f"that excludes 0): {setting}.{rest}")

@@ -1,6 +1,6 @@
 """1-3e Another measure of flatness: top Hessian eigenvalue and ε-sharpness vs the generalization gap.
 
-The models of 1-3d (every batch size × every seed, each trained to one training-loss target):
+The models of 1-3d (every batch size × every seed, each trained to one training loss, within ±10 % of a target):
 loaded from the model cache when 1-3d ran first with the same settings, else trained here
 exactly as 1-3d trains them (hwlib.cache). For each one:
 - the top eigenvalue of the Hessian of the training loss (Lanczos on Hessian-vector products,
@@ -9,7 +9,9 @@ exactly as 1-3d trains them (hwlib.cache). For each one:
 - the softmax input sensitivity of 1-3d, for comparison.
 Each measure is rank-correlated (Spearman ρ) with the generalization gap — the test loss minus
 the training loss — across the models that reached the target, with a 95 % bootstrap interval
-over models; two measures are ranked only where their intervals do not overlap. The loss is
+over models; two measures are ranked only where their intervals do not overlap. Each measure's
+trend with the batch size is also given with the final training loss held fixed (a partial rank
+correlation), so that what is left of the training level cannot pass for it. The loss is
 taken on a fixed set of training images with the model in eval mode (BatchNorm on its running
 statistics), so it is one deterministic function of the weights.
 """
@@ -21,6 +23,7 @@ import time
 import torch.nn.functional as F
 
 from .. import wording
+from ..ranks import N_BOOT, partial_rank_correlation, rank_correlation
 from ..curvature import top_hessian_eigenvalue
 from ..params import Param, same
 from ..plots import figure, log_ticks_at, means_by, palette
@@ -56,14 +59,22 @@ def measure_names(P) -> dict:
 
 def rank_correlations(rows: list[dict], measures: dict, gaps: dict) -> list[dict]:
     """Spearman ρ of every measure against every gap across the models, each with its bootstrap
-    interval (t1_3d.rank_correlation): {"measure", "key", gap: {"rho", "low", "high", "n"}}."""
+    interval (hwlib.ranks): {"measure", "key", gap: {"rho", "low", "high", "n"}}."""
     out = []
-    for i, (key, name) in enumerate(measures.items()):
+    for key, name in measures.items():
         row = {"measure": name, "key": key}
-        for j, g in enumerate(gaps):
-            row[g] = t1_3d.rank_correlation([r[key] for r in rows], [r[g] for r in rows], seed=100 * i + j)
+        for g in gaps:
+            row[g] = rank_correlation([r[key] for r in rows], [r[g] for r in rows])
         out.append(row)
     return out
+
+
+def batch_trends(rows: list[dict], measures: dict) -> dict:
+    """Each measure against the batch size across the models: {key: {"plain": ρ, "partial": ρ with the
+    final training loss held fixed}}, each with its bootstrap interval."""
+    b, loss = [r["batch_size"] for r in rows], [r["train_loss"] for r in rows]
+    return {k: {"plain": rank_correlation([r[k] for r in rows], b),
+                "partial": partial_rank_correlation([r[k] for r in rows], b, loss)} for k in measures}
 
 
 def run(P) -> dict:
@@ -96,8 +107,9 @@ def run(P) -> dict:
     return envelope(P, NAME, SECTION, time.perf_counter() - start,
                     dataset=ds.describe(), n_train=len(ds.x_train), n_test=len(ds.x_test),
                     n_curvature=n, n_eval=len(x_eval), model=t1_3d.model_info(P, ds), models_loaded=loaded,
-                    measures=measures, gaps=GAPS, gap=GAP, models=rows, n_boot=t1_3d.N_BOOT,
-                    correlations=rank_correlations(kept, {"batch_size": "batch size", **measures}, GAPS))
+                    measures=measures, gaps=GAPS, gap=GAP, models=rows, n_boot=N_BOOT, tolerance=t1_3d.TOLERANCE,
+                    correlations=rank_correlations(kept, {"batch_size": "batch size", **measures}, GAPS),
+                    batch_trends=batch_trends(kept, measures))
 
 
 def correlation_table(R: dict) -> list[dict]:
@@ -123,7 +135,17 @@ def table(R: dict) -> str:
             + markdown_table([{v: r[k] for k, v in cols.items()} for r in R["models"]])
             + f"\n\n**Rank correlations.** Spearman ρ (95 % bootstrap interval over models) across the "
             f"{wording.plural(n, 'model')} at the target; rows: measure, columns: what it is compared with.\n\n"
-            + markdown_table(correlation_table(R)))
+            + markdown_table(correlation_table(R))
+            + "\n\n**Against the batch size.** Spearman ρ of each measure with the batch size, and the partial ρ "
+            "with the final training loss held fixed (95 % bootstrap intervals).\n\n"
+            + markdown_table(batch_table(R)))
+
+
+def batch_table(R: dict) -> list[dict]:
+    def cell(c):
+        return "—" if c["rho"] is None else f"{c['rho']:.2f} ({c['low']:.2f} to {c['high']:.2f})"
+    return [{"measure": name, "with the batch size": cell(R["batch_trends"][k]["plain"]),
+             "training loss held fixed": cell(R["batch_trends"][k]["partial"])} for k, name in R["measures"].items()]
 
 
 def _sharpness(R: dict):
@@ -197,4 +219,40 @@ def comment(R: dict) -> str:
     if len(seeds) < 2:
         lines.append("With one seed per batch size, the models of one batch size cannot show how much a measure "
                      "varies between seeds, and the intervals are optimistic.")
+    lines += batch_lines(R)
+    lines.append(keskar_text(R, kept))
     return "\n".join(lines)
+
+
+def batch_lines(R: dict) -> list[str]:
+    """Each measure against the batch size, and whether the trend survives the training loss held fixed."""
+    out = ["\nAgainst the batch size:"]
+    for key, name in R["measures"].items():
+        c = R["batch_trends"][key]
+        out.append(f"- **{name}**: {t1_3d._trend_text(c['plain'], 'rises', 'falls', 'no monotone trend is established')}. "
+                   + t1_3d.controlled_text(c["plain"], c["partial"]))
+    return out
+
+
+# Keskar et al. 2017, "On Large-Batch Training for Deep Learning: Generalization Gap and Sharp Minima"
+KESKAR = ("Keskar et al. (2017) found that large batches converge to sharper minima, with a larger ε-sharpness, "
+          "and generalize worse")
+
+
+def keskar_text(R: dict, kept: list[dict]) -> str:
+    """Whether the ε-sharpness rises with the batch size as in the paper (every ε alike), and where it does
+    not, how this setting differs from the paper's."""
+    dirs = {t1_3d.direction(R["batch_trends"][k]["plain"]) for k in R["measures"] if k.startswith("sharpness_")}
+    b = sorted({r["batch_size"] for r in kept}) or sorted({r["batch_size"] for r in R["models"]})
+    p = R["params"]
+    setting = (f"the paper compared batch 256 with a tenth of the training set and maximized the loss in the box "
+               f"with L-BFGS-B; here {len(kept)} small BatchNorm CNNs on {R['dataset'].split(':')[0]} with batches "
+               f"{b[0]} to {b[-1]}, each trained to one training loss, and the box explored by {p['ascent_steps']} "
+               "sign-gradient ascent steps")
+    if dirs == {"up"}:
+        return f"\n{KESKAR}: the ε-sharpness here rises with the batch size, as in the paper."
+    if dirs == {"down"}:
+        return f"\n{KESKAR}: here the ε-sharpness falls with the batch size, the opposite, and the setting differs: {setting}."
+    why = ("the ε values do not agree on a trend with the batch size" if {"up", "down"} & dirs else
+           "no ε-sharpness trend with the batch size is established (no interval that excludes 0)")
+    return f"\n{KESKAR}: here {why}, so this run cannot tell whether it agrees. The setting: {setting}."

@@ -47,7 +47,7 @@ RULES: list[tuple[str, str, float | None, float, str]] = [
     ("*", r":(.*/)?\w*acc(/|$)", 1e-2, 0.02,
      "an accuracy moves by whole images: 1 of 256 training images (smoke), 3 of 360 test images (quick)"),
     ("*", r"^t1_3c_\w+:cases/\d+/curvature/", None, 0,
-     "a one-sided second difference of the loss at a model: rounding moved it by 4 % (smoke) and 241 % (quick)"),
+     "a second difference of the loss at a model: rounding moved it by 4 % (smoke) and 241 % (quick)"),
     ("smoke", r"^t1_2c_\w+:(phase2|eigenvalues)/", None, 0,
      "phase 2 descends ‖∇L‖² from where phase 1 stopped: its best step moved by 71 of 300, eigenvalues by 16 %"),
     ("smoke", r"^t1_2c_\w+:.*ratio_(all|nonzero)", 0, 0.05,
@@ -65,7 +65,7 @@ RULES: list[tuple[str, str, float | None, float, str]] = [
     ("quick", r"^t1_1b_\w+:paired/\d+/accuracy/only_", 0, 2, "images one net gets right and the other not"),
     ("quick", r"^t1_1b_\w+:paired/\d+/accuracy/p$", None, 0,
      "McNemar's p of a few discordant images: one image more or less moves it by a factor of 2"),
-    ("quick", r"^t1_3[de]_\w+:(trends|correlations)/", None, 0,
+    ("quick", r"^t1_3[de]_\w+:(trends|correlations|partial|batch_trends)/", None, 0,
      "rank correlations over 10 models a rounding apart: ρ moved by 0.10, an interval's end by 0.17"),
 ]
 
@@ -91,12 +91,14 @@ HEADLINES = {
     "t1_3b_parameters_vs_generalization": ["runs/*/test_acc", "runs/*/train_acc", "runs/*/test_loss",
                                            "summary/best/width", "summary/best/test_acc"],
     "t1_3c_interpolation": ["cases/*/mid/train_loss", "cases/*/mid/test_loss", "cases/*/barrier",
-                            "cases/*/curvature/model1", "cases/*/curvature/model2", "cases/*/min_train_acc_inside"],
-    "t1_3d_sensitivity": ["models/*/sensitivity_softmax", "models/*/steps", "trends/softmax/batch_size/rho",
-                          "trends/softmax/test_loss/rho", "trends/softmax/test_loss/low",
-                          "trends/softmax/test_loss/high"],
+                            "cases/*/curvature/model1", "cases/*/curvature/model2", "cases/*/min_train_acc_inside",
+                            "cases/*/models/*/train_loss", "cases/*/models/*/top_eigenvalue",
+                            "cases/*/test_paired/only_a", "cases/*/test_paired/only_b", "cases/*/test_paired/p"],
+    "t1_3d_sensitivity": ["models/*/sensitivity_softmax", "models/*/steps", "models/*/train_loss",
+                          "trends/softmax/batch_size/rho", "trends/softmax/test_loss/rho", "trends/softmax/test_loss/low",
+                          "trends/softmax/test_loss/high", "partial/*/rho", "partial/*/low", "partial/*/high"],
     "t1_3e_sharpness": ["correlations/*/gap_loss/rho", "correlations/*/gap_loss/low", "correlations/*/gap_loss/high",
-                        "models/*/gap_loss"],
+                        "models/*/gap_loss", "batch_trends/*/partial/rho", "batch_trends/*/plain/rho"],
 }
 
 
