@@ -4,7 +4,6 @@ their comments from, and new ones for the other tasks) every number and verdict 
 the task module's functions, and the row never more confident than the section's comment; a missing or
 unreadable results file, and a failed notebook, each get a row and the report is still built."""
 
-import math
 import os
 import re
 import statistics
@@ -234,9 +233,10 @@ def test_1_1b_a_dataset_with_one_finished_cnn():
     assert row.missed == ["the 2-block CNN on digits diverged"] and row.number == "—"
 
 
-def R_2a(start=(7.0, 7.1, 7.3), end=(12.7, 13.0, 13.5), evr=(0.2, 0.1)):
+def R_2a(start=(7.0, 7.1, 7.3), end=(12.7, 13.0, 13.5), evr=(0.2, 0.1), steps=((2.4, 0.3),) * 8):
     return {"runs": [{"seed": s} for s in range(8)], "pair_distance": {"start": list(start), "end": list(end)},
-            "pca": {"whole": {"explained_variance_ratio": list(evr)}, "layer": {"explained_variance_ratio": [0.5, 0.3]}}}
+            "pca": {"whole": {"explained_variance_ratio": list(evr)}, "layer": {"explained_variance_ratio": [0.5, 0.3]}},
+            "step_length": [list(x) for x in steps]}
 
 
 def test_1_2a_runs_end_apart_together_or_cannot_tell():
@@ -250,6 +250,11 @@ def test_1_2a_runs_end_apart_together_or_cannot_tell():
     row = S.summary_1_2a(R_2a(end=(7.2, 8, 9)))
     assert row.answer.startswith("Cannot tell") and row.cannot
     assert S.summary_1_2a(R_2a(start=(7,), end=(9,))).answer.startswith("Cannot tell: with a single pair")
+    assert row.cannot == ["whether the runs end closer or farther apart"]  # 8 runs' steps all shrank: p < 0.05
+    row = S.summary_1_2a(R_2a(steps=((2.4, 0.3), (2.4, 0.3), (0.3, 2.4))))  # 2 of 3: the sign test cannot tell
+    assert row.cannot == ["whether the step length changes"]
+    assert S.summary_1_2a(R_2a(evr=(0.3, 0.201))).limits == []  # 50.1 % is more than half; 50.0 % as printed is not
+    assert S.summary_1_2a(R_2a(evr=(0.3, 0.2004))).limits[0].startswith("the 2-D PCA plane holds 50.0 %")
 
 
 def _2b_run(seed, loss=(1.0, 0.1), grad=(1.0, 0.1), rho=0.5, jumps=(1.0, 0.1)):
@@ -312,46 +317,59 @@ def test_1_2c_saddles_and_the_ratio():
     assert row.missed == row.limits == []
 
 
-def R_2d(argmin=(0.0, 0.0), rp_min=0.047, pp_min=0.0248, ahead=True, ring=0.839):
+def R_2d(rp_min=0.047, pp_min=0.0248, ahead=True, ring=(0.839, 4.91)):
     return {"params": {"span": 1.0},
-            "random_plane": {"center_loss": 0.0471, "min_loss": rp_min, "argmin": list(argmin), "ring_half": ring},
+            "random_plane": {"center_loss": 0.0471, "min_loss": rp_min, "ring_half": ring and ring[0],
+                             "ring_full": ring and ring[1]},
             "pca_plane": {"min_loss": pp_min, "path_end_loss": 0.0471, "min_ahead": ahead}}
 
 
 def test_1_2d_basin_and_the_trajectory_plane():
     row = _clean(S.summary_1_2d(R_2d()))
-    assert row.answer == ("Along two random filter-normalized directions the trained point sits at the bottom of a "
-                          "basin; on the trajectory's PCA plane the loss is lower ahead of it, in the direction of "
-                          "the last step: training had not converged.")
+    assert row.answer == ("The trained point θ* sits at the bottom of a basin along two random filter-normalized "
+                          "directions; the trajectory's PCA plane holds loss more than 10 % lower ahead of it along "
+                          "the last step, which suggests training had not finished descending.")
     assert row.number == ("loss at θ* 0.0471; averaged over the circle of radius 0.5, 17.8 times that (one run: no "
                           "uncertainty measured)") and row.single
-    row = _clean(S.summary_1_2d(R_2d(argmin=(0.1, 0.2), rp_min=0.01, pp_min=0.047, ring=None)))
-    assert "is not the lowest point" in row.answer and "also sits at the bottom" in row.answer
+    row = _clean(S.summary_1_2d(R_2d(rp_min=0.01, pp_min=0.047, ring=None)))
+    assert "is not the lowest point" in row.answer and "no point is more than 10 % lower" in row.answer
     assert row.number.startswith("loss at θ* 0.0471 (one run")
-    assert "off the path" in S.summary_1_2d(R_2d(ahead=False)).answer
+    assert "but not ahead of it" in S.summary_1_2d(R_2d(ahead=False)).answer
+    # the lowest point of its grid, but a circle whose mean loss prints as 1 times θ*'s: no basin claimed
+    assert S.summary_1_2d(R_2d(ring=(0.04711, 4.91))).answer.startswith(
+        "No point along two random filter-normalized directions is more than 10 % below θ*, but the circles")
 
 
-def R_3a(e=34, acc=0.114, chance=0.1):
+def R_3a(e=34, acc=0.114, chance=0.1, ref=(4, 0.978)):
+    runs = [{"label": "random labels", "epochs_to_target": e, "final": {"train_acc": 0.9, "test_acc": acc}}]
+    if ref:
+        runs.append({"label": "true labels", "epochs_to_target": ref[0], "final": {"train_acc": 1.0, "test_acc": ref[1]}})
     return {"params": {"target_acc": 0.99, "epochs": 80}, "chance": chance, "n_test": 360, "n_train": 1437,
-            "model": {"params": 301066},
-            "runs": [{"label": "random labels", "epochs_to_target": e, "final": {"train_acc": 0.9, "test_acc": acc}}]}
+            "model": {"params": 301066}, "runs": runs}
 
 
 def test_1_3a_memorized_at_chance():
     row = _clean(S.summary_1_3a(R_3a()))
     assert row.answer == ("Yes: the MLP (301,066 parameters, 210 per training image) reached 99 % training accuracy "
                           "on random labels after 34 epochs; its test accuracy stayed at chance level.")
-    assert row.number == ("test accuracy 11.4 % against chance 10 %, ± 3.4 points being 2 standard deviations of "
-                          "360 test images")
+    assert row.number == ("test accuracy 11.4 %; chance 10 %, 2 binomial standard deviations on 360 test images: "
+                          "6.8 % to 13.2 %")
+    assert row.cannot == []  # the true-label net fit and tests higher beyond the noise
     assert "ended above chance" in S.summary_1_3a(R_3a(acc=0.2)).answer
+    assert "stayed at chance" in S.summary_1_3a(R_3a(acc=0.132)).answer  # 13.2 % as printed: inside the band
     row = _clean(S.summary_1_3a(R_3a(e=None, acc=0.02)))
     assert row.answer.startswith("Not within 80 epochs: the training accuracy on random labels ended at 90.00 %")
     assert "ended below chance" in row.answer and row.missed
+    assert row.cannot == ["whether the net fits random labels (it did not within these epochs)"]
+    assert S.summary_1_3a(R_3a(ref=None)).cannot == [
+        "whether training accuracy hides the difference (no true-label run that fits)"]
+    assert S.summary_1_3a(R_3a(ref=(4, 0.15))).cannot == [
+        "whether the true-label net tests higher (within the sampling noise)"]
 
 
 def _3b_runs(width, params, test_acc, train_acc=(1.0, 1.0)):
     return [{"width": width, "params": params, "seed": s, "train_acc": train_acc[s], "test_acc": test_acc[s],
-             "diverged": None} for s in range(len(test_acc))]
+             "test_loss": 1 - test_acc[s], "diverged": None} for s in range(len(test_acc))]
 
 
 def R_3b(*runs, seeds=(0, 1)):
@@ -360,20 +378,29 @@ def R_3b(*runs, seeds=(0, 1)):
 
 def test_1_3b_every_verdict_of_the_comment():
     narrow = _3b_runs(2, 166, (0.2, 0.24), (0.2, 0.25))
-    row = _clean(S.summary_1_3b(R_3b(narrow, _3b_runs(128, 26122, (0.975, 0.978)), _3b_runs(512, 301066, (0.969, 0.975)))))
-    assert row.answer == ("No overfitting seen: past width 128, where every run fits the training set, more "
-                          "parameters (up to 210 per training image) did not clearly cost test accuracy.")
+    best, wide = _3b_runs(128, 26122, (0.975, 0.978)), _3b_runs(512, 301066, (0.969, 0.975))
+    row = _clean(S.summary_1_3b(R_3b(narrow, best, wide)))
+    assert row.answer == ("Cannot tell: the rank test cannot tell the widest model's test accuracy from the best "
+                          "width's (128; with these seeds it cannot go below p = 0.33), past width 128 where every run fits the training set: no cost "
+                          "shown, which is not evidence of none.")
     assert row.number == ("test accuracy of the widest model 97.2 % (96.9 %–97.5 %), of the best width (128) 97.6 % "
                           "(97.5 %–97.8 %) (2 seeds a width; 166 to 301,066 parameters)")
-    assert row.cannot == ["the widest width against the best one (width 128)"]
-    row = S.summary_1_3b(R_3b(narrow, _3b_runs(128, 26122, (0.975, 0.978)), _3b_runs(512, 301066, (0.95, 0.96))))
-    assert row.answer.startswith("Yes, here: the widest model (301,066 parameters) tests clearly below width 128")
-    row = S.summary_1_3b(R_3b(_3b_runs(2, 166, (0.2,), (0.2,)), _3b_runs(512, 301066, (0.9,)), seeds=(0,)))
-    assert row.answer.startswith("Cannot tell: with one seed a width") and row.number.endswith(
-        "test accuracy of the widest model 90.0 %, the best of all widths (one seed a width; 166 to 301,066 "
-        "parameters)"[-60:])
+    assert row.cannot == ["widest against best width (128)",  # 2 seeds a side: nothing is called
+                          "widest against narrowest (test accuracy)", "widest against lowest test loss (width 128)"]
+    assert row.limits == [("2 and 2 seeds: the rank test of the widest against the best width cannot reach p < 0.05 "
+                           "(4 a width could)")]
+    four = lambda w, p, accs: [{**r, "seed": i} for i, r in enumerate(_3b_runs(w, p, accs, (1.0,) * 4))]
+    row = S.summary_1_3b(R_3b(narrow, four(128, 26122, (0.975, 0.978, 0.976, 0.977)),
+                              four(512, 301066, (0.95, 0.96, 0.955, 0.951)), seeds=(0, 1, 2, 3)))
+    assert row.answer == ("Yes, here: the widest model (210 parameters per training image) tests lower than width 128 "
+                          "(rank test p = 0.029).")
+    row = S.summary_1_3b(R_3b(narrow, best, _3b_runs(512, 301066, (0.98, 0.985))))
+    assert row.answer.startswith("No overfitting seen: past width 128, where every run fits the training set, the "
+                                 "widest model (up to 210 parameters per training image) has the best mean test")
     row = S.summary_1_3b(R_3b(narrow, _3b_runs(512, 301066, (0.9, 0.91), (0.99, 1.0))))
-    assert row.answer.startswith("Cannot tell: the widest model tests as well as the best width")
+    assert row.answer.startswith("Cannot tell: the widest model has the best mean test accuracy, but no narrower")
+    row = S.summary_1_3b(R_3b(narrow, _3b_runs(128, 26122, (0.975, 0.978), (0.99, 1.0)), wide))
+    assert row.answer.endswith("; no narrower width fits the training set in every run.")
     assert S.summary_1_3b(R_3b(narrow)).answer.startswith("Not compared")
 
 
@@ -404,6 +431,8 @@ def test_1_3c_flatter_end_per_choice():
                                                                          reached=(True, False))]
     row = _clean(S.summary_1_3c(R))
     assert row.answer.startswith("Batch size: the initialization cases disagree")
+    R["cases"] = [_3c_case("batch size", "shared", (None, 5.0))]  # no grid point on both sides of an end
+    assert S.summary_1_3c(R).answer.startswith("Batch size: no case ranks the two ends")
     assert row.cannot == ["which batch size gives the flatter solution"]
     assert row.missed == ["batch 1024 lr 0.001 seed 1 missed the training-loss target (0.05)"]
 
@@ -442,6 +471,15 @@ def test_1_3d_trend_ends_and_link():
     row = _clean(S.summary_1_3d(R_3d({16: [0.1], 1024: [0.2, 0.3]}, trend=None, link=(0.1, 0.004, 0.3))))
     assert "Too few models for a rank correlation with the batch size" in row.answer
     assert "is not ranked (one seed on a side)" in row.answer and "no link to the generalization gap" in row.answer
+    R = R_3d()
+    R["partial"] = {"softmax": {"rho": 0.1, "low": -0.5, "high": 0.6, "n": 6}}
+    row = _clean(S.summary_1_3d(R))
+    assert row.answer.startswith("The sensitivity of the softmax probabilities rises with the batch size over all "
+                                 "models, but not with the final training loss held fixed;")
+    assert "whether that trend is the batch size's or the training level's" in row.cannot
+    assert "partial, the training loss held fixed, 0.10 (−0.50 to 0.60)" in row.number
+    R["partial"]["softmax"] = {"rho": 0.8, "low": 0.3, "high": 0.95, "n": 6}
+    assert ", also with the final training loss held fixed;" in S.summary_1_3d(R).answer
     row = S.summary_1_3d(R_3d(reached=lambda b, s: b == 16))
     assert row.answer.startswith("Not compared") and row.missed == [(
         "batch 32 seed 0, batch 32 seed 1, batch 1024 seed 0 and batch 1024 seed 1 missed the training-loss target "
@@ -658,10 +696,13 @@ def check_1_2a(R):
     assert row.number == (f"distance between two runs {t1_2a._over_pairs(start)} at initialization, "
                           f"{t1_2a._over_pairs(end)} at the end")
     comment = t1_2a.comment(R)
-    partial = "most of the motion is outside the plane" in comment
-    assert bool(row.limits) == partial
-    assert bool(row.cannot) == ("the two ranges overlap, so the runs end neither" in comment
-                                or "with a single pair of runs" in comment)
+    assert bool(row.limits) == ("no more than half of it lies in the plane" in comment)
+    for share in re.findall(r"(\d+\.\d) % \(", row.limits[0] if row.limits else ""):
+        assert float(share) <= 50 and f"{share} %" in comment
+    distances = ("these distances cannot tell" in comment or "with a single pair of runs" in comment)
+    steps = "the test cannot tell whether the step length changes" in comment
+    assert row.cannot == (["whether the runs end closer or farther apart"] * distances
+                          + ["whether the step length changes"] * steps)
     return row
 
 
@@ -671,9 +712,9 @@ def results_1_2a(draw):
     pairs = runs * (runs - 1) // 2
     dist = st.lists(st.one_of(st.floats(0.5, 20), st.sampled_from([7.0, 7.12, 13.0])), min_size=pairs,
                     max_size=pairs)
-    evr = st.lists(st.floats(0, 0.5), min_size=2, max_size=2)
+    evr = st.lists(st.one_of(st.floats(0, 0.5), st.sampled_from([0.25, 0.2502, 0.2498])), min_size=2, max_size=2)
     steps = draw(st.integers(1, 4))
-    step = st.lists(st.floats(0.01, 3), min_size=steps, max_size=steps)
+    step = st.lists(st.one_of(st.floats(0.01, 3), st.just(1.0)), min_size=steps, max_size=steps)
     loss = [draw(st.lists(st.floats(0.01, 3), min_size=steps + 1, max_size=steps + 1)) for _ in range(runs)]
     return {"runs": [{"seed": s, "loss": loss[s], "acc": [0.5] * (steps + 1), "test_acc": 0.9} for s in range(runs)],
             "params": {"layer": "1.weight"}, "n_params": 3466, "layer_params": 2048,
@@ -767,29 +808,29 @@ def test_1_2c_row_rederived_from_random_results(R):
 def check_1_2d(R):
     row = _clean(S.summary_1_2d(R))
     comment = t1_2d.comment(R)
-    basin = "θ* sits at the bottom of a basin" in comment
-    assert ("sits at the bottom of a basin" in row.answer) == basin
-    assert ("is not the lowest point" in row.answer) == (not basin) == ("θ* is not the lowest point" in comment)
-    assert ("ahead of it" in row.answer) == ("ahead of it in the direction of the last step" in comment)
-    assert ("off the path" in row.answer) == ("off the path training took" in comment)
-    assert ("also sits at the bottom" in row.answer) == ("No point of the plane is clearly lower" in comment)
     RP = R["random_plane"]
+    assert ("sits at the bottom of a basin" in row.answer) == ("θ* sits at the bottom of a basin" in comment)
+    assert ("is not the lowest point" in row.answer) == ("θ* is not the lowest point" in comment)
+    ahead = "ahead of it along the direction of the last step, which suggests"
+    assert ("lower ahead of it along the last step" in row.answer) == (ahead in comment)
+    assert ("but not ahead of it" in row.answer) == ("not ahead of it along the direction" in comment)
+    assert ("no point is more than 10 % lower" in row.answer) == ("No point of the plane is more than" in comment)
     assert row.number.startswith(f"loss at θ* {RP['center_loss']:.3g}")
-    if RP["ring_half"] is not None:
-        assert f"{RP['ring_half'] / RP['center_loss']:.3g} times" in row.number
-        assert f"({RP['ring_half'] / RP['center_loss']:.3g} times the centre)" in comment
+    if RP["ring_half"] is not None and RP["ring_full"] is not None:
+        ratio = f"{RP['ring_half'] / RP['center_loss']:.3g}"
+        assert f", {ratio} times that" in row.number and f"({ratio} times θ*'s)" in comment
     return row
 
 
 @st.composite
 def results_1_2d(draw):
-    loss = st.one_of(st.floats(1e-3, 5), st.sampled_from([0.0471, 0.9 * 0.0471, 0.0423]))
     centre = 0.0471
-    ring = draw(st.one_of(st.none(), st.floats(0.05, 5)))
+    loss = st.one_of(st.floats(1e-3, 5), st.sampled_from([centre, 0.9 * centre, 0.0423, 0.04711]))
+    ring = draw(st.one_of(st.none(), loss))
     return {"params": {"span": draw(st.sampled_from([0.5, 1.0]))},
             "random_plane": {"center_loss": centre, "min_loss": min(centre, draw(loss)),
                              "argmin": draw(st.sampled_from([[0.0, 0.0], [0.1, -0.2]])), "ring_half": ring,
-                             "ring_full": None if ring is None else 2 * ring},
+                             "ring_full": None if ring is None else draw(loss)},
             "pca_plane": {"explained_variance_ratio": [0.9, 0.05], "max_off_plane": 0.1, "min_loss": draw(loss),
                           "argmin": [-1.7, -0.66], "min_ahead": draw(st.booleans()), "path_start_loss": draw(loss),
                           "path_end_loss": centre}}
@@ -805,31 +846,38 @@ def check_1_3a(R):
     row = _clean(S.summary_1_3a(R))
     rand = R["runs"][0]
     acc, chance, n = rand["final"]["test_acc"], R["chance"], R["n_test"]
-    level = t1_3a.test_acc_vs(acc, chance, n, both_measured=False)
+    level = t1_3a.against_band(acc, chance, n)
     assert row.answer.endswith({"same": "its test accuracy stayed at chance level.",
                                 "above": "its test accuracy ended above chance.",
                                 "below": "its test accuracy ended below chance."}[level])
-    memorized = "The network **memorized**" in t1_3a.comment(R)
+    comment = t1_3a.comment(R)
+    memorized = "The network **memorized**" in comment
     assert row.answer.startswith("Yes: ") == memorized == (not row.missed)
-    m = re.fullmatch(r"test accuracy (\S+) % against chance (\S+) %, ± (\S+) points being 2 standard deviations of "
-                     r"([\d,]+) test images", row.number)
-    assert m and m[1] == f"{100 * acc:.1f}" and m[4] == f"{n:,}"
-    z = _num(m[3]) / 100  # the printed band is the comment's rule: outside it "above" or "below"
-    sd = math.sqrt(max(acc * (1 - acc), chance * (1 - chance)) / n)
-    assert abs(z - t1_3a.NOISE_Z * sd) <= 0.0005 + 1e-12
+    lo, hi = t1_3a.band(chance, n)
+    assert row.number == (f"test accuracy {wording.pct(acc)}; chance {wording.pct(chance, 0)}, 2 binomial standard "
+                          f"deviations on {n:,} test images: {wording.pct(lo)} to {wording.pct(hi)}")
+    assert f"on {n:,} test images: {wording.pct(lo)} to {wording.pct(hi)})" in comment  # the band the section prints
+    conclusion = comment.split("\n\n")[-2]
+    assert bool(row.cannot) == ("cannot answer" in conclusion or "cannot show" in conclusion), conclusion
     return row
 
 
 @st.composite
 def results_1_3a(draw):
-    acc = draw(st.one_of(st.floats(0, 1), st.sampled_from([0.1, 0.133, 0.067, 0.114])))
-    return {"params": {"target_acc": 0.99, "epochs": 80, "batch_size": 64},
-            "chance": draw(st.sampled_from([0.1, 0.5])), "n_test": draw(st.sampled_from([36, 360, 10000])),
-            "n_train": 1437, "label_agreement": 0.1, "model": {"params": 301066}, "steps_per_epoch": 23,
-            "runs": [{"label": "random labels", "epochs_to_target": draw(st.one_of(st.none(), st.integers(1, 80))),
-                      "test_loss": [2.3, 8.0], "best_test_acc": acc,
-                      "final": {"train_acc": draw(st.floats(0, 1)), "train_loss": 0.01, "test_acc": acc,
-                                "test_loss": 8.0}}]}
+    acc = draw(st.one_of(st.floats(0, 1), st.sampled_from([0.1, 0.133, 0.067, 0.114, 0.132])))
+    runs = [{"label": "random labels", "epochs_to_target": draw(st.one_of(st.none(), st.integers(1, 80))),
+             "test_loss": [2.3, 8.0], "best_test_acc": acc,
+             "final": {"train_acc": draw(st.floats(0, 1)), "train_loss": 0.01, "test_acc": acc, "test_loss": 8.0}}]
+    if draw(st.booleans()):
+        ref = draw(st.one_of(st.floats(0, 1), st.sampled_from([0.978, 0.15])))
+        runs.append({"label": "true labels", "epochs_to_target": draw(st.one_of(st.none(), st.integers(1, 80))),
+                     "test_loss": [0.3, 0.1], "best_test_acc": ref,
+                     "final": {"train_acc": 1.0, "train_loss": 0.01, "test_acc": ref, "test_loss": 0.1}})
+    return {"params": {"target_acc": 0.99, "epochs": 80, "batch_size": 64}, "profile": "quick",
+            "dataset": "digits: 1437 train / 360 test", "chance": draw(st.sampled_from([0.1, 0.5])),
+            "n_test": draw(st.sampled_from([36, 360, 10000])), "n_train": 1437,
+            "label_agreement": draw(st.sampled_from([0.1, 0.093, 0.3])), "model": {"params": 301066},
+            "steps_per_epoch": 23, "runs": runs}
 
 
 @PROPERTY
@@ -846,29 +894,39 @@ def check_1_3b(R):
         assert row.answer.startswith("Not compared") and "Fewer than two widths" in comment
         return row
     final = comment.split("\n\n")[-1]
-    want = ("Cannot tell: with" if final.startswith("With ") else
-            "Yes, here:" if "tests clearly below" in final else
-            "No overfitting seen:" if final.startswith("Past the width") else
-            "Cannot tell: the widest model tests as well")
+    want = ("Yes, here:" if final.startswith("The widest model (") else
+            "No overfitting seen:" if "did not lower the mean test accuracy" in final else
+            "Cannot tell: the widest model has the best" if final.startswith("The widest model has the best") else
+            "Cannot tell: the rank test cannot tell")
     assert row.answer.startswith(want), (final, row.answer)
+    if want == "Cannot tell: the rank test cannot tell":
+        assert ("past width" in row.answer) == final.startswith("Past the width")
     widths = list(W)
     best = max(widths, key=lambda w: t1_3b._mean(W[w]["test_acc"]))
     acc = lambda w: wording.pct(t1_3b._mean(W[w]["test_acc"]))
     assert row.number.startswith(f"test accuracy of the widest model {acc(widths[-1])}")
     if best != widths[-1]:
         assert f"of the best width ({best}) {acc(best)}" in row.number
-        assert f"The best mean test accuracy is {acc(best)} at width {best}" in comment
         line = next(x for x in comment.split("\n") if x.startswith("- The best mean test accuracy"))
-        assert any("against the best one" in c for c in row.cannot) == ("**no clear difference**" in line)
+        p = re.search(r"\(rank test (p [=<] \S+?)\)|; (?:with these seeds it cannot go below )?(p [=<] \S+?)\)",
+                      row.answer)
+        assert p and (p[1] or p[2]) in line  # the p the section prints beside the same comparison
+        assert any("against best width" in c for c in row.cannot) == ("cannot tell" in line)
+        assert bool(row.limits) == ("cannot reach p <" in final)
+    lines = comment.split("\n")
+    narrow = next(x for x in lines if x.startswith("- Test accuracy, widest against narrowest"))
+    assert any("against narrowest" in c for c in row.cannot) == ("cannot tell" in narrow)
+    loss = next(x for x in lines if x.startswith("- Test loss"))
+    assert any("against lowest test loss" in c for c in row.cannot) == ("cannot tell" in loss)
     _not_more_confident(comment, row)
     return row
 
 
 @st.composite
 def results_1_3b(draw):
-    seeds = draw(st.integers(1, 3))
     widths = sorted(draw(st.sets(st.sampled_from([2, 8, 32, 128, 512]), min_size=1, max_size=4)))
     acc = st.one_of(st.floats(0, 1), st.sampled_from([0.999, 1.0, 0.97, 0.975]))
+    seeds = draw(st.integers(1, 5))
     runs = [{"width": w, "params": 10 * w * w, "seed": s, "train_loss": 0.01, "test_loss": draw(st.floats(0.01, 3)),
              "train_acc": draw(acc), "test_acc": draw(acc),
              "diverged": {"epoch": 2} if draw(st.integers(0, 9)) == 0 else None}
@@ -897,6 +955,7 @@ def check_1_3c(R):
             assert (f"{m[1]} gives the flatter solution in {k} of {n} initialization case"
                     in row.answer.lower()), (said, row.answer)
         for c in cases:
+            assert S.flatter_1_3c(c) == t1_3c.flatter(c)
             if t1_3c.flatter(c) in ("θ₁", "θ₂"):
                 k = c["curvature"]
                 assert f"({c['init']} initialization): {k['model1']:.3g} against {k['model2']:.3g}" in row.number
@@ -909,7 +968,7 @@ def check_1_3c(R):
 
 @st.composite
 def results_1_3c(draw):
-    curv = st.one_of(st.floats(-30, 30), st.sampled_from([0.0, 1.0, 1.05, 0.005]))
+    curv = st.one_of(st.floats(-30, 30), st.sampled_from([0.0, 1.0, 1.05, 0.005]), st.none())
     cases = []
     for pair in draw(st.sampled_from([["batch size"], ["batch size", "learning rate"]])):
         for init in draw(st.sampled_from([["shared"], ["shared", "independent"]])):
@@ -917,10 +976,14 @@ def results_1_3c(draw):
             cases.append({**c, "alpha": [-1.0, 0.0, 0.5, 1.0, 2.0], "train_loss": [1, 0.04, 0.05, 0.04, 1],
                           "barrier": 0.0, "min_train_acc_inside": 1.0, "clipped_variances": [0] * 5,
                           "unclipped_range": [-1.0, 2.0], "rise": None,
+                          "curvature": {**c["curvature"], "step": 0.05},
+                          "recomputed": {"train_loss": [1, 0.04, 0.05, 0.04, 1], "test_loss": [1, 0.1, 0.1, 0.1, 1]},
+                          "test_paired": {"p": draw(P_VALUE), "only_a": 3, "only_b": 1},
                           "mid": {"train_loss": 0.05, "test_loss": 0.1, "train_acc": 1.0, "test_acc": 0.9},
-                          "models": [{**m, "train_acc": 1.0, "train_loss": 0.04, "steps": 100}
-                                     for m in c["models"]]})
-    return {"params": {"target_loss": 0.05, "max_steps": 2000}, "cases": cases}
+                          "models": [{**m, "train_acc": 1.0, "train_loss": 0.04, "steps": 100, "test_acc": 0.97,
+                                      "top_eigenvalue": draw(st.floats(0.1, 50))} for m in c["models"]]})
+    return {"params": {"target_loss": 0.05, "max_steps": 2000, "optimizer": "adam"}, "tolerance": 0.1,
+            "n_test": 360, "cases": cases}
 
 
 @PROPERTY
@@ -949,6 +1012,17 @@ def check_1_3d(R):
         if c["rho"] is not None:
             m = re.search(rf"{label} (\S+) \((\S+) to (\S+)\)", row.number)
             assert [_num(x) for x in m.groups()] == [float(t1_3d._fixed(c[k])) for k in ("rho", "low", "high")]
+    if R.get("partial"):  # the trend with the final training loss held fixed, as the section says it
+        held = t1_3d.controlled_text(trend, R["partial"][key])
+        said = [x for x in ("also with the final training loss held fixed", "but not with the final training loss",
+                            "but it reverses with the final training loss", "with the final training loss held fixed it")
+                if x in row.answer]
+        want = ({"the trend survives": ["also with the final training loss held fixed"],
+                 "it does not survive": ["but not with the final training loss"],
+                 "nothing can be computed": ["but not with the final training loss"] if t in ("up", "down") else [],
+                 "it reverses": ["but it reverses with the final training loss"],
+                 "a trend appears": ["with the final training loss held fixed it"], "no trend either": []})
+        assert said == next(v for k, v in want.items() if k in held), (held, row.answer)
     ends = t1_3d._ends_text(R, rows)
     if "so the seed noise is unknown" in ends:
         assert "is not ranked (one seed on a side)" in row.answer
@@ -1013,8 +1087,9 @@ def results_1_3e(draw):
         ends = sorted(draw(st.lists(END, min_size=3, max_size=3)))
         return {"rho": ends[1], "low": ends[0], "high": ends[2], "n": 10}
     seeds = draw(st.sampled_from([(0,), (0, 1)]))
-    return {"params": {"target_loss": 0.05, "max_steps": 2000}, "measures": MEASURES, "gap": "gap_loss",
-            "gaps": t1_3e.GAPS, "n_boot": 2000,
+    return {"params": {"target_loss": 0.05, "max_steps": 2000, "ascent_steps": 20}, "measures": MEASURES,
+            "gap": "gap_loss", "gaps": t1_3e.GAPS, "n_boot": 2000, "tolerance": 0.1, "dataset": "digits: 1437 train",
+            "batch_trends": {k: {"plain": corr(), "partial": corr()} for k in MEASURES},
             "models": [{"batch_size": b, "seed": s, "steps": 100, "train_loss": 0.04, "diverged": False,
                         "reached": draw(st.booleans()) or True} for s in seeds for b in (16, 64, 256)],
             "correlations": [{"measure": name, "key": k, "gap_loss": corr()} for k, name in keys.items()]}

@@ -6,7 +6,8 @@ rendered notebooks, by one small function per sub-task that takes that sub-task'
 returns a ``Row``. Each function decides its sentence by the rule the sub-task's comment uses, so
 the summary is never more confident than the section it links to: where the comment cannot tell,
 the row says so. The task modules import torch, which the build layer must not load, so their rules
-are restated here (the constants under each function's name, the formatting helpers below);
+are restated here (the constants under each function's name, the formatting helpers below), while the
+pure-Python helpers they share (hwlib.wording's exact tests and wording, hwlib.ranks) are imported;
 tests/test_summary.py checks each restated rule against the task module's own on random results.
 
 A question whose results file is missing or unreadable, or whose notebook has no section in the
@@ -20,9 +21,11 @@ import statistics
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 
+import numpy as np
+
 from ..ranks import rank_test
 from ..results import load as load_results
-from ..wording import gap, join, pct, plural
+from ..wording import amount, gap, join, p_text, pct, plural, ranked, seeds_needed
 
 # The HW questions in the order of the report: section, results file (the notebook's name), and the
 # question in a few words.
@@ -43,8 +46,8 @@ QUESTIONS = (
 # What each profile is, for the limitations (README: Profiles).
 PROFILES = {
     "smoke": "tiny data slices and a few epochs, to exercise the code: its numbers answer nothing",
-    "quick": "the homework's questions at a size a CPU runs in minutes (smaller data and models, fewer epochs "
-             "and seeds); the full profile runs the homework's settings on MNIST and CIFAR-10",
+    "quick": "the homework's questions scaled down to minutes on a CPU (smaller data and models, fewer epochs and "
+             "seeds); the full profile runs its settings on MNIST and CIFAR-10",
     "full": "the homework's settings",
 }
 
@@ -139,11 +142,6 @@ def ratio_1_1a(x: float) -> str:
         if x == 1 or float(f"{x:.{d}g}") != 1:
             return f"{x:.{d}g}"
     return f"{x:.9g}"
-
-
-def seeds_needed(alpha: float) -> int:
-    """The fewest seeds a side at which the exact rank test of n against n can reach p < alpha."""
-    return next(n for n in range(1, 50) if 2 / math.comb(2 * n, n) < alpha)
 
 
 def summary_1_1a(R: dict) -> Row:
@@ -299,12 +297,14 @@ def over_pairs(d: list[float]) -> str:
     """1-2a's ``_over_pairs``: '7.12 (6.99–7.37 over 28 pairs)'."""
     if len(d) == 1:
         return f"{d[0]:.3g}"
-    return f"{sum(d) / len(d):.3g} ({min(d):.3g}–{max(d):.3g} over {plural(len(d), 'pair')})"
+    return f"{float(np.mean(d)):.3g} ({min(d):.3g}–{max(d):.3g} over {plural(len(d), 'pair')})"  # np.mean, as 1-2a
 
 
 def summary_1_2a(R: dict) -> Row:
-    """Reads runs (their number), pair_distance.{start, end} and pca.{whole, layer}.explained_variance_ratio:
-    whether the runs end farther apart than they started (the seed ranges of the pair distances)."""
+    """Reads runs (their number), pair_distance.{start, end}, pca.{whole, layer}.explained_variance_ratio and
+    step_length: whether the runs end farther apart than they started (the ranges of the pair distances),
+    how much of the motion the plane holds (on the printed share), and whether the steps shrink (the exact
+    sign test of each run's first step against its last)."""
     start, end = R["pair_distance"]["start"], R["pair_distance"]["end"]
     n = len(R["runs"])
     verdict = gap(end, start).verdict
@@ -318,11 +318,15 @@ def summary_1_2a(R: dict) -> Row:
     number = f"distance between two runs {over_pairs(start)} at initialization, {over_pairs(end)} at the end"
     evr = {"whole model": sum(R["pca"]["whole"]["explained_variance_ratio"]),
            "layer": sum(R["pca"]["layer"]["explained_variance_ratio"])}
-    low = [f"{pct(v)} ({k})" for k, v in evr.items() if v <= MOST_VARIANCE_1_2A]
+    low = [f"{pct(v)} ({k})" for k, v in evr.items() if float(pct(v).split()[0]) <= 100 * MOST_VARIANCE_1_2A]
     limits = ([f"the 2-D PCA plane holds {join(low)} of the variance, so its figures are partial views"]
               if low else [])
-    return Row(answer, number, f"{n} runs", limits,
-               cannot=["whether the runs end closer or farther apart"] if verdict in ("tie", "unknown") else [])
+    cannot = ["whether the runs end closer or farther apart"] if verdict in ("tie", "unknown") else []
+    steps = R["step_length"]
+    if len(steps[0]) >= 2 and ranked([x[0] for x in steps], [x[-1] for x in steps], unit="run",
+                                     paired=True).verdict not in ("higher", "lower"):
+        cannot.append("whether the step length changes")
+    return Row(answer, number, f"{n} runs", limits, cannot=cannot)
 
 
 # ------------------------------------------------------------------ 1-2b
@@ -465,77 +469,108 @@ LOWER_1_2D = 0.9  # t1_2d_error_surface.LOWER: a grid value "clearly lower" is b
 
 
 def summary_1_2d(R: dict) -> Row:
-    """Reads random_plane.{argmin, min_loss, center_loss, ring_half}, params.span and pca_plane.{min_loss,
-    path_end_loss, min_ahead}: whether θ* is a basin's bottom on each plane, and how fast the loss rises."""
+    """Reads random_plane.{min_loss, center_loss, ring_half, ring_full}, params.span and pca_plane.{min_loss,
+    path_end_loss, min_ahead}: 1-2d's rules for a basin (no grid point more than 10 % lower, both circles
+    above θ* as their ratios print) and for lower loss on the trajectory's plane."""
     RP, PP = R["random_plane"], R["pca_plane"]
-    if RP["argmin"] == [0.0, 0.0] or RP["min_loss"] >= LOWER_1_2D * RP["center_loss"]:
-        answer = "Along two random filter-normalized directions the trained point sits at the bottom of a basin"
+    c, half, full = RP["center_loss"], RP["ring_half"], RP["ring_full"]
+    above = lambda v: v > c and (c == 0 or float(f"{v / c:.3g}") > 1)  # as the ratio prints
+    margin = pct(1 - LOWER_1_2D, 0)
+    random = "along two random filter-normalized directions"
+    if RP["min_loss"] < LOWER_1_2D * c:
+        answer = f"The trained point θ* is not the lowest point {random}"
+    elif half is not None and full is not None and above(half) and above(full):
+        answer = f"The trained point θ* sits at the bottom of a basin {random}"
     else:
-        answer = "Along two random filter-normalized directions the trained point is not the lowest point"
+        answer = f"No point {random} is more than {margin} below θ*, but the circles around it do not both rise"
     if PP["min_loss"] < LOWER_1_2D * PP["path_end_loss"]:
-        answer += ("; on the trajectory's PCA plane the loss is lower " + (
-            "ahead of it, in the direction of the last step: training had not converged." if PP["min_ahead"] else
-            "off the path training took."))
+        answer += (f"; the trajectory's PCA plane holds loss more than {margin} lower " + (
+            "ahead of it along the last step, which suggests training had not finished descending." if PP["min_ahead"]
+            else "but not ahead of it along the last step."))
     else:
-        answer += "; on the trajectory's PCA plane it also sits at the bottom of the valley."
-    if RP["ring_half"] is not None:
-        number = (f"loss at θ* {RP['center_loss']:.3g}; averaged over the circle of radius "
-                  f"{0.5 * R['params']['span']:g}, {RP['ring_half'] / RP['center_loss']:.3g} times that")
-    else:
-        number = f"loss at θ* {RP['center_loss']:.3g}"
+        answer += f"; on the trajectory's PCA plane no point is more than {margin} lower."
+    number = f"loss at θ* {c:.3g}"
+    if half is not None and c > 0:
+        number += f"; averaged over the circle of radius {0.5 * R['params']['span']:g}, {half / c:.3g} times that"
     return Row(answer, number + " (one run: no uncertainty measured)", "one run", single=True)
 
 
 # ------------------------------------------------------------------ 1-3a
 
-NOISE_Z_1_3A = 2  # t1_3a_random_labels.NOISE_Z: standard deviations of the test set's sampling noise
+NOISE_Z_1_3A = 2  # t1_3a_random_labels.NOISE_Z: binomial standard deviations of a count's sampling noise
 
 
-def noise_1_3a(acc: float, other: float, n: int) -> float:
-    """1-3a's ``test_acc_vs`` threshold against a fixed level: NOISE_Z standard deviations on n images."""
-    return NOISE_Z_1_3A * math.sqrt(max(acc * (1 - acc), other * (1 - other)) / n)
+def band_1_3a(level: float, n: int) -> tuple[float, float]:
+    """1-3a's ``band``: where an accuracy measured on n images falls by chance alone if its true value is level."""
+    sd = math.sqrt(level * (1 - level) / n)
+    return level - NOISE_Z_1_3A * sd, level + NOISE_Z_1_3A * sd
+
+
+def against_band_1_3a(acc: float, level: float, n: int) -> str:
+    """1-3a's ``against_band``: 'above' / 'below' / 'same', decided on the shares as printed (one decimal)."""
+    shown = lambda x: float(f"{100 * x:.1f}")
+    lo, hi = band_1_3a(level, n)
+    return "above" if shown(acc) > shown(hi) else "below" if shown(acc) < shown(lo) else "same"
+
+
+def higher_1_3a(acc: float, other: float, n: int) -> bool:
+    """1-3a's ``test_acc_vs`` is 'above': one measured accuracy above another on the same n images by more
+    than NOISE_Z standard deviations of their difference, both as printed."""
+    threshold = NOISE_Z_1_3A * math.sqrt(max(acc * (1 - acc), other * (1 - other)) * 2 / n)
+    return float(f"{100 * (acc - other):.1f}") > float(f"{100 * threshold:.1f}")
 
 
 def summary_1_3a(R: dict) -> Row:
-    """Reads runs[0].{epochs_to_target, final.{train_acc, test_acc}}, chance, n_test, n_train, model.params and
-    params.{target_acc, epochs}: whether the random labels were memorized, and the test accuracy against
-    chance within the test set's sampling noise."""
+    """Reads runs[0].{epochs_to_target, final.{train_acc, test_acc}}, the true-label run runs[*].{label,
+    epochs_to_target, final.test_acc}, chance, n_test, n_train, model.params and params.{target_acc, epochs}:
+    whether the random labels were memorized, and the test accuracy against chance's sampling band."""
     rand, P = R["runs"][0], R["params"]
     e, acc, chance, n = rand["epochs_to_target"], rand["final"]["test_acc"], R["chance"], R["n_test"]
     target = pct(P["target_acc"], 0)
     per = R["model"]["params"] / R["n_train"]
     if e is not None:
-        answer = (f"Yes: the MLP ({R['model']['params']:,} parameters, {per:,.0f} per training image) reached "
+        answer = (f"Yes: the MLP ({R['model']['params']:,} parameters, {amount(per)} per training image) reached "
                   f"{target} training accuracy on random labels after {plural(e, 'epoch')}")
     else:
         answer = (f"Not within {plural(P['epochs'], 'epoch')}: the training accuracy on random labels ended at "
                   f"{pct(rand['final']['train_acc'], 2)}, below {target}")
-    z = noise_1_3a(acc, chance, n)
-    level = "above" if acc - chance > z else "below" if chance - acc > z else "same"
     answer += {"same": "; its test accuracy stayed at chance level.",
                "above": "; its test accuracy ended above chance.",
-               "below": "; its test accuracy ended below chance."}[level]
-    number = (f"test accuracy {pct(acc)} against chance {pct(chance, 0)}, ± {100 * z:.1f} points being "
-              f"{NOISE_Z_1_3A} standard deviations of {n:,} test images")
+               "below": "; its test accuracy ended below chance."}[against_band_1_3a(acc, chance, n)]
+    lo, hi = band_1_3a(chance, n)
+    number = (f"test accuracy {pct(acc)}; chance {pct(chance, 0)}, {NOISE_Z_1_3A} binomial standard deviations on "
+              f"{n:,} test images: {pct(lo)} to {pct(hi)}")
     missed = ([f"the random labels did not reach {target} training accuracy in {plural(P['epochs'], 'epoch')}"]
               if e is None else [])
-    return Row(answer, number, "one run per kind of label", missed=missed, single=True)
+    # the section's conclusion: what this run cannot answer or show
+    ref = next((r for r in R["runs"][1:] if r["label"] == "true labels"), None)
+    if e is None:
+        cannot = ["whether the net fits random labels (it did not within these epochs)"]
+    elif ref is None or ref["epochs_to_target"] is None:
+        cannot = ["whether training accuracy hides the difference (no true-label run that fits)"]
+    elif not higher_1_3a(ref["final"]["test_acc"], acc, n):
+        cannot = ["whether the true-label net tests higher (within the sampling noise)"]
+    else:
+        cannot = []
+    return Row(answer, number, "one run per kind of label", missed=missed, cannot=cannot, single=True)
 
 
 # ------------------------------------------------------------------ 1-3b
 
 FIT_ACC_1_3B = 0.999  # t1_3b_parameters_vs_generalization.FIT_ACC: "fits the training set"
+# its differences are called by hwlib.wording.ranked, the exact rank test over the seeds at ALPHA
 
 
 def summary_1_3b(R: dict) -> Row:
-    """Reads runs[*].{width, params, diverged, train_acc, test_acc}, params.seeds and n_train: the widest
-    model's test accuracy against the best width's, past the width where every run fits the training set."""
+    """Reads runs[*].{width, params, diverged, train_acc, test_acc, test_loss}, params.seeds and n_train: the widest
+    model's test accuracy against the best width's by the exact rank test over the seeds, and the width from
+    which every run fits the training set (1-3b's verdict)."""
     W = {}
     for r in R["runs"]:
         if r.get("diverged") is None:
-            row = W.setdefault(r["width"], {"params": r["params"], "train_acc": [], "test_acc": []})
-            row["train_acc"].append(r["train_acc"])
-            row["test_acc"].append(r["test_acc"])
+            row = W.setdefault(r["width"], {"params": r["params"], "train_acc": [], "test_acc": [], "test_loss": []})
+            for k in ("train_acc", "test_acc", "test_loss"):
+                row[k].append(r[k])
     W = dict(sorted(W.items()))
     n_seeds = len(R["params"]["seeds"])
     seeds = _seeds_of(n_seeds, "a width")
@@ -549,24 +584,32 @@ def summary_1_3b(R: dict) -> Row:
     best = max(widths, key=lambda w: mean(W[w]["test_acc"]))
     fit_from = next((w for i, w in enumerate(widths)
                      if all(min(W[v]["train_acc"]) >= FIT_ACC_1_3B for v in widths[i:])), None)
-    verdict = gap(W[best]["test_acc"], W[large]["test_acc"]).verdict
-    per = W[large]["params"] / R["n_train"]
-    cannot = []
-    if verdict == "unknown":
-        answer = f"Cannot tell: with {seeds} the seed noise is unknown, so no width is called better than another."
-        cannot.append("any difference between widths")
-    elif best != large and verdict == "a":
-        answer = (f"Yes, here: the widest model ({W[large]['params']:,} parameters) tests clearly below width {best} "
-                  f"(every seed lower).")
-    elif fit_from is not None and fit_from != large:
-        answer = (f"No overfitting seen: past width {fit_from}, where every run fits the training set, more "
-                  f"parameters (up to {per:,.0f} per training image) did not clearly cost test accuracy.")
-    else:
-        answer = ("Cannot tell: the widest model tests as well as the best width, but no narrower width fits the "
+    fitted = fit_from is not None and fit_from != large
+    per = amount(W[large]["params"] / R["n_train"])
+    g = ranked(W[large]["test_acc"], W[best]["test_acc"]) if best != large else None
+    cannot, limits = [], []
+    if g is not None and g.verdict == "lower":
+        answer = (f"Yes, here: the widest model ({per} parameters per training image) tests lower than width {best} "
+                  f"(rank test {p_text(g.p, g.level)}).")
+    elif best == large and fitted:
+        answer = (f"No overfitting seen: past width {fit_from}, where every run fits the training set, the widest "
+                  f"model (up to {per} parameters per training image) has the best mean test accuracy.")
+    elif best == large:
+        answer = ("Cannot tell: the widest model has the best mean test accuracy, but no narrower width fits the "
                   "training set in every run.")
         cannot.append("what happens past the width that fits the training set")
-    if best != large and verdict == "tie":
-        cannot.append(f"the widest width against the best one (width {best})")
+    else:
+        # the p the section prints: the test's, or where these seed counts cannot reach the level, its floor
+        p = (f"with these seeds it cannot go below p = {g.min_p:.2g}" if g.verdict == "floor" else
+             p_text(g.p, g.level))
+        answer = (f"Cannot tell: the rank test cannot tell the widest model's test accuracy from the best width's "
+                  f"({best}; {p})" + (f", past width {fit_from} where every run fits the training "
+                                                        "set: no cost shown, which is not evidence of none." if fitted
+                                                        else "; no narrower width fits the training set in every run."))
+        cannot.append(f"widest against best width ({best})")
+        if g.verdict == "floor":
+            limits.append(f"{len(g.a)} and {len(g.b)} seeds: the rank test of the widest against the best width "
+                          f"cannot reach p < {g.level:g} ({seeds_needed(g.level)} a width could)")
 
     def acc(w):
         v = W[w]["test_acc"]
@@ -574,7 +617,13 @@ def summary_1_3b(R: dict) -> Row:
     number = (f"test accuracy of the widest model {acc(large)}" +
               (f", of the best width ({best}) {acc(best)}" if best != large else ", the best of all widths")
               + f" ({seeds}; {W[widths[0]]['params']:,} to {W[large]['params']:,} parameters)")
-    return Row(answer, number, seeds, missed=missed, cannot=cannot)
+    # the section's other comparisons, each by the same rank test: where it cannot tell, the row says so
+    if ranked(W[large]["test_acc"], W[widths[0]]["test_acc"]).verdict not in ("higher", "lower"):
+        cannot.append("widest against narrowest (test accuracy)")
+    low = min(widths, key=lambda w: mean(W[w]["test_loss"]))
+    if low != large and ranked(W[large]["test_loss"], W[low]["test_loss"]).verdict not in ("higher", "lower"):
+        cannot.append(f"widest against lowest test loss (width {low})")
+    return Row(answer, number, seeds, limits, missed, cannot)
 
 
 # ------------------------------------------------------------------ 1-3c
@@ -584,8 +633,11 @@ EQUAL_CURVATURE_1_3C = 0.10  # t1_3c_interpolation.EQUAL_CURVATURE: curvatures t
 
 
 def flatter_1_3c(case: dict) -> str:
-    """1-3c's ``flatter``: 'θ₁' / 'θ₂' (the smaller curvature along the line), 'equal' or 'concave'."""
+    """1-3c's ``flatter``: 'θ₁' / 'θ₂' (the smaller curvature along the line), 'equal', 'concave' or 'unknown'
+    (no curvature measured at an end)."""
     k1, k2 = case["curvature"]["model1"], case["curvature"]["model2"]
+    if k1 is None or k2 is None:
+        return "unknown"
     scale = max(abs(k1), abs(k2))
     k1, k2 = (0.0 if abs(k) <= NEAR_ZERO_1_3C * scale else k for k in (k1, k2))
     if k1 < 0 or k2 < 0:
@@ -639,8 +691,10 @@ ALPHA_1_3D = 0.05  # t1_3d_sensitivity.ALPHA: the exact rank test's level for sm
 
 def summary_1_3d(R: dict) -> Row:
     """Reads primary, outputs[primary], models[*].{reached, batch_size, seed, sensitivity_<primary>},
-    trends[primary].{batch_size, gap_loss}.{rho, low, high, n} and ends[primary].{p, min_p, side}: the trend
-    with the batch size, the smallest batch against the largest, and the link to the generalization gap."""
+    trends[primary].{batch_size, gap_loss}.{rho, low, high, n}, partial[primary].{rho, low, high} (where the
+    results have it) and ends[primary].{p, min_p, side}: the trend with the batch size, and whether it holds
+    with the final training loss fixed, the smallest batch against the largest, and the link to the
+    generalization gap."""
     key = R["primary"]
     rows = [r for r in R["models"] if r["reached"]]
     seeds_per = sorted({sum(1 for r in rows if r["batch_size"] == b) for b in {r["batch_size"] for r in rows}})
@@ -659,6 +713,18 @@ def summary_1_3d(R: dict) -> Row:
               "unknown": "Too few models for a rank correlation with the batch size"}[t]
     if t in ("none", "unknown"):
         cannot.append("the trend of the sensitivity with the batch size")
+    partial = R.get("partial", {}).get(key)  # the trend with the final training loss held fixed (1-3d's controlled_text)
+    held = direction(partial) if partial is not None else None
+    if held is not None and t in ("up", "down"):
+        if held == t:
+            answer += ", also with the final training loss held fixed"
+        elif held in ("none", "unknown"):
+            answer += ", but not with the final training loss held fixed"
+            cannot.append("whether that trend is the batch size's or the training level's")
+        else:
+            answer += ", but it reverses with the final training loss held fixed"
+    elif held in ("up", "down"):
+        answer += f"; with the final training loss held fixed it {'rises' if held == 'up' else 'falls'}"
     # the smallest batch against the largest: ordered only where the exact rank test gives p < ALPHA
     sens = {}
     for r in sorted(rows, key=lambda r: r["batch_size"]):
@@ -685,6 +751,8 @@ def summary_1_3d(R: dict) -> Row:
     if g in ("none", "unknown"):
         cannot.append("the link of the sensitivity to the generalization gap")
     parts = [f"with the batch size {interval(trend)}" if trend.get("rho") is not None else "",
+             f"partial, the training loss held fixed, {interval(partial)}"
+             if partial is not None and partial.get("rho") is not None else "",
              f"with the gap {interval(link)}" if link.get("rho") is not None else ""]
     number = ("Spearman ρ (95 % interval) " + "; ".join(p for p in parts if p) if any(parts) else
               "no rank correlation")
@@ -783,8 +851,8 @@ def limitations(results: list[dict], table: list[tuple[str, str, Row]]) -> list[
                    f"come from different settings. **Data**: {', '.join(data) or '—'}{images}.")
     single = [sec for sec, _, row in table if row.single]
     out.append("**Seeds**: " + "; ".join(f"{sec} {row.seeds}" for sec, _, row in table if row.seeds) + "."
-               + (f" Where one run stands behind a number ({join(single)}), how far another seed would move it is "
-                  "not measured." if single else ""))
+               + (f" One run behind each number in {join(single)}: another seed's effect is not measured."
+                  if single else ""))
 
     def by_section(what: str) -> str:  # '1-1b: a, b; 1-2c: c': each section's phrases after its name
         return "; ".join(f"{sec}: {', '.join(getattr(row, what))}" for sec, _, row in table if getattr(row, what))
