@@ -53,7 +53,8 @@ INSTALLED := $(VENV)/.installed
 # notebooks/1_3c_interpolation.ipynb runs hwlib/tasks/t1_3c_interpolation.py
 task_of = $(wildcard hwlib/tasks/t$(1).py)
 
-.PHONY: help venv lock reference report html pdf notebooks test test-fast bench kernel lab clean distclean FORCE
+.PHONY: help venv lock reference report html pdf notebooks checkers check-report lint test test-fast bench kernel lab clean \
+        distclean FORCE
 
 help: ## list the targets
 	@echo "HW1 report — targets (PROFILE=$(strip $(PROFILE)), JOBS=$(strip $(JOBS)) notebooks at a time with THREADS=$(strip $(THREADS)); override with PROFILE=smoke|quick|full):"
@@ -151,6 +152,16 @@ pdf: report/report.pdf ## print report/report.html to report/report.pdf (needs a
 
 report: report/report.pdf ## run everything that changed: notebooks → report.html → report.pdf
 
+# The report's outside checkers, from the npm registry at the versions package-lock.json pins (hashes checked):
+# axe-core (accessibility rules, run in Chromium) and the Nu HTML Checker (vnu.jar, which runs on Java). npm ci
+# runs no install scripts here: vnu-jar's only fetches a Java when none is found, and Java comes from the system.
+CHECKERS := node_modules/.package-lock.json
+$(CHECKERS): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+checkers: $(CHECKERS) ## install the report's outside checkers (axe-core, the Nu HTML Checker) with npm
+check-report: $(CHECKERS) | $(INSTALLED) ## check report/report.html with axe-core (in Chromium) and the Nu HTML Checker
+	$(PY) -m hwlib.pipeline.checks
+
 # The pinned numbers (tests/reference/): every number of the smoke profile's results and the quick profile's
 # headlines, which tests/test_reference.py checks. Refresh them after a change meant to move them (a few minutes),
 # then `git diff tests/reference` shows which moved, for the commit that moves them.
@@ -158,6 +169,9 @@ TASKS ?=  # e.g. TASKS=t1_2c_minimal_ratio: refresh that task's numbers only
 reference: $(INSTALLED) ## refresh the pinned numbers in tests/reference/ (after a change meant to move them)
 	PYTHONPATH=tests $(PY) -m support.reference refresh smoke $(TASKS)
 	PYTHONPATH=tests $(PY) -m support.reference refresh quick $(TASKS)
+
+lint: $(INSTALLED) ## check the code with ruff (pyflakes, pycodestyle, import order; settings in pyproject.toml)
+	$(PY) -m ruff check hwlib tests bench
 
 test: $(INSTALLED) ## run the test suite (includes executing every notebook with the smoke profile)
 	$(PY) -m pytest
@@ -181,5 +195,5 @@ clean: ## remove generated outputs: report/ (executed notebooks, results, traine
 	rm -rf report
 	@echo "removed report/ (it holds generated outputs only)"
 
-distclean: clean ## also remove the Python environments (.venv, and .venv-lock of make lock)
-	rm -rf $(VENV) $(LOCK_TOOL)
+distclean: clean ## also remove the Python environments (.venv, and .venv-lock of make lock) and node_modules
+	rm -rf $(VENV) $(LOCK_TOOL) node_modules

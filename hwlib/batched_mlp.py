@@ -14,7 +14,8 @@ Three entry points:
 - ``forward(model)``: the outputs (evaluation; autograd differentiates them where nothing below applies,
   e.g. GELU nets).
 - ``loss_and_grad(model)``: a training step's K losses and their gradient, with the backward pass
-  written out (and a shorter one for 1-1a's one-hidden-layer net, ``_hinge_grads``). A step of 1-1a's 3-layer nets is about 30 computing operations this way, against about
+  written out (and a shorter one for 1-1a's one-hidden-layer net, ``_hinge_grads``). A step of 1-1a's
+  3-layer nets is about 30 computing operations this way, against about
   65 and some 80 views and slices through autograd (slice backward, zero-filled gradient buffers and
   their sums; counted with the profiler).
 - ``grad_and_hvp(model)``: the same, and Hessian-vector products carried through the same pass

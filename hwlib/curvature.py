@@ -17,7 +17,6 @@ an ensemble of MLPs from ``batched_mlp.grad_and_hvp`` (the same numbers, written
 
 from __future__ import annotations
 
-
 import torch
 from torch import nn
 from torch.func import hessian, vmap

@@ -151,7 +151,8 @@ def evaluate(ens: Ensemble, theta: torch.Tensor, x: torch.Tensor, y: torch.Tenso
     total = torch.zeros(ens.k, device=x.device, dtype=torch.float64)
     correct = torch.zeros(ens.k, device=x.device, dtype=torch.float64)
     for i in range(0, len(x), chunk):
-        out = ens.outputs(theta, x[i:i + chunk]).contiguous()  # (K, B, out); argmax on batched_mlp's transposed view was 5× slower
+        # (K, B, out); argmax on batched_mlp's transposed view was 5× slower
+        out = ens.outputs(theta, x[i:i + chunk]).contiguous()
         yb = y[:, i:i + chunk] if per_model_y else y[i:i + chunk]
         total += per_model_loss(out, yb, kind) * out.shape[1]  # the chunk's summed loss, per model
         if kind == "classification":

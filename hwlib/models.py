@@ -182,15 +182,22 @@ def cnn_family(budget: int, depths: list[int], input_shape: tuple[int, int, int]
 # ---------------------------------------------------------------- description
 
 def describe(model: nn.Module) -> dict:
-    """What the settings tables show: layer kinds and widths, read from the model."""
+    """What the settings tables show: layer kinds and widths, read from the model. A CNN's structure names
+    every layer of a block, "Conv3×3(1→17)+BN+ReLU", and each max-pool where it is ("MaxPool2×2"); an MLP's
+    names its linear layers, its activation being named beside it."""
     layers, widths = [], []
     for m in model.modules():
         if isinstance(m, nn.Linear):
             layers.append(f"Linear({m.in_features}→{m.out_features})")
             widths.append(m.out_features)
         elif isinstance(m, nn.Conv2d):
-            layers.append(f"Conv{m.kernel_size[0]}x{m.kernel_size[1]}({m.in_channels}→{m.out_channels})")
+            layers.append(f"Conv{m.kernel_size[0]}×{m.kernel_size[1]}({m.in_channels}→{m.out_channels})")
             widths.append(m.out_channels)
+        elif layers and layers[-1].startswith("Conv") and isinstance(m, (nn.BatchNorm2d, nn.ReLU)):
+            layers[-1] += "+BN" if isinstance(m, nn.BatchNorm2d) else "+ReLU"
+        elif isinstance(m, nn.MaxPool2d):
+            k = m.kernel_size if isinstance(m.kernel_size, int) else m.kernel_size[0]
+            layers.append(f"MaxPool{k}×{k}")
     hidden = widths[:-1]
     return {"layers": len(layers), "hidden_layers": len(hidden), "widths": hidden,
             "structure": " · ".join(layers), "params": count_params(model)}

@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import secrets
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +44,12 @@ def plain(value: Any) -> Any:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole or not at all, readable as any new file is under the user's umask
+    (0644 with umask 022): the temporary file is opened with mode 0666 less the umask, not mkstemp's 0600,
+    which the rename would carry over to the report and the results."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"  # O_EXCL: never another writer's file
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

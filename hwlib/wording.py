@@ -93,6 +93,16 @@ def pct(x: float, digits: int = 1) -> str:
     return f"{100 * x:.{digits}f} %"
 
 
+def distinct_pct_digits(values: Sequence[float], most: int = 3) -> int:
+    """The fewest decimals (up to ``most``) at which percentages that differ print differently: labels of
+    0.9937 and 0.9951 that both read "99 %" say nothing about which run ended higher."""
+    values = [v for v in values if v is not None and math.isfinite(v)]
+    for digits in range(most + 1):
+        if len({pct(v, digits) for v in values}) == len({round(100 * v, most) for v in values}):
+            return digits
+    return most
+
+
 def spread(values: Sequence[float], fmt: str = ".3g") -> str:
     """'0.12' for one value, '0.12 (0.10–0.15 over 3 seeds)' for several: the mean and the seed range."""
     values = [v for v in values if v is not None]

@@ -123,4 +123,10 @@ def test_data_on_requested_device():
 def test_describe_reads_as_words():
     from hwlib import data
 
-    assert data.function_data("sinc", n_train=20, n_test=10).describe() == "sinc: 20 train / 10 test, input 1"
+    assert data.function_data("sinc", n_train=20, n_test=10).describe() == "sinc: 20 train / 10 test, scalar input"
+    images = data.Dataset("digits", "classification", torch.zeros(5, 1, 8, 8), torch.zeros(5), torch.zeros(3, 1, 8, 8),
+                          torch.zeros(3), n_classes=10)
+    assert images.describe() == "digits: 5 train / 3 test, 1 × 8 × 8 images, 10 classes"
+    flat = data.Dataset("MNIST", "classification", torch.zeros(5, 784), torch.zeros(5), torch.zeros(3, 784),
+                        torch.zeros(3), n_classes=10)
+    assert flat.describe() == "MNIST: 5 train / 3 test, 784 inputs, 10 classes"

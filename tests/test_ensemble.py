@@ -54,7 +54,8 @@ def test_ensemble_equals_sequential_fit(case, batched):
         h = train.fit(model, data, epochs=4, batch_size=bs, lr=lr, optimizer=opt, seed=s, hooks=[probe], log=False)
         # … and the ensemble's data order for seed s: the trained parameters agree to rounding.
         torch.testing.assert_close(ens.theta[i], flat.flatten(model), atol=1e-10, rtol=1e-9)
-        torch.testing.assert_close(torch.tensor(hist.train_loss, dtype=torch.float64)[:, i], torch.tensor(h.train_loss, dtype=torch.float64),
+        torch.testing.assert_close(torch.tensor(hist.train_loss, dtype=torch.float64)[:, i],
+                                   torch.tensor(h.train_loss, dtype=torch.float64),
                                    rtol=1e-6, atol=1e-7)  # fit keeps its epoch losses in float32
         torch.testing.assert_close(hist.step_grad_norm[:, i], torch.tensor(probe.norms, dtype=torch.float64),
                                    rtol=1e-9, atol=1e-12)

@@ -49,7 +49,8 @@ def test_display_code_does_not_change_the_digest(package):
 
 @pytest.mark.parametrize("file,old,new", [
     ("tasks/t1_3d_sensitivity.py", "def run(P) -> dict:\n", "def run(P) -> dict:\n    # edited\n"),
-    ("tasks/t1_3d_sensitivity.py", "    if len(values) < 2:\n        return None", "    if len(values) < 3:\n        return None"),
+    ("tasks/t1_3d_sensitivity.py", "    if len(values) < 2:\n        return None",
+     "    if len(values) < 3:\n        return None"),
     ("tasks/t1_3d_sensitivity.py", 'PRIMARY = "softmax"', 'PRIMARY = "loss"'),  # a constant run reads
     ("ranks.py", "N_BOOT = 2000", "N_BOOT = 2001"),  # a module run's names come from
     ("train.py", "EVAL_CHUNK = 8192", "EVAL_CHUNK = 4096"),  # imported by hwlib.to_target

@@ -54,6 +54,23 @@ def test_describe_reads_the_model():
     info = models.describe(models.mlp([5, 7], 1, 1))
     assert info["widths"] == [5, 7] and info["hidden_layers"] == 2
     assert info["params"] == models.count_params(models.mlp([5, 7], 1, 1))
+    assert info["structure"] == "Linear(1→5) · Linear(5→7) · Linear(7→1)"
+
+
+@pytest.mark.parametrize("channels,batchnorm,structure", [
+    # a one-block net is pooled after its only block, a deeper one after every second block
+    ([17], True, "Conv3×3(1→17)+BN+ReLU · MaxPool2×2 · Linear(272→10)"),
+    ([10, 11], False, "Conv3×3(1→10)+ReLU · Conv3×3(10→11)+ReLU · MaxPool2×2 · Linear(176→10)"),
+    ([4, 4, 4, 5], True, "Conv3×3(1→4)+BN+ReLU · Conv3×3(4→4)+BN+ReLU · MaxPool2×2 · Conv3×3(4→4)+BN+ReLU · "
+                         "Conv3×3(4→5)+BN+ReLU · MaxPool2×2 · Linear(20→10)"),
+])
+def test_describe_names_every_layer_of_a_cnn_as_it_is_built(channels, batchnorm, structure):
+    net = models.cnn((1, 8, 8), 10, channels, batchnorm)
+    assert models.describe(net)["structure"] == structure
+    built = [type(m).__name__ for m in net]  # the same layers, in the same order, as the model holds
+    named = [p for part in structure.split(" · ") for p in part.split("+")]
+    kinds = {"Conv": "Conv2d", "BN": "BatchNorm2d", "ReLU": "ReLU", "MaxPool": "MaxPool2d", "Linear": "Linear"}
+    assert [next(v for k, v in kinds.items() if p.startswith(k)) for p in named] == [b for b in built if b != "Flatten"]
 
 
 @pytest.mark.parametrize("batchnorm", [False, True])

@@ -11,7 +11,6 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from hwlib.pipeline.pdf import find_chromium
 from hwlib.pipeline.stitch import figures_of, section_of
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,18 +22,6 @@ def _run(*args, cwd=ROOT):
     return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=900)
 
 
-@pytest.fixture(scope="session")
-def executed(tmp_path_factory):
-    out = tmp_path_factory.mktemp("report")
-    failures = []
-    for nb in NOTEBOOKS:
-        r = _run("-m", "hwlib.pipeline.runner", "run", str(nb), str(out / "executed" / nb.name), "--profile", "smoke",
-                 "--out-dir", str(out))
-        if r.returncode != 0:
-            failures.append(f"{nb.name}: {r.stderr.strip()[-2000:]}")
-    return out, failures
-
-
 def test_notebooks_are_stored_without_outputs():
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)
@@ -44,8 +31,8 @@ def test_notebooks_are_stored_without_outputs():
         assert section_of(nb)[0] != "?", f"{path.name}: first markdown cell lacks '# <id> · <title>'"
 
 
-def test_every_notebook_executes_and_writes_results(executed):
-    out, failures = executed
+def test_every_notebook_executes_and_writes_results(smoke_executed):
+    out, failures = smoke_executed
     assert not failures, "\n".join(failures)
     for path in NOTEBOOKS:
         res = json.loads((out / "results" / f"{path.stem}.json").read_text())
@@ -57,12 +44,8 @@ def test_every_notebook_executes_and_writes_results(executed):
         assert not errors, path.name
 
 
-def test_report_html_and_pdf_have_every_section_and_figure(executed):
-    out, failures = executed
-    assert not failures, "\n".join(failures)
-    html, pdf = out / "report.html", out / "report.pdf"
-    r = _run("-m", "hwlib.pipeline.stitch", "--executed", str(out / "executed"), "--out-dir", str(out), "--html", str(html))
-    assert r.returncode == 0, r.stderr
+def test_report_html_and_pdf_have_every_section_and_figure(smoke_report):
+    out, html, pdf = smoke_report.out, smoke_report.html, smoke_report.pdf
     text = html.read_text()
     expected = {}
     for path in NOTEBOOKS:
@@ -75,12 +58,10 @@ def test_report_html_and_pdf_have_every_section_and_figure(executed):
     assert "Appendix: provenance" in text and "wall time" in text
     assert "<script src" not in text  # nothing to fetch: the page renders offline
 
-    if find_chromium() is None:
+    if pdf is None:
         if os.environ.get("CI"):
             pytest.fail("no Chromium on the CI machine: .ci/run must install it")
         pytest.skip("no Chromium here: install one (apt-get install chromium) to test the PDF")
-    r = _run("-m", "hwlib.pipeline.pdf", "--html", str(html), "--pdf", str(pdf), "--no-install")
-    assert r.returncode == 0, r.stderr
     from pypdf import PdfReader
 
     reader = PdfReader(pdf)

@@ -49,10 +49,13 @@ def test_pdf_has_bookmarks_from_the_headings_and_is_tagged(tmp_path):
         pytest.skip("no Chromium here: install one (apt-get install chromium) to test the PDF")
     from pypdf import PdfReader
 
+    long = "1-2c · What happens when the gradient is almost zero, and what the Hessian says there"
     html = tmp_path / "r.html"
-    html.write_text('<html><body><h1 id="a">1-1a · Simulate</h1><h2 id="a-c">Comment</h2><p>text</p>'
+    html.write_text('<html><head><style>a.anchor-link { display: none }</style></head><body>'
+                    '<h1 id="a">1-1a · Simulate</h1><h2 id="a-c">Comment</h2><p>text</p>'
                     '<h1 id="b">1-1b · Train</h1><img alt="Figure 1." src="data:image/gif;base64,'
-                    'R0lGODlhAQABAIAAAP///wAAACwAAAAAAQABAAACAkQBADs="></body></html>')
+                    'R0lGODlhAQABAIAAAP///wAAACwAAAAAAQABAAACAkQBADs=">'
+                    f'<h1 style="width: 12em">{long}<a class="anchor-link" href="#c">¶</a></h1></body></html>')
     pdf.print_pdf(html, tmp_path / "r.pdf", chromium)
     data = (tmp_path / "r.pdf").read_bytes()
     assert b"/Outlines" in data and b"/StructTreeRoot" in data  # bookmarks; tags for screen readers
@@ -60,4 +63,27 @@ def test_pdf_has_bookmarks_from_the_headings_and_is_tagged(tmp_path):
     def titles(items):
         return [t for i in items for t in (titles(i) if isinstance(i, list) else [i.title])]
 
-    assert titles(PdfReader(tmp_path / "r.pdf").outline) == ["1-1a · Simulate", "Comment", "1-1b · Train"]
+    # a heading that wraps keeps the spaces at its line ends (Chromium's own title drops them)
+    assert titles(PdfReader(tmp_path / "r.pdf").outline) == ["1-1a · Simulate", "Comment", "1-1b · Train", long]
+
+
+def test_fix_outline_gives_bookmarks_their_headings_text_and_leaves_the_rest():
+    """On a PDF whose bookmark lost its spaces, only that title changes; the PDF is updated incrementally."""
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(2):
+        writer.add_blank_page(200, 200)
+    writer.add_outline_item(title="HW1 — Deep vs Shallow, Optimization,Generalization", page_number=0)
+    writer.add_outline_item(title="Comment", page_number=1)
+    writer.add_outline_item(title="almostzero", page_number=1)
+    buf = io.BytesIO()
+    writer.write(buf)
+    data = buf.getvalue()
+    headings = ["HW1 — Deep vs Shallow, Optimization, Generalization", "Comment", "Map", "almost zero"]
+    fixed = pdf.fix_outline(data, headings)
+    assert fixed.startswith(data)  # the original bytes, then the update
+    assert [o.title for o in PdfReader(io.BytesIO(fixed)).outline] == [headings[0], "Comment", "almost zero"]
+    assert pdf.fix_outline(data, ["something else"]) == data

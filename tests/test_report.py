@@ -64,7 +64,7 @@ def test_side_table_of_contents_links_every_section_and_subsection(stitched):
     ids = set(re.findall(r'\bid="([^"]+)"', html))
     assert set(links) <= ids  # no link into nothing
     css = (report.TEMPLATE_DIR / "report.css").read_text()
-    assert re.search(r"@media print \{[^@]*nav\.toc \{ display: none; \}", css, re.S)  # not in the PDF
+    assert re.search(r"@media print \{[^@]*nav\.toc(, [^{]*)? \{ display: none; \}", css, re.S)  # not in the PDF
 
 
 def test_every_image_has_its_caption_as_alt_text_in_one_figure(stitched):
@@ -73,7 +73,7 @@ def test_every_image_has_its_caption_as_alt_text_in_one_figure(stitched):
     assert len(imgs) == 2
     alts = [re.search(r'alt="([^"]*)"', img).group(1) for img in imgs]
     assert alts == ["Figure 9-1a.1. Loss of the wide net &amp; the narrow one.", "Figure 9-1b.1. Accuracy per epoch."]
-    assert html.count("<figure") == 2 and all(re.search(r"<figure[^>]*>\s*<img", html) for _ in imgs)
+    assert html.count("<figure") == 2 and all(re.search(r"<figure[^>]*>\s*<a [^>]*>\s*<img", html) for _ in imgs)
     widths = re.findall(r"--print-width: ([0-9.]+)in", html)
     assert len(widths) == 2 and all(6.0 < float(w) <= plots.WIDTH + 0.3 for w in widths)  # drawn size, in inches
     assert report.figures_of(nb) == ["9-1a.1", "9-1b.1"]  # still counted once joined
@@ -115,7 +115,8 @@ def test_title_page_and_appendix_name_the_environment_the_results_recorded(tmp_p
     locked = {"lock": "requirements.lock sha256 0123456789ab", "matches_lock": True, "differs": [], "n_differ": 0}
     results.save("9_1a", {"profile": "quick", "environment": locked}, tmp_path)
     title = report.build([nb], tmp_path).cells[0].source
-    assert "| Environment | requirements.lock sha256 0123456789ab (the installed packages match it) |" in title
+    assert ('<th scope="row">Environment</th><td>requirements.lock sha256 0123456789ab (the installed packages '
+            'match it)</td>') in title
     other = {**locked, "matches_lock": False, "differs": ["torch 2.15.0 (lock: 2.14.1)"], "n_differ": 1}
     nb2 = _notebook(tmp_path / "9_1b.ipynb", "9-1b", "Another caption.")
     results.save("9_1b", {"profile": "quick", "environment": other}, tmp_path)
@@ -123,3 +124,81 @@ def test_title_page_and_appendix_name_the_environment_the_results_recorded(tmp_p
     assert "1 installed package differs from it: torch 2.15.0 (lock: 2.14.1)" in built.cells[0].source
     assert "the notebooks ran in different environments" in built.cells[0].source
     assert "Environment: requirements.lock sha256 0123456789ab" in built.cells[-1].source  # the appendix
+
+
+def test_map_links_each_section_and_figure_to_where_it_starts(stitched):
+    """The map's links point into the headings and figures themselves: an empty marker before a heading
+    stays at the foot of a page when the heading moves on to the next, and a link to it landed there."""
+    _, html = stitched
+    assert re.search(r'<h1 id="9-1a-title-of-9-1a"><span class="anchor" id="sec-9-1a"></span>9-1a · Title', html)
+    assert not re.search(r'<div class="section-start[^"]*" id=', html)  # no marker holds an id any more
+    mapped = re.search(r'<h1 id="map-questions-sections">.*?</table>', html, re.S).group(0)
+    assert re.findall(r'href="#(fig-[^"]+)"', mapped) == ["fig-9-1a-1", "fig-9-1b-1"]
+    assert re.findall(r'href="#(sec-[^"]+)"', mapped) == ["sec-9-1a", "sec-9-1b"]
+    for fid in ("fig-9-1a-1", "fig-9-1b-1"):
+        figure = re.search(rf'<figure class="figure" id="{fid}">(.*?)</figure>', html, re.S).group(1)
+        link = re.search(r'<a ([^>]*)>\s*<img', figure).group(1)  # the image: a link to itself at full size
+        assert 'class="full-size"' in link and f'href="#{fid}"' in link
+
+
+def test_title_page_names_the_course_and_the_build_time_in_a_table_with_row_headers(stitched):
+    nb, html = stitched
+    title = nb.cells[0].source
+    assert report.COURSE in title and "Homework 1" in report.COURSE
+    assert '<th scope="row">Build time</th><td>' in title
+    assert "<th></th>" not in html and not re.search(r"<th>\s*</th>", html)  # no header without text
+
+
+def _timed(start: str, seconds: float):
+    nb = nbformat.v4.new_notebook()
+    begin = report.dt.datetime.fromisoformat(start)
+    end = begin + report.dt.timedelta(seconds=seconds)
+    nb.metadata["papermill"] = {"start_time": begin.isoformat(), "end_time": end.isoformat(), "duration": seconds}
+    return Path("x.ipynb"), nb
+
+
+def test_build_time_spans_the_notebooks_of_the_last_build():
+    one = [_timed("2026-01-01T10:00:00+00:00", 100), _timed("2026-01-01T10:00:00+00:00", 40),
+           _timed("2026-01-01T10:00:41+00:00", 70)]  # two side by side: 111 s of wall time, 210 s of work
+    assert report.build_time(one) == ("1 min 51 s, from the first notebook's start to the last one's end (the "
+                                      "notebooks' own times add up to 3 min 30 s)")
+    # a later build reran one notebook: only it is timed, and the rest is said
+    later = one + [_timed("2026-01-02T09:00:00+00:00", 12)]
+    assert report.build_time(later) == ("12 s, from the first notebook's start to the last one's end (the "
+                                        "notebooks' own times add up to 12 s); this build ran 1 of the 4 "
+                                        "notebooks, the others ran before it")
+    # notebooks waiting for a product (1-3d's models) are still one build
+    waited = [_timed("2026-01-01T10:00:00+00:00", 10), _timed("2026-01-01T10:05:00+00:00", 10)]
+    assert "this build ran" in report.build_time(waited)
+    assert "this build ran" not in report.build_time(waited, waited=300)
+    assert report.build_time([(Path("x.ipynb"), nbformat.v4.new_notebook())]) == "—"
+
+
+def test_inlined_notebook_stylesheet_is_valid_css():
+    """JupyterLab's stylesheet, as nbconvert inlines it, holds four things the Nu HTML Checker calls CSS
+    errors; valid_css removes those and nothing else."""
+    import nbconvert  # noqa: F401  (its templates are installed beside it)
+    from jupyter_core.paths import jupyter_path
+
+    css = next(Path(p, "nbconvert", "templates", "lab", "static", "index.css") for p in jupyter_path()
+               if Path(p, "nbconvert", "templates", "lab", "static", "index.css").exists()).read_text()
+    bad = ("::-webkit-scrollbar-track:horizontal", "::-webkit-scrollbar-track:vertical", "box-shadow: '",
+           "overflow: overlay")
+    assert all(b in css for b in bad)  # still there upstream: else this filter has nothing to do
+    cleaned = report.valid_css(css)
+    assert not any(b in cleaned for b in bad)
+    assert 0 < len(css) - len(cleaned) < 400  # those few declarations and rules only
+    assert ".jp-scrollbar-tiny::-webkit-scrollbar-thumb" in cleaned and "overflow: auto;" in cleaned
+
+
+def test_tables_scroll_in_a_named_box_and_the_page_has_its_script(stitched):
+    _, html = stitched
+    tables = html.count("<table")
+    boxes = re.findall(r'<div ([^>]*class="table-scroll"[^>]*)><table', html)
+    assert tables >= 3 and len(boxes) == tables
+    assert all('role="group"' in b and 'tabindex="0"' in b for b in boxes)
+    names = [re.search(r'aria-label="([^"]+)"', b).group(1) for b in boxes]
+    assert len(set(names)) == len(names) and "Table: Map: questions → sections" in names  # each named apart
+    assert "IntersectionObserver" in html and '<a class="to-top" href="#top">' in html and 'id="top"' in html
+    assert "<script src" not in html
+    assert re.search(r'<nav [^>]*id="top"[^>]*>\s*<details>\s*<summary', html)

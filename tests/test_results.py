@@ -1,5 +1,7 @@
 import json
 import math
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +54,21 @@ def test_failed_write_keeps_previous_file(tmp_path):
     except TypeError:
         pass
     assert json.loads((tmp_path / "results" / "x.json").read_text()) == {"a": 1}
+
+
+@pytest.mark.parametrize("umask,mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_written_files_are_readable_as_the_umask_allows(tmp_path, umask, mode):
+    """A results file (and the report, written the same way) gets the mode any new file gets under the
+    user's umask, not the private 0600 of a temporary file; and no temporary file is left beside it."""
+    old = os.umask(umask)
+    try:
+        path = results.save("x", {"a": 1}, tmp_path)
+        results.atomic_write_bytes(tmp_path / "report.html", b"<html></html>")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == mode
+    assert stat.S_IMODE((tmp_path / "report.html").stat().st_mode) == mode
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["report.html", "x.json"]
 
 
 def test_thin_keeps_ends_and_bounds_size():

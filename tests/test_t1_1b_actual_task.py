@@ -428,3 +428,18 @@ def test_comment_states_only_what_random_results_support(monkeypatch):
         _check_stated(_clean(t1_1b.comment(R)), R)
 
     check()
+
+
+@pytest.mark.parametrize("metric", ["loss", "acc"])
+def test_training_curves_tick_whole_epochs_only(metric):
+    """Over two epochs the epoch axis is ticked at 1 and 2, not at 1.2, 1.4, …"""
+    h = {"epoch": [1, 2], "eval_epoch": [1, 2], f"train_{metric}": [0.5, 0.4], f"test_{metric}": [0.6, 0.5],
+         "diverged": None}
+    R = {"runs": [{"dataset": "digits", "model": f"{d}-block CNN", "params": 2900, "history": h} for d in (1, 2)]}
+    fig = t1_1b._training_curves(R, "digits", metric)
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    lo, hi = ax.get_xlim()
+    shown = [t for t in ax.get_xticks() if lo <= t <= hi]
+    assert shown and all(float(t).is_integer() for t in shown), shown
+    assert png(fig)[:4] == b"\x89PNG"

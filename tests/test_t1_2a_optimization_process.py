@@ -138,7 +138,7 @@ def test_figure_labels_a_run_without_accuracy_by_its_seed_alone():
     R = {"params": {"layer": "1.weight"}, "n_params": 100, "layer_params": 40, "runs": runs,
          "pca": {"whole": pca, "layer": pca}}
     (fig, _), (fig2, _) = t1_2a.figures(R)
-    assert sorted(t.get_text() for t in fig.axes[0].texts) == ["0: 90%", "1"]
+    assert sorted(t.get_text() for t in fig.axes[0].texts) == ["0: 90 %", "1"]
     assert png(fig)[:4] == b"\x89PNG"  # drawn, not only built: draw-time errors show here
     plt.close(fig2)
 
@@ -241,7 +241,8 @@ def check_steps(line: str, R: dict):
     floor = min(1.0, 2 / 2 ** k)
     if t := re.fullmatch(r"with ([\d,]+) (?:run that differs|runs that differ) the exact two-sided sign test "
                          rf"over the runs cannot go below p = {NUM}, not below 0\.05", m[6]):
-        assert int(t[1]) == k and t[0].startswith(f"with {k} run{'s' * (k != 1)} ") and floor >= 0.05 and t[2] == f"{floor:.2g}", m[6]
+        assert int(t[1]) == k and t[0].startswith(f"with {k} run{'s' * (k != 1)} "), m[6]
+        assert floor >= 0.05 and t[2] == f"{floor:.2g}", m[6]
         said = "cannot"
     else:
         t = re.fullmatch(r"exact two-sided sign test over the runs, (p [=<] \S+), (below 0\.05|not below 0\.05|"
@@ -343,3 +344,17 @@ def random_results(draw) -> dict:
 @given(random_results())
 def test_comment_rederived_from_random_results(R):
     check_comment(R)
+
+
+def test_end_labels_tell_the_runs_accuracies_apart():
+    """Accuracies that differ print differently (all runs near 99 % read '99 %' alike at whole percents)."""
+    accs = (0.9937, 0.9951, 0.9930, 0.9937)
+    runs = [{"seed": s, "loss": [2.0, 0.5], "acc": [0.1, a]} for s, a in enumerate(accs)]
+    pca = {"coords": [[[0, 0], [1, s]] for s in range(4)], "explained_variance_ratio": [0.6, 0.3]}
+    R = {"params": {"layer": "1.weight"}, "n_params": 100, "layer_params": 40, "runs": runs,
+         "pca": {"whole": pca, "layer": pca}}
+    (fig, _), (fig2, _) = t1_2a.figures(R)
+    labels = sorted(t.get_text() for t in fig.axes[0].texts)
+    assert labels == ["0: 99.4 %", "1: 99.5 %", "2: 99.3 %", "3: 99.4 %"]
+    plt.close(fig)
+    plt.close(fig2)

@@ -493,3 +493,13 @@ def check_constant_fits(R, text, curved):
 @given(results())
 def test_comment_rederived_from_random_results(R):
     check_comment(R, t1_2c.comment(R))
+
+
+def test_saved_traces_end_where_each_run_stopped():
+    """The ensemble's trace has a row per step of the longest run, NaN for the runs that had stopped; each
+    saved trace keeps its own steps, every one of them as computed, and none of the padding."""
+    nan = float("nan")
+    trace = torch.tensor([[1.0, 2.0, 3.0], [0.5, nan, 2.5], [0.25, nan, nan], [nan, nan, nan]])
+    assert t1_2c._trace_sample(trace) == [[1.0, 0.5, 0.25], [2.0], [3.0, 2.5]]
+    assert t1_2c._trace_sample(trace, keep=1) == [[1.0, 0.5, 0.25]]
+    assert t1_2c._trace_sample(torch.full((3, 2), nan)) == [[], []]

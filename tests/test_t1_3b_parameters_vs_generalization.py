@@ -172,6 +172,7 @@ def test_hand_made_results_pass_the_property_checks():
 def test_seeds_trained_together_end_as_their_own_fit_runs(tmp_path):
     # the MLP family trains a width's seeds as one ensemble; each must end where its own fit run ends
     import torch
+
     from hwlib import train
     P = _P(tmp_path, seeds=[0, 3], widths=[4, 16], epochs=2)
     ds = common.load_data(P)
@@ -445,3 +446,25 @@ def _order_case() -> dict:
 @example(_order_case())
 def test_comment_rederived_from_random_results(R):
     check_comment(R)
+
+
+def test_accuracy_axis_shows_the_gap_between_train_and_test_at_the_top():
+    """The wide models fit the training set (1.0) and score 0.97 on the test set: that gap takes a visible
+    share of the accuracy panel's height, where a linear axis from the narrowest model's 0.2 drew the two
+    as one line (a gap of 4 % of the height)."""
+    runs = [r for rs in (NARROW, _runs(8, (0.90, 0.92), (0.97, 0.98)), _runs(64, (0.975, 0.978)),
+                         _runs(512, (0.970, 0.975))) for r in rs]
+    R = dict(_R(runs), summary=t1_3b.summarize(runs))
+    (fig, caption), = t1_3b.figures(R)
+    ax = fig.axes[1]
+    fig.canvas.draw()
+    height = ax.bbox.height
+
+    def y(v):
+        return ax.transData.transform((1000, v))[1]
+
+    assert (y(1.0) - y(0.97)) / height > 0.15  # the widest models' gap
+    assert y(0.2) >= ax.bbox.y0 - 0.5 and y(1.0) <= ax.bbox.y1 + 0.5  # every accuracy on the axis
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert "0.99" in ticks and "1" in ticks and "stretched toward 1" in caption
+    assert png(fig)[:4] == b"\x89PNG"

@@ -182,9 +182,34 @@ def test_table_and_figures_from_the_results(smoke):
     # every model at the target, then none (no dots to draw): the figure is drawn either way
     for rows in (R["models"], [dict(r, reached=False) for r in R["models"]]):
         (fig, caption), = task.figures(dict(R, models=rows))
-        assert isinstance(fig, Figure) and "softmax probabilities, mean ‖∂p/∂x‖_F over" in caption
+        assert isinstance(fig, Figure) and "softmax probabilities, mean ‖∂p/∂x‖<sub>F</sub> over" in caption
+        assert "_F" not in caption
         _clean(caption)
         assert png(fig)[:4] == b"\x89PNG"  # drawn, not only built: draw-time errors show here
+        _untrained_level_crosses_no_point(fig)
+
+
+def _untrained_level_crosses_no_point(fig):
+    """The untrained networks' level is drawn right of every point and line of its panel, on both axes."""
+    panels, twins = fig.axes[:2], fig.axes[2:]
+    for ax, twin in zip(panels, twins):
+        (stub,) = [line for line in twin.lines if line.get_label().startswith("sensitivity, untrained")]
+        start = min(stub.get_transform().transform(stub.get_xydata())[:, 0])
+        drawn = [a for a in (*ax.lines, *ax.collections, *twin.lines, *twin.collections) if a is not stub]
+        right = max(max(a.get_transform().transform(a.get_xydata())[:, 0]) if hasattr(a, "get_xydata")
+                    else max(a.get_offset_transform().transform(a.get_offsets())[:, 0], default=-1e9)
+                    for a in drawn)
+        assert start > right + 2, (start, right)  # display pixels
+
+
+def test_untrained_level_is_drawn_clear_of_the_points():
+    rows = [{"batch_size": b, "seed": s, "reached": True, "train_loss": 0.04 + 0.001 * s, "test_loss": 0.05,
+             "train_acc": 0.99, "test_acc": 0.98, "sensitivity_softmax": 0.1 + 0.01 * s}
+            for b in (16, 64, 256, 1024) for s in range(2)]
+    R = {"models": rows, "primary": "softmax", "outputs": {"softmax": "softmax probabilities"}, "n_eval": 64,
+         "sensitivity_at_init": {"softmax": 0.105}}  # the untrained level amid the trained models' values
+    (fig, _), = task.figures(R)
+    _untrained_level_crosses_no_point(fig)
 
 
 def test_cache_key_covers_every_training_setting():
@@ -269,15 +294,14 @@ def _verify(R: dict, text: str) -> None:
             assert "p = " in ln or "interval" in ln, f"verdict word without a test: {ln!r}"
 
 
-def _verify_lines(R: dict, lines: list[str]) -> None:
-    p, out, prim = R["params"], R["outputs"], R["primary"]
-    rows = [r for r in R["models"] if r["reached"]]
+def _check_criterion(R: dict, line: str) -> None:
+    """The first line (1-3d's and 1-3e's): the target, the tolerance, the limit, and every missed model named."""
+    p = R["params"]
     missed = [r for r in R["models"] if not r["reached"]]
-
     m = re.fullmatch(r"Every model was trained until its training loss \(eval mode, whole training set, checked "
-                     r"between steps\) was within ±(\S+) % of (\S+), with a limit of (\S+) steps\. (.*)", lines[0])
-    assert m and m[1] == f"{R['tolerance'] * 100:g}" and m[2] == f"{p['target_loss']:g}", lines[0]
-    assert m[3] == f"{p['max_steps']:,}", lines[0]
+                     r"between steps\) was within ±(\S+) % of (\S+), with a limit of (\S+) steps\. (.*)", line)
+    assert m and m[1] == f"{R['tolerance'] * 100:g}" and m[2] == f"{p['target_loss']:g}", line
+    assert m[3] == f"{p['max_steps']:,}", line
     m = [None, None, None] + [m[4]]
     if not missed:
         n = len(R["models"])
@@ -294,6 +318,12 @@ def _verify_lines(R: dict, lines: list[str]) -> None:
             if not r["diverged"]:
                 assert (how == "ended below the band") == (r["train_loss"] < p["target_loss"]), (how, r)
             assert int(steps.replace(",", "")) == r["steps"] and _close(r["train_loss"], loss)
+
+
+def _verify_lines(R: dict, lines: list[str]) -> None:
+    p, out, prim = R["params"], R["outputs"], R["primary"]
+    rows = [r for r in R["models"] if r["reached"]]
+    _check_criterion(R, lines[0])
     batches = sorted({r["batch_size"] for r in rows})
     if len(batches) < 2:
         assert lines[1:] == ["Fewer than two batch sizes have a model at the target, so nothing is compared."]

@@ -63,3 +63,11 @@ def test_ranked_paired_is_the_sign_test_of_each_runs_two_values():
     assert shrink.test == "exact two-sided sign test over the runs, p = 0.031, below 0.05"
     few = wording.ranked([5, 6, 7], [1, 2, 7], unit="run", paired=True)
     assert few.verdict == "floor" and few.test.startswith("with 2 runs that differ the exact two-sided sign test")
+
+
+def test_percent_digits_that_tell_values_apart():
+    assert wording.distinct_pct_digits([0.9937, 0.9951, 0.9930]) == 1  # 99.4, 99.5, 99.3
+    assert wording.distinct_pct_digits([0.9937, 0.9937]) == 0  # the same value: no decimal needed
+    assert wording.distinct_pct_digits([0.5, 0.25]) == 0
+    assert wording.distinct_pct_digits([0.99371, 0.99374]) == 3
+    assert wording.distinct_pct_digits([0.1, None, float("nan")]) == 0

@@ -78,6 +78,60 @@ def obtain_chromium() -> str | None:
     return None
 
 
+# Each heading's text as a reader sees it: without the ¶ of its own link, white space as one space.
+HEADINGS_JS = """() => Array.from(document.querySelectorAll('h1, h2, h3, h4, h5, h6'), h => {
+  const copy = h.cloneNode(true);
+  copy.querySelectorAll('.anchor-link').forEach(a => a.remove());
+  return copy.textContent.replace(/\\s+/g, ' ').trim();
+})"""
+
+
+def _squeezed(text: str) -> str:
+    return "".join(text.split())
+
+
+def outline_items(node):
+    """Every item of a PDF outline (a /First, /Next tree) in document order, as mutable dictionaries."""
+    item = node.get("/First")
+    while item is not None:
+        obj = item.get_object()
+        yield obj
+        yield from outline_items(obj)
+        item = obj.get("/Next")
+
+
+def fix_outline(data: bytes, headings: list[str]) -> bytes:
+    """The PDF with each bookmark titled as its heading reads. Chromium builds a bookmark's title from the
+    heading's lines as laid out and drops the space where a heading wrapped ("Optimization,Generalization");
+    a bookmark whose title is a heading's text less some white space gets that heading's text. The PDF is
+    updated incrementally: what Chromium wrote (tags, links, pages) stays byte for byte."""
+    import io
+
+    from pypdf import PdfWriter
+    from pypdf.generic import NameObject, TextStringObject
+
+    writer = PdfWriter(io.BytesIO(data), incremental=True)
+    outlines = writer.root_object.get("/Outlines")
+    if outlines is None:
+        return data
+    changed, start = 0, 0
+    for item in outline_items(outlines.get_object()):
+        title = str(item.get("/Title", ""))
+        # headings in document order, as the bookmarks are: look from the last one matched onward
+        for i in range(start, len(headings)):
+            if _squeezed(headings[i]) == _squeezed(title):
+                start = i + 1
+                if headings[i] != title:
+                    item[NameObject("/Title")] = TextStringObject(headings[i])
+                    changed += 1
+                break
+    if not changed:
+        return data
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 def print_pdf(html: Path, pdf: Path, chromium: str) -> int:
     from playwright.sync_api import sync_playwright
 
@@ -86,6 +140,8 @@ def print_pdf(html: Path, pdf: Path, chromium: str) -> int:
         try:
             page = browser.new_page()
             page.goto(html.resolve().as_uri(), wait_until="load")
+            page.emulate_media(media="print")
+            headings = page.evaluate(HEADINGS_JS)
             # outline: bookmarks from the headings (a PDF reader's side panel); tagged: a structured
             # PDF that screen readers can follow, with the figures' alt text
             data = page.pdf(format="A4", print_background=True, display_header_footer=True,
@@ -93,6 +149,7 @@ def print_pdf(html: Path, pdf: Path, chromium: str) -> int:
                             margin={"top": "14mm", "bottom": "16mm", "left": "12mm", "right": "12mm"})
         finally:
             browser.close()
+    data = fix_outline(data, headings)
     atomic_write_bytes(pdf, data)
     return len(data)
 

@@ -26,10 +26,11 @@ import nbformat
 
 from .. import environment, paths
 from ..plots import DPI
+from ..results import atomic_write_bytes
+from ..results import load as load_results
 from ..tables import markdown_table
 from ..wording import join
-from ..results import atomic_write_bytes, load as load_results
-from . import summary
+from . import summary, timings
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "template"  # package data: found from any install
 CAPTION = re.compile(r'<p class="caption"><b>Figure ([^<]+?)\.</b>')
@@ -38,8 +39,11 @@ HEADING = re.compile(r"^#\s+(\S+)\s+·\s+(.+)$", re.M)
 # id made from the text alone (so every "Comment" heading gets id="Comment"); the section markers built
 # below say which section a heading belongs to.
 RENDERED = re.compile(r'<h([1-6]) id="([^"]*)">(.*?)<a class="anchor-link" href="#[^"]*">¶</a></h\1>'
-                      r'|<div class="section-start[^"]*" id="(?:sec-)?([^"]+)"></div>', re.S)
+                      r'|<div class="(section-start[^"]*)" id="((?:sec-)?([^"]+))"></div>', re.S)
 TAG = re.compile(r"<[^>]+>")
+COURSE = ("Homework 1 of Machine Learning and Having It Deep and Structured (MLDS), National Taiwan University, "
+          "spring 2018")
+BUILD_GAP = 60.0  # s: a notebook that starts this long after the others ended ran in a later build
 TOC_LEVELS = 2  # sections and their subsections: deeper headings would make the side list longer than a screen
 PACKAGES = ("torch", "torchvision", "numpy", "scikit-learn", "matplotlib", "seaborn", "papermill", "nbconvert")
 
@@ -63,6 +67,11 @@ def figures_of(nb) -> list[str]:
             text = data.get("text/markdown") or data.get("text/html") or ""
             found += CAPTION.findall(text if isinstance(text, str) else "".join(text))
     return found
+
+
+def figure_id(number: str) -> str:
+    """The HTML id of a figure: 'fig-1-2a-1' for Figure 1-2a.1 (the map links to it)."""
+    return "fig-" + _slug(number)
 
 
 def _caption_of(out) -> str | None:
@@ -89,8 +98,11 @@ def _figure(image, caption: str):
     alt = html_mod.escape(" ".join(html_mod.unescape(TAG.sub("", caption)).split()), quote=True)
     width = _png_width_in(png)
     style = f' style="--print-width: {width:.2f}in"' if width else ""
-    html = (f'<figure class="figure"><img src="data:image/png;base64,{png}" alt="{alt}"{style}>'
-            f"<figcaption>{caption}</figcaption></figure>")
+    number = CAPTION.search(caption).group(1)  # a caption is one by its number (_caption_of)
+    # the image is a link to the image at full size: report.js points it there when it is about to be followed
+    html = (f'<figure class="figure" id="{figure_id(number)}"><a class="full-size" href="#{figure_id(number)}" '
+            f'aria-label="Figure {number} at full size"><img src="data:image/png;base64,{png}" alt="{alt}"{style}>'
+            f"</a><figcaption>{caption}</figcaption></figure>")
     return nbformat.v4.new_output("display_data", data={"text/html": html, "text/plain": TAG.sub("", caption)})
 
 
@@ -161,6 +173,63 @@ def _markdown(text: str, **meta):
     return cell
 
 
+def facts_table(rows: list[tuple[str, str]]) -> str:
+    """A two-column table of named facts, each name a row header (a table with an empty header row
+    leaves a screen reader nothing to announce)."""
+    body = "".join(f'<tr><th scope="row">{html_mod.escape(name)}</th><td>{html_mod.escape(value)}</td></tr>'
+                   for name, value in rows)
+    return f'<table class="facts"><tbody>{body}</tbody></table>'
+
+
+def duration_text(seconds: float) -> str:
+    """45.3 -> '45 s'; 134 -> '2 min 14 s'; 5000 -> '1 h 23 min'."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+
+
+def product_seconds(out_dir: Path, profiles: list[str]) -> float:
+    """How long the products a rule of its own builds (1-3d's models) took in the last build of these
+    profiles: while they train, the notebooks that need them wait, so a build's notebooks can be that
+    far apart."""
+    return sum(timings.load(out_dir, p).get(name, 0.0) for p in profiles for name in set(timings.PRODUCTS.values()))
+
+
+def build_time(notebooks, waited: float = 0.0) -> str:
+    """The wall time of the build that ran the notebooks, from papermill's records: the first notebook's
+    start to the last one's end. A build reruns only what changed, so the notebooks may come from several
+    builds: those that ran within BUILD_GAP (plus ``waited``, the products' time) of the one before are
+    one build, and only the last is timed, with how many notebooks it ran."""
+    runs = []
+    for _, nb in notebooks:
+        pm = nb.metadata.get("papermill", {})
+        try:
+            runs.append((dt.datetime.fromisoformat(pm["start_time"]), dt.datetime.fromisoformat(pm["end_time"]),
+                         float(pm.get("duration") or 0.0)))
+        except (KeyError, TypeError, ValueError):
+            continue
+    if not runs:
+        return "—"
+    runs.sort()
+    builds = [[runs[0]]]
+    for run in runs[1:]:
+        last_end = max(r[1] for r in builds[-1])
+        if (run[0] - last_end).total_seconds() > BUILD_GAP + waited:
+            builds.append([])
+        builds[-1].append(run)
+    last = builds[-1]
+    wall = (max(r[1] for r in last) - min(r[0] for r in last)).total_seconds()
+    own = sum(r[2] for r in last)
+    text = (f"{duration_text(wall)}, from the first notebook's start to the last one's end (the notebooks' own "
+            f"times add up to {duration_text(own)})")
+    if len(last) < len(notebooks):
+        text += f"; this build ran {len(last)} of the {len(notebooks)} notebooks, the others ran before it"
+    return text
+
+
 def _clean(cell):
     """Keep what a notebook displays (tables, figures, comments, errors); drop stdout/stderr
     (progress lines belong to the log, not to the report)."""
@@ -182,18 +251,20 @@ def build(executed: list[Path], out_dir: Path) -> nbformat.NotebookNode:
     cells = [_markdown(
         '<div class="title-page">\n\n'
         "# HW1 — Deep vs Shallow, Optimization, Generalization\n\n"
+        f'<p class="course">{COURSE}</p>\n\n'
         "A reproducible report: every figure and number below was computed by the executed notebooks "
         "listed in the appendix (with each one's profile, device and wall time); `make report` reruns "
         "a notebook whenever its code or settings change.\n\n"
-        + markdown_table([
-            {"": "Profile", " ": ", ".join(profiles) or "—"},
-            {"": "Datasets / functions", " ": "; ".join(datasets) or "—"},
-            {"": "Device", " ": ", ".join(devices) or "—"},
-            {"": "Date", " ": now},
-            {"": "Revision", " ": _revision()},
-            {"": "Software", " ": _versions()},
-            {"": "Environment", " ": _environment(results)},
-            {"": "Results", " ": _computed(notebooks, results)},
+        + facts_table([
+            ("Profile", ", ".join(profiles) or "—"),
+            ("Datasets / functions", "; ".join(datasets) or "—"),
+            ("Device", ", ".join(devices) or "—"),
+            ("Date", now),
+            ("Build time", build_time(notebooks, product_seconds(out_dir, profiles))),
+            ("Revision", _revision()),
+            ("Software", _versions()),
+            ("Environment", _environment(results)),
+            ("Results", _computed(notebooks, results)),
         ]) + "\n\n</div>")]
 
     # the answers on one page of their own, read from the results files (summary.py), each linked to its section
@@ -206,7 +277,8 @@ def build(executed: list[Path], out_dir: Path) -> nbformat.NotebookNode:
         sec, title = section_of(nb)
         figs = figures_of(nb)
         rows.append({"HW question": sec, "title": f'<a href="#sec-{sec}">{title}</a>',
-                     "figures": ", ".join(figs) or "—", "notebook": path.name})
+                     "figures": ", ".join(f'<a href="#{figure_id(f)}">{f}</a>' for f in figs) or "—",
+                     "notebook": path.name})
     cells.append(_markdown('<div class="section-start new-page"></div>\n\n# Map: questions → sections\n\n'
                            + markdown_table(rows)))
 
@@ -304,16 +376,61 @@ def appendix(notebooks, results) -> str:
             "and its executed copy with all logs is in `report/executed/`.")
 
 
+# JupyterLab's stylesheet, inlined by nbconvert, holds a few things that are not CSS (the Nu HTML Checker
+# reports each as an error, and browsers drop them): scrollbar-track states of WebKit's own, a quoted
+# box-shadow, and overflow: overlay (an old WebKit alias of auto). For the parts of JupyterLab's interface
+# they style, none of which the report has.
+INVALID_CSS = ((re.compile(r"[^{}]*::-webkit-scrollbar-track:(?:horizontal|vertical) *\{[^}]*\}\s*"), ""),
+               (re.compile(r"box-shadow: *'[^'\n]*'; *\n?"), ""),
+               (re.compile(r"overflow: *overlay;"), "overflow: auto;"))
+
+
+def valid_css(text: str) -> str:
+    for pattern, replacement in INVALID_CSS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def to_html(nb: nbformat.NotebookNode) -> str:
+    from markupsafe import Markup
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(template_name="template", extra_template_basedirs=[str(TEMPLATE_DIR.parent)])
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
+    exporter.register_filter("valid_css", lambda text: Markup(valid_css(str(text))))
     css = (TEMPLATE_DIR / "report.css").read_text()
-    html, _ = exporter.from_notebook_node(nb, resources={"report_css": css})
-    return with_toc(*unique_heading_ids(html))
+    js = (TEMPLATE_DIR / "report.js").read_text()
+    html, _ = exporter.from_notebook_node(nb, resources={"report_css": css, "report_js": js})
+    return scrolling_tables(with_toc(*unique_heading_ids(html)))
+
+
+LONG_TABLE_ROWS = 16  # rows (with the header's) from which a table may break across pages in print
+TABLE_OR_HEADING = re.compile(r'<h([1-6]) id="[^"]*">(.*?)</h\1>|<table\b.*?</table>', re.S)
+
+
+def scrolling_tables(html: str) -> str:
+    """Each table in a box of its own that scrolls sideways when the table is wider than the screen (a phone),
+    named for a screen reader after the section and heading above it; report.js shades the side there is
+    more on, and leaves only the boxes that scroll as tab stops."""
+    section, heading, n = "", "title page", 0
+
+    def wrap(m: re.Match) -> str:
+        nonlocal section, heading, n
+        if m.group(1):
+            heading, n = " ".join(html_mod.unescape(TAG.sub("", m.group(2).replace("¶", ""))).split()), 0
+            if m.group(1) == "1":
+                section = heading.split(" · ")[0] + ", " if " · " in heading else ""
+            return m.group(0)
+        n += 1
+        label = html_mod.escape(f"Table{f' {n}' if n > 1 else ''}: {section}{heading}", quote=True)
+        # a long table may run on to the next page (its header repeated there) rather than leave a page half empty
+        long = " long" if m.group(0).count("<tr") > LONG_TABLE_ROWS else ""
+        return (f'<div class="table-wrap{long}"><div class="table-scroll" role="group" tabindex="0" '
+                f'aria-label="{label}">{m.group(0)}</div></div>')
+
+    return TABLE_OR_HEADING.sub(wrap, html)
 
 
 def _slug(text: str) -> str:
@@ -322,18 +439,23 @@ def _slug(text: str) -> str:
 
 def unique_heading_ids(html: str) -> tuple[str, list[tuple[int, str, str]]]:
     """Give every heading an id of its own: "<section>-<slug>" below a section's first heading
-    (1-1a-comment), the slug alone elsewhere, with -2, -3 … where one would repeat. Returns the
-    HTML and the headings as (level, id, text) in order."""
+    (1-1a-comment), the slug alone elsewhere, with -2, -3 … where one would repeat. A section
+    marker's id (sec-1-1a, what the map links to) moves into the section's first heading: on the
+    empty marker a link landed where the marker stood, at the foot of the page before the one the
+    heading was pushed to. Returns the HTML and the headings as (level, id, text) in order."""
     seen: set[str] = set()
     headings: list[tuple[int, str, str]] = []
-    section = ""
+    section, marker = "", ""
 
     def rename(m: re.Match) -> str:
-        nonlocal section
-        if m.group(4) is not None:  # a section marker: headings up to the next one belong to it
-            section = "" if m.group(4) == "appendix" else _slug(m.group(4))
-            return m.group(0)
+        nonlocal section, marker
+        if m.group(6) is not None:  # a section marker: headings up to the next one belong to it
+            section = "" if m.group(6) == "appendix" else _slug(m.group(6))
+            marker = m.group(5)
+            return f'<div class="{m.group(4)}"></div>'
         level, inner = int(m.group(1)), m.group(3)
+        if marker:
+            inner, marker = f'<span class="anchor" id="{marker}"></span>{inner}', ""
         text = " ".join(html_mod.unescape(TAG.sub("", inner)).split())
         base = _slug(text) if level == 1 or not section else f"{section}-{_slug(text)}"
         hid, n = base, 1

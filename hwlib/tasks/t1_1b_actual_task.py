@@ -19,7 +19,7 @@ from matplotlib.lines import Line2D
 
 from .. import data, models, paired, train, wording
 from ..params import Param, ParamError, same
-from ..plots import figure, palette
+from ..plots import figure, palette, whole_number_ticks
 from ..results import envelope
 from ..tables import markdown_table
 from . import common
@@ -174,6 +174,7 @@ def _training_curves(R: dict, dataset: str, metric: str):
               Line2D([], [], color="black", lw=1.2, ls="--", label="test")]
     handles = [h for i, m in enumerate(handles) for h in ([m, styles[i]] if i < 2 else [m])]
     ax.set(xlabel="epoch", ylabel="cross-entropy loss" if metric == "loss" else "accuracy")
+    whole_number_ticks(ax.xaxis)
     if metric == "loss":
         ax.set_yscale("log")
     # below the axes: the curves fill the whole panel, so no corner is reliably free of data

@@ -129,13 +129,15 @@ def _pca_paths(R: dict, which: str):
     values = np.concatenate([_arr(r["loss"]) for r in R["runs"]])
     norm = LogNorm(vmin=np.nanmin(values), vmax=np.nanmax(values))
     span = np.ptp(np.vstack(P["coords"]), axis=0) + 1e-12
+    # each end point's training accuracy with as many decimals as it takes to tell the runs apart
+    digits = wording.distinct_pct_digits([_arr(run["acc"])[-1] for run in R["runs"]])
     for i, run in enumerate(R["runs"]):
         xy = np.array(P["coords"][i])
         ax.plot(xy[:, 0], xy[:, 1], color="0.6", lw=0.8, zorder=1)
         sc = ax.scatter(xy[:, 0], xy[:, 1], c=_arr(run["loss"]), cmap="viridis_r", norm=norm, s=22,
                         marker=MARKERS[i % len(MARKERS)], edgecolor="k", linewidth=0.3, zorder=2)
         acc = _arr(run["acc"])[-1]  # the end point is labelled with its training accuracy
-        text = f"{run['seed']}" + (f": {acc:.0%}" if np.isfinite(acc) else "")
+        text = f"{run['seed']}" + (f": {wording.pct(acc, digits)}" if np.isfinite(acc) else "")
         # the label sits beyond the end point, along the run's overall direction, so it does not cover the path
         u = (xy[-1] - xy[0]) / span
         u = u / (np.linalg.norm(u) + 1e-12)

@@ -163,8 +163,16 @@ TRACES_KEPT = 8  # phase-2 traces saved and drawn: more lines than this cannot b
 
 
 def _trace_sample(trace: torch.Tensor, keep: int = TRACES_KEPT) -> list[list[float]]:
-    """‖∇L‖ per phase-2 step for the first few runs (NaN once a run stopped)."""
-    return trace[:, :keep].T.tolist()
+    """‖∇L‖ per phase-2 step for the first few runs, each up to the step it stopped at. The ensemble's trace
+    has a row per step of the longest run, NaN for a run that had stopped: saved as it was, that padding
+    (thousands of nulls a run) was most of the results file."""
+    kept = []
+    for row in trace[:, :keep].T.tolist():
+        n = len(row)
+        while n and math.isnan(row[n - 1]):
+            n -= 1
+        kept.append(row[:n])
+    return kept
 
 
 # ------------------------------------------------------------------ table and figures

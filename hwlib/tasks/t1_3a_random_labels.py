@@ -19,7 +19,7 @@ import torch
 from .. import data, models, train, wording
 from ..labels import agreement, with_random_labels
 from ..params import Param, same
-from ..plots import figure, legend_below, palette
+from ..plots import figure, legend_below, palette, whole_number_ticks
 from ..results import envelope
 from ..tables import markdown_table
 from . import common
@@ -141,6 +141,8 @@ def _curves(R: dict):
     ax_acc.axhline(R["chance"], color="black", lw=0.8, ls="--", label="chance")
     ax_loss.set(yscale="log", xlabel="epoch", ylabel="cross-entropy loss", title="loss")
     ax_acc.set(xlabel="epoch", ylabel="accuracy", ylim=(-0.02, 1.02), title="accuracy")
+    for ax in (ax_loss, ax_acc):
+        whole_number_ticks(ax.xaxis)
     # below both panels: the accuracy curves span the whole height and the loss curves the whole width
     legend_below(fig, (ax_loss, ax_acc), ncols=3, fontsize="x-small")
     return fig

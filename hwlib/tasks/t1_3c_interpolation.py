@@ -20,11 +20,12 @@ pair's two test accuracies are compared paired on the shared test set (McNemar's
 
 from __future__ import annotations
 
+import math
 import time
+from decimal import Decimal
 
 import numpy as np
 import torch
-
 import torch.nn.functional as F
 
 from .. import data, models, train, wording
@@ -127,6 +128,10 @@ def central_curvatures(alphas: list[float], loss: list[float]) -> dict:
 # at most this many Lanczos steps (1-3e's quick settings, where the value settles well before the limit)
 N_CURVATURE = 512
 LANCZOS_ITERS = 40
+# BatchNorm statistics re-estimated at each α from this many training images: the means and variances of a
+# few dozen channels settle long before (their standard error is under 5 % of a standard deviation), and a
+# pass over the whole set at each of the ~64 α of four lines was a third of the notebook's time
+N_STATISTICS = 512
 
 
 def sharpest_direction(model, ds: data.Dataset, seed: int) -> float:
@@ -162,7 +167,7 @@ def run(P) -> dict:
             (m1, r1), (m2, r2) = [trained_model(b, lr, s) for (b, lr), s in zip(pair["settings"], seeds)]
             tr = evaluate_path(m1, m2, alphas, ds.x_train, ds.y_train, ds.kind)
             te = evaluate_path(m1, m2, alphas, ds.x_test, ds.y_test, ds.kind)
-            re = evaluate_path_recomputed(m1, m2, alphas, ds.x_train,
+            re = evaluate_path_recomputed(m1, m2, alphas, ds.x_train[:N_STATISTICS],
                                           {"train": (ds.x_train, ds.y_train), "test": (ds.x_test, ds.y_test)}, ds.kind)
             at = {a: i for i, a in enumerate(alphas)}
             inside = [i for i, a in enumerate(alphas) if 0 <= a <= 1]
@@ -197,7 +202,8 @@ def run(P) -> dict:
                     model={"channels": info["widths"], "structure": info["structure"], "params": info["params"],
                            "batchnorm": True},
                     buffers=[k for k, _ in shape.named_buffers()], cases=cases, tolerance=TOLERANCE,
-                    n_curvature=min(N_CURVATURE, len(ds.x_train)), lanczos_iters=LANCZOS_ITERS)
+                    n_curvature=min(N_CURVATURE, len(ds.x_train)), lanczos_iters=LANCZOS_ITERS,
+                    n_statistics=min(N_STATISTICS, len(ds.x_train)))
 
 
 def table(R: dict) -> str:
@@ -211,7 +217,8 @@ def table(R: dict) -> str:
             f"{', '.join(R['buffers'])}. {p['optimizer']}; every model trained until its training loss (eval mode, whole "
             f"training set) is within ±{R['tolerance'] * 100:g} % of {p['target_loss']:g} (limit {p['max_steps']:,} steps); "
             f"{len(R['cases'][0]['alpha'])} values of α. λ_max: the top eigenvalue of the Hessian of the training loss "
-            f"on {R['n_curvature']} training images (eval mode, at most {R['lanczos_iters']} Lanczos steps)."
+            f"on {R['n_curvature']} training images (eval mode, at most {R['lanczos_iters']} Lanczos steps); "
+            f"re-estimated BatchNorm statistics: from the first {R['n_statistics']} training images at each α."
             "\n\n" + markdown_table(rows))
 
 
@@ -300,34 +307,46 @@ EQUAL_CURVATURE = 0.10
 NEAR_ZERO = 0.01
 
 
-def _curvatures(c: dict) -> tuple[float, float]:
-    """The two ends' curvatures, each set to 0 where it is within NEAR_ZERO of the larger one (both
-    given: flatter() answers 'unknown' first where one is missing)."""
-    k1, k2 = c["curvature"]["model1"], c["curvature"]["model2"]
+def _finite(v: float | None) -> bool:
+    return v is not None and math.isfinite(v)
+
+
+def _shown(v: float) -> Decimal:
+    """v exactly as the comment prints it (3 significant digits): the verdicts are decided on it."""
+    return Decimal(f"{v:.3g}")
+
+
+def _curvatures(c: dict) -> tuple[Decimal, Decimal]:
+    """The two ends' curvatures as printed, each set to 0 where it is under NEAR_ZERO of the larger one
+    (both given: flatter() answers 'unknown' first where one is missing)."""
+    k1, k2 = _shown(c["curvature"]["model1"]), _shown(c["curvature"]["model2"])
     scale = max(abs(k1), abs(k2))
-    return tuple(0.0 if abs(k) <= NEAR_ZERO * scale else k for k in (k1, k2))
+    return tuple(Decimal(0) if abs(k) < Decimal(str(NEAR_ZERO)) * scale else k for k in (k1, k2))
 
 
 def flatter(c: dict) -> str:
     """Which end of the line is flatter: 'θ₁' / 'θ₂' (the smaller curvature along the line), 'equal',
     'concave' (the loss bends down at an end: no valley floor along the line to compare), or 'unknown'
-    (no grid point on both sides of an end)."""
-    if c["curvature"]["model1"] is None or c["curvature"]["model2"] is None:
+    (no grid point on both sides of an end, or a loss that is not finite there)."""
+    if not all(_finite(c["curvature"][k]) for k in ("model1", "model2")):
         return "unknown"
     k1, k2 = _curvatures(c)
     if k1 < 0 or k2 < 0:
         return "concave"
-    if abs(k1 - k2) <= EQUAL_CURVATURE * max(k1, k2):  # both 0: equal too
+    if abs(k1 - k2) <= Decimal(str(EQUAL_CURVATURE)) * max(k1, k2):  # both 0: equal too
         return "equal"
     return "θ₁" if k1 < k2 else "θ₂"
 
 
 def shape_text(c: dict) -> str:
+    """Barrier, small bump or none: ACC_DROP decided on the accuracies as printed."""
     floor = min(e["train_acc"] for e in c["models"])
     low = c["min_train_acc_inside"]
-    if low < floor - ACC_DROP:
-        return (f"a barrier: the training loss rises {c['barrier']:.3g} above the worse end and the training "
-                f"accuracy falls to {wording.pct(low)} in between")
+    shown = [Decimal(wording.pct(v).split()[0]) for v in (low, floor)]
+    if shown[0] < shown[1] - Decimal(str(ACC_DROP * 100)):
+        loss = (f"the training loss rises {c['barrier']:.3g} above the worse end and" if c["barrier"] > 0 else
+                "the training loss never exceeds the worse end's, but")  # an accuracy barrier alone
+        return f"a barrier: {loss} the training accuracy falls to {wording.pct(low)} in between"
     acc = (f"the training accuracy between the ends does not drop below the ends' {wording.pct(floor)}" if low >= floor
            else f"the training accuracy between the ends dips to {wording.pct(low)}, within {ACC_DROP * 100:.0f} "
                 f"points of the worse end's {wording.pct(floor)}")
@@ -351,15 +370,17 @@ def rise_text(c: dict) -> str:
 
 def curvature_text(c: dict, names: tuple[str, str]) -> str:
     k, verdict = c["curvature"], flatter(c)
-    if verdict == "unknown":
+    if None in (k["model1"], k["model2"]):
         return "The α grid has no point on both sides of an end, so the curvature at the ends is not measured."
+    if verdict == "unknown":
+        return "The loss along the line is not finite at an end, so the curvature there is not measured."
     text = (f"The curvature of the training loss along the line (BatchNorm statistics re-estimated; central "
             f"difference, step {k['step']:.2g}) is {k['model1']:.3g} at θ₁ ({names[0]}) and "
             f"{k['model2']:.3g} at θ₂ ({names[1]})")
     zero = [n for n, key, e in zip(("θ₁", "θ₂"), ("model1", "model2"), _curvatures(c)) if e == 0 and k[key] != 0]
     if zero:
         text += (f" ({'its' if len(zero) == 1 else 'their'} value at {wording.join(zero)}, under "
-                 f"{NEAR_ZERO:.0%} of the other end's, is zero within the finite differences' error)")
+                 f"{NEAR_ZERO * 100:g} % of the other end's, is zero within the finite differences' error)")
     if verdict == "concave":
         bent = [n for n, e in zip(("θ₁", "θ₂"), _curvatures(c)) if e < 0]
         return text + f": the loss bends down at {wording.join(bent)}, so the ends are not ranked."
@@ -374,7 +395,10 @@ def eigen_text(c: dict, names: tuple[str, str]) -> str:
     the ends as the line does. Within EQUAL_CURVATURE of each other the two are called equal."""
     l1, l2 = (m["top_eigenvalue"] for m in c["models"])
     text = f" λ_max is {l1:.3g} at θ₁ and {l2:.3g} at θ₂"
-    if abs(l1 - l2) <= EQUAL_CURVATURE * max(abs(l1), abs(l2)):
+    if not (_finite(l1) and _finite(l2)):
+        return text + "."
+    l1, l2 = _shown(l1), _shown(l2)  # decided on the printed values
+    if abs(l1 - l2) <= Decimal(str(EQUAL_CURVATURE)) * max(abs(l1), abs(l2)):
         return text + f": within {EQUAL_CURVATURE * 100:.0f} % of each other."
     smaller = "θ₁" if l1 < l2 else "θ₂"
     line = flatter(c)
@@ -433,18 +457,31 @@ def keskar_text(R: dict) -> str:
     cases = [c for c in R["cases"] if c["pair"] == "batch size"]
     if not cases:
         return ""
-    small, large = cases[0]["values"]
+    small, large = sorted(cases[0]["values"])
+    big = "θ₂" if cases[0]["values"][1] == large else "θ₁"  # the pair may list the larger batch first
     decided = {flatter(c) for c in cases} & {"θ₁", "θ₂"}
     setting = (f"the models are small BatchNorm CNNs trained with {R['params']['optimizer']} to one training "
                f"loss, batch {small:g} against {large:g} (the paper: 256 against a tenth of the training set), "
                "with one run per case")
     other = " The learning-rate pair has no counterpart in that paper."
-    if decided == {"θ₁"}:
-        return f"\n{KESKAR}; so is it here (batch {large:g}, θ₂).{other}"
-    if decided == {"θ₂"}:
+    if decided == {"θ₁", "θ₂"} - {big}:
+        return f"\n{KESKAR}; so is it here (batch {large:g}, {big}).{other}"
+    if decided == {big}:
         return f"\n{KESKAR}; here it is the flatter one, the opposite, and the setting differs: {setting}.{other}"
     return (f"\n{KESKAR}; here the cases do not rank the two ends alike, so this run cannot tell whether it agrees. "
             f"The setting: {setting}.{other}")
+
+
+def missed_text(R: dict, missed: list[dict]) -> str:
+    """The models off the target, and the studied choices whose cases hold one (a model may serve both)."""
+    def key(m):
+        return m["batch_size"], m["lr"], m["seed"]
+    off = {key(m) for m in missed}
+    pairs = list(dict.fromkeys(c["pair"] for c in R["cases"] if any(key(m) in off for m in c["models"])))
+    return wording.join([f"batch {m['batch_size']}, lr {m['lr']:g}, seed {m['seed']} missed it ({m['steps']:,} "
+                         f"steps, training loss {m['train_loss']:.3g})" for m in missed]) + (
+        f", so the {wording.join(pairs)} {'pair compares' if len(pairs) == 1 else 'pairs compare'} models not both "
+        "at the target.")
 
 
 def comment(R: dict) -> str:
@@ -456,9 +493,7 @@ def comment(R: dict) -> str:
     crit = (f"Every model was trained until its training loss (eval mode, whole training set) was within "
             f"±{R['tolerance'] * 100:g} % of {p['target_loss']:g} (limit {p['max_steps']:,} steps): ")
     lines.append(crit + (f"all reached it (training loss from {min(losses):.3g} to {max(losses):.3g})." if not missed
-                         else wording.join(
-        [f"batch {m['batch_size']}, lr {m['lr']:g}, seed {m['seed']} missed it ({m['steps']:,} steps, training "
-         f"loss {m['train_loss']:.3g})" for m in missed]) + ", so its pair compares unequally trained models."))
+                         else missed_text(R, missed)))
     for c in R["cases"]:
         v1, v2 = c["values"]
         m = c["mid"]
@@ -485,7 +520,7 @@ def comment(R: dict) -> str:
     if shared and indep:
         worst_shared = max(c["mid"]["train_loss"] for c in shared)
         best_indep = min(c["mid"]["train_loss"] for c in indep)
-        if worst_shared < best_indep:
+        if _shown(worst_shared) < _shown(best_indep):  # apart as printed
             lines.append(
                 f"\nThe initialization decides the shape of the slice. Solutions trained from one initialization are "
                 f"joined by a straight path of low loss (midpoint training loss at most {worst_shared:.3g}); "

@@ -188,14 +188,17 @@ def table(R: dict) -> str:
 
 
 TRAIN, TEST, SENSITIVITY = palette(3)  # one colour per role
+UNTRAINED_STRIP = 0.15  # the x range widened by this share at the right: room for the untrained level
 AXIS_LABEL = {"softmax": r"$\|\partial p/\partial x\|_F$ (softmax)", "loss": r"$\|\partial \ell_i/\partial x\|$ (own loss)",
               "logits": r"$\|\partial z/\partial x\|_F$ (logits)"}  # mathtext: the norms on the twin axis
-SYMBOL = {"softmax": "‖∂p/∂x‖_F", "loss": "‖∂ℓ/∂x‖", "logits": "‖∂z/∂x‖_F"}  # the same in a caption's plain text
+SYMBOL = {"softmax": "‖∂p/∂x‖<sub>F</sub>", "loss": "‖∂ℓ/∂x‖", "logits": "‖∂z/∂x‖<sub>F</sub>"}  # the same in a caption
 
 
 def _sensitivity(R: dict):
     """Left: loss; right: accuracy — train and test against batch size (line: mean over seeds,
     dots: each model at the target), the primary sensitivity on the twin axis."""
+    from matplotlib.transforms import blended_transform_factory
+
     fig, axes = figure(ncols=2, height=3.3)
     rows = [r for r in R["models"] if r["reached"]]
     if not rows:  # nothing reached the target (a step limit too low): show every model, and say so
@@ -219,8 +222,15 @@ def _sensitivity(R: dict):
                   label=f"sensitivity of the {R['outputs'][R['primary']]}")
         if points:
             twin.scatter(*zip(*points), s=8, marker="s", color=SENSITIVITY, alpha=0.5)
-        twin.axhline(R["sensitivity_at_init"][R["primary"]], color=SENSITIVITY, lw=0.9, ls=":",
-                     label="sensitivity, untrained")
+        # the untrained networks' level: a short dotted stub in a strip kept free at the right end of the x axis,
+        # where it crosses no point of either axis (a line across the panel ran through the data)
+        lo, hi = ax.get_xlim()
+        ax.set_xlim(lo, hi * (hi / lo) ** UNTRAINED_STRIP)  # log x: the strip, as a share of the old range
+        untrained = R["sensitivity_at_init"][R["primary"]]
+        start = 1 - 0.8 * UNTRAINED_STRIP / (1 + UNTRAINED_STRIP)  # in the strip, clear of the last points
+        twin.plot([start, 0.99], [untrained, untrained], color=SENSITIVITY, lw=1.4, ls=":",
+                  transform=blended_transform_factory(twin.transAxes, twin.transData),
+                  label="sensitivity, untrained (right edge)")
         twin.set(ylabel="sensitivity " + AXIS_LABEL[R["primary"]])
         twin.grid(False)
     # below the panels: the curves run across the whole range of batch sizes on both axes
@@ -231,7 +241,8 @@ def _sensitivity(R: dict):
 def figures(R: dict) -> list:
     caption = ("Left: train and test cross-entropy (log); right: train and test accuracy; both against the batch size "
                "(log x), line: mean over seeds, dots: each model that reached the target. Twin axis: the sensitivity of "
-               f"the {R['outputs'][R['primary']]}, mean {SYMBOL[R['primary']]} over {R['n_eval']} test images (dotted: the untrained networks). "
+               f"the {R['outputs'][R['primary']]}, mean {SYMBOL[R['primary']]} over {R['n_eval']} test images "
+               "(dotted, at the right edge: the untrained networks). "
                "The other sensitivities are in the table above.")
     return [(_sensitivity(R), caption)]
 

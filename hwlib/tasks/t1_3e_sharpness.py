@@ -23,10 +23,10 @@ import time
 import torch.nn.functional as F
 
 from .. import wording
-from ..ranks import N_BOOT, partial_rank_correlation, rank_correlation
 from ..curvature import top_hessian_eigenvalue
 from ..params import Param, same
-from ..plots import figure, log_ticks_at, means_by, palette
+from ..plots import figure, legend_below, log_ticks_at, means_by, palette
+from ..ranks import N_BOOT, partial_rank_correlation, rank_correlation
 from ..results import envelope
 from ..sensitivity import jacobian_norms
 from ..sharpness import epsilon_sharpness
@@ -148,9 +148,12 @@ def batch_table(R: dict) -> list[dict]:
              "training loss held fixed": cell(R["batch_trends"][k]["partial"])} for k, name in R["measures"].items()]
 
 
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")  # one per batch size in the bottom row
+
+
 def _sharpness(R: dict):
     """Top row: each flatness measure against batch size (line: mean over seeds, dots: models);
-    bottom row: the generalization gap against each measure, points labelled with their batch size."""
+    bottom row: the generalization gap against each measure, each batch size its own marker."""
     measures = R["measures"]
     fig, axes = figure(ncols=len(measures), nrows=2, height=5.8)
     rows = [r for r in R["models"] if r["reached"]]
@@ -166,22 +169,27 @@ def _sharpness(R: dict):
         top.set(xlabel="batch size")
         top.tick_params(axis="x", labelsize="x-small", labelrotation=90)  # five batch sizes in a quarter of the page
         top.set_title(name.replace(" (", "\n("), fontsize="small")
-        vals, gap = [r[key] for r in rows], [r[R["gap"]] for r in rows]
-        bottom.scatter(vals, gap, s=14, color=colours[j])
-        for v, g, r in zip(vals, gap, rows):
-            bottom.annotate(str(r["batch_size"]), (v, g), fontsize="xx-small", xytext=(2, 2), textcoords="offset points")
+        # each batch size its own marker, named once in the legend below: labels beside the points ran into
+        # each other where models of two batch sizes lie close
+        for k, batch in enumerate(sorted({r["batch_size"] for r in rows})):
+            mine = [r for r in rows if r["batch_size"] == batch]
+            bottom.scatter([r[key] for r in mine], [r[R["gap"]] for r in mine], s=16, color=colours[j],
+                           marker=MARKERS[k % len(MARKERS)], label=f"{batch}")
         c = C[key]
         if c["rho"] is not None:
             bottom.set_title(f"ρ = {c['rho']:.2f}\n95 %: {c['low']:.2f} to {c['high']:.2f}", fontsize="x-small")
         bottom.set(ylabel=R["gaps"][R["gap"]] if j == 0 else None)
         bottom.set_xlabel(name.replace(" (", "\n("), fontsize="small")
+    if rows:
+        legend_below(fig, [axes[1][0]], ncols=len(MARKERS), fontsize="x-small", title="batch size",
+                     title_fontsize="x-small")
     return fig
 
 
 def figures(R: dict) -> list:
     caption = ("Top: each flatness measure against the batch size (log x; line: mean over seeds, dots: models). Bottom: "
-               f"the generalization gap ({R['gaps'][R['gap']]}) against each measure, points labelled with their batch "
-               "size, and the Spearman ρ with its 95 % bootstrap interval.")
+               f"the generalization gap ({R['gaps'][R['gap']]}) against each measure, each batch size its own marker "
+               "(legend below), and the Spearman ρ with its 95 % bootstrap interval.")
     return [(_sharpness(R), caption)]
 
 
@@ -190,38 +198,46 @@ def figures(R: dict) -> list:
 def comment(R: dict) -> str:
     lines = [t1_3d.criterion_text(R)]
     kept = [r for r in R["models"] if r["reached"]]
-    seeds = sorted({r["seed"] for r in kept})
+    seeds = sorted(t1_3d.by_batch(kept, "seed").values(), key=len)  # the seeds at the target, per batch size
     C = {c["key"]: c[R["gap"]] for c in R["correlations"]}
-    if any(C[k]["rho"] is None for k in R["measures"]):
-        lines.append(f"\nWith {wording.plural(len(kept), 'model')} at the target (or a measure with a single value) "
-                     "no rank correlation can be computed, so the measures are not compared.")
+    if any(C[k]["rho"] is None for k in ("batch_size", *R["measures"])):
+        lines.append(f"\nWith {wording.plural(len(kept), 'model')} at the target (or a single batch size, or a "
+                     "measure with a single value) no rank correlation can be computed, so the measures are not "
+                     "compared.")
         return "\n".join(lines)
+    per_batch = (f"{len(seeds[0])}" if len(seeds[0]) == len(seeds[-1]) else f"{len(seeds[0])} to {len(seeds[-1])}")
     lines.append(f"\nEach measure is ranked against the generalization gap ({R['gaps'][R['gap']]}) over "
-                 f"{wording.plural(len(kept), 'model')} ({wording.plural(len(seeds), 'seed')} per batch size); the "
-                 f"interval is a 95 % bootstrap over models ({R['n_boot']:,} resamples).")
+                 f"{wording.plural(len(kept), 'model')} ({per_batch} seed{'s' * (len(seeds[-1]) > 1)} per batch "
+                 f"size); the interval is a 95 % bootstrap over models ({R['n_boot']:,} resamples).")
     for key, name in {"batch_size": "the batch size itself", **R["measures"]}.items():
         c = C[key]
         lines.append(f"- **{name}**: " + {
             "up": f"larger value, larger gap ({t1_3d.interval(c)}).",
             "down": f"larger value, smaller gap ({t1_3d.interval(c)}).",
             "none": f"no rank correlation is established ({t1_3d.interval(c)}, which holds 0)."}[t1_3d.direction(c)])
-    names = list(R["measures"])
-    separated = [(a, b) for a in names for b in names if a != b and C[a]["low"] > C[b]["high"]]
-    if separated:
-        lines.append("\nWhere two intervals do not overlap the measures can be ranked: " + wording.join(
-            [f"{R['measures'][a]} has the higher rank correlation with the gap than {R['measures'][b]} "
-             f"({C[a]['rho']:.2f} against {C[b]['rho']:.2f})" for a, b in separated]) + ".")
-        if len(separated) < len(names) * (len(names) - 1) // 2:
-            lines.append("Every other pair of intervals overlaps, and those measures are not ranked.")
-    else:
-        lines.append(f"\nThe intervals of all {len(names)} measures overlap: with these models the data cannot say "
-                     "which measure tracks the generalization gap best.")
-    if len(seeds) < 2:
+    lines += ranking_lines(R, C)
+    if len(seeds[-1]) < 2:
         lines.append("With one seed per batch size, the models of one batch size cannot show how much a measure "
                      "varies between seeds, and the intervals are optimistic.")
     lines += batch_lines(R)
     lines.append(keskar_text(R, kept))
     return "\n".join(lines)
+
+
+def ranking_lines(R: dict, C: dict) -> list[str]:
+    """Two measures ranked only where their intervals, as printed, do not overlap (touching ends overlap)."""
+    names, fixed = list(R["measures"]), t1_3d._fixed
+    separated = [(a, b) for a in names for b in names
+                 if a != b and float(fixed(C[a]["low"])) > float(fixed(C[b]["high"]))]
+    if not separated:
+        return [(f"\nThe intervals of all {len(names)} measures overlap: with these models the data cannot say "
+                 "which measure tracks the generalization gap best.")]
+    out = ["\nWhere two intervals do not overlap the measures can be ranked: " + wording.join(
+        [f"{R['measures'][a]} has the higher rank correlation with the gap than {R['measures'][b]} "
+         f"({fixed(C[a]['rho'])} against {fixed(C[b]['rho'])})" for a, b in separated]) + "."]
+    if len(separated) < len(names) * (len(names) - 1) // 2:
+        out.append("Every other pair of intervals overlaps, and those measures are not ranked.")
+    return out
 
 
 def batch_lines(R: dict) -> list[str]:
