@@ -767,17 +767,20 @@ def summary_1_3d(R: dict) -> Row:
 # ------------------------------------------------------------------ 1-3e
 
 def summary_1_3e(R: dict) -> Row:
-    """Reads models[*].{reached, seed}, measures, gap and correlations[*].{key, <gap>.{rho, low, high}}: which
-    measures' intervals against the generalization gap exclude 0, and whether any two measures separate."""
+    """Reads models[*].{reached, batch_size, seed}, measures, gap and correlations[*].{key, <gap>.{rho, low, high}}:
+    which measures' intervals against the generalization gap exclude 0, and whether any two measures' intervals,
+    as printed, do not overlap (1-3e's ranking_lines)."""
     kept = [r for r in R["models"] if r["reached"]]
-    n_seeds = len({r["seed"] for r in kept})
-    seeds = _seeds_of(n_seeds, "a batch size")
+    per_batch = sorted({sum(1 for r in kept if r["batch_size"] == b) for b in {r["batch_size"] for r in kept}})
+    seeds = (join([str(n) for n in per_batch], "or") + " seeds a batch size" if per_batch != [1] else
+             "one seed a batch size")
     C = {c["key"]: c[R["gap"]] for c in R["correlations"]}
     names = R["measures"]
-    if any(C[k]["rho"] is None for k in names):
+    if any(C[k]["rho"] is None for k in ("batch_size", *names)):
         return Row("Cannot tell: too few models at the target for a rank correlation.", "—", seeds,
                    cannot=["which measure tracks the generalization gap"])
-    separated = [(a, b) for a in names for b in names if a != b and C[a]["low"] > C[b]["high"]]
+    separated = [(a, b) for a in names for b in names
+                 if a != b and float(fixed(C[a]["low"])) > float(fixed(C[b]["high"]))]
     linked = [k for k in names if direction(C[k]) in ("up", "down")]
     if separated:
         answer = "Where intervals separate: " + join([f"{names[a]} tracks the gap more closely than {names[b]}"
@@ -791,7 +794,7 @@ def summary_1_3e(R: dict) -> Row:
     cannot = ([] if separated else ["which measure tracks the gap best"])
     if len(linked) < len(names):
         cannot.append(f"the link of {len(names) - len(linked)} of the {len(names)} measures to the gap")
-    limits = (["one seed a batch size, so the intervals are optimistic"] if n_seeds < 2 else [])
+    limits = (["one seed a batch size, so the intervals are optimistic"] if max(per_batch) < 2 else [])
     return Row(answer, number, seeds, limits, cannot=cannot)
 
 
