@@ -279,15 +279,14 @@ def build(executed: list[Path], out_dir: Path) -> nbformat.NotebookNode:
         rows.append({"HW question": sec, "title": f'<a href="#sec-{sec}">{title}</a>',
                      "figures": ", ".join(f'<a href="#{figure_id(f)}">{f}</a>' for f in figs) or "—",
                      "notebook": path.name})
-    cells.append(_markdown('<div class="section-start new-page"></div>\n\n# Map: questions → sections\n\n'
+    cells.append(_markdown('<div class="section-start"></div>\n\n# Map: questions → sections\n\n'
                            + markdown_table(rows)))
 
-    for i, (path, nb) in enumerate(notebooks):
+    for path, nb in notebooks:
         sec, _ = section_of(nb)
-        # the first section starts a page (after the title page); the others follow on, so a section's
-        # last, part-filled page does not cost a page per section
-        first = " new-page" if i == 0 else ""
-        cells.append(_markdown(f'<div class="section-start{first}" id="sec-{sec}"></div>'))
+        # the sections follow on from the map (the summary, after the title page, starts the page they begin
+        # on), so a section's last, part-filled page does not cost a page per section
+        cells.append(_markdown(f'<div class="section-start" id="sec-{sec}"></div>'))
         cells += [_clean(c) for c in nb.cells]
 
     cells.append(_markdown(appendix(notebooks, results)))
