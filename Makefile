@@ -140,7 +140,7 @@ hwlib/%.py: ;
 
 notebooks: $(EXECUTED) ## execute the notebooks that changed (report/executed/)
 
-report/report.html: $(EXECUTED) hwlib/pipeline/stitch.py $(wildcard hwlib/pipeline/template/*)
+report/report.html: $(EXECUTED) hwlib/pipeline/stitch.py hwlib/pipeline/summary.py $(wildcard hwlib/pipeline/template/*)
 	@$(PY) -m hwlib.pipeline.stitch
 
 html: report/report.html ## build report/report.html from the executed notebooks

@@ -3,6 +3,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -89,3 +90,22 @@ def test_bad_parameter_value_named_in_one_line(tmp_path):
     assert lines and all("epochs='0' is not allowed" in line for line in lines)
     r = _run("-m", "hwlib.pipeline.runner", "check", "--profile", "smoke", "-p", "nosuch", "1", "--out-dir", str(tmp_path))
     assert r.returncode != 0 and "nosuch is not a setting of any notebook" in r.stderr
+
+
+def test_summary_follows_the_title_page_and_links_every_section(executed):
+    out, failures = executed
+    assert not failures, "\n".join(failures)
+    html = out / "summary-check.html"
+    r = _run("-m", "hwlib.pipeline.stitch", "--executed", str(out / "executed"), "--out-dir", str(out), "--html", str(html))
+    assert r.returncode == 0, r.stderr
+    text = html.read_text()
+    title = text.index('<div class="title-page">')
+    start, end = text.index('<div class="summary">'), text.index('<h1 id="map-questions-sections">')
+    assert title < start < end  # after the title page, before the map and every section
+    page = text[start:end]
+    links = re.findall(r'href="#(sec-[^"]+)"', page)
+    assert links == [f"sec-{section_of(nbformat.read(p, as_version=4))[0]}" for p in NOTEBOOKS]
+    ids = set(re.findall(r'\bid="([^"]+)"', text))
+    assert set(links) <= ids  # each link lands on its section
+    assert "Missing" not in page and "Not summarized" not in page  # every notebook's results were read
+    assert "<b>Profile</b> smoke" in page.replace("<strong>", "<b>").replace("</strong>", "</b>")

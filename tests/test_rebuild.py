@@ -34,8 +34,11 @@ def _reruns(project: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
+    return _built(tmp_path_factory.mktemp("project"))
+
+
+def _built(project: Path) -> Path:
     """A project copy (its own hwlib, so touching a file there changes nothing here) that looks fully built."""
-    project = tmp_path_factory.mktemp("project")
     for name in ("Makefile", "pyproject.toml", "requirements.lock"):  # the environment rule names the lock
         shutil.copy2(ROOT / name, project / name)  # copy2 keeps mtimes: the environment stays up to date
     shutil.copytree(ROOT / "hwlib", project / "hwlib", copy_function=shutil.copy2,
@@ -71,6 +74,12 @@ def test_build_layer_edits_rerun_no_notebook(built):
     _touch(built / "hwlib" / "pipeline" / "pdf.py")
     assert _reruns(built) == ["pipeline.pdf"]
     _touch(built / "hwlib" / "pipeline" / "template" / "report.css")
+    assert _reruns(built) == ["pipeline.stitch", "pipeline.pdf"]
+
+
+def test_a_summary_edit_restitches_and_reruns_no_notebook(tmp_path):
+    built = _built(tmp_path)  # a copy of its own: the other tests' edits stay in theirs
+    _touch(built / "hwlib" / "pipeline" / "summary.py")
     assert _reruns(built) == ["pipeline.stitch", "pipeline.pdf"]
 
 

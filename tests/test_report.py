@@ -58,7 +58,8 @@ def test_side_table_of_contents_links_every_section_and_subsection(stitched):
     _, html = stitched
     toc = re.search(r"<nav\b[^>]*class=\"toc\"[^>]*>(.*?)</nav>", html, re.S).group(1)
     links = re.findall(r'href="#([^"]+)"', toc)
-    assert links[:4] == ["map-questions-sections", "9-1a-title-of-9-1a", "9-1a-models", "9-1a-comment"]
+    assert links[:6] == ["summary-the-answers", "summary-limitations", "map-questions-sections", "9-1a-title-of-9-1a",
+                         "9-1a-models", "9-1a-comment"]
     assert "appendix-provenance" in links and "9-1b-comment" in links
     ids = set(re.findall(r'\bid="([^"]+)"', html))
     assert set(links) <= ids  # no link into nothing

@@ -139,6 +139,8 @@ def test_pdf_no_page_is_left_half_empty_but_for_a_figure_too_tall_for_it(layout)
     for n, (page, following) in enumerate(zip(layout, layout[1:]), 1):
         if page.fill >= HALF:
             continue
+        if n == 1 and any("Summary: the answers" in i.text for i in following.body if i.kind == "text"):
+            continue  # the title page is a page of its own: the summary starts the next one
         # the next page starts with a figure (under its heading, kept with it) that the rest did not hold
         body = sorted(following.body, key=lambda i: -i.top)
         image = next((i for i in body if i.kind == "image"), None)

@@ -1,4 +1,4 @@
-"""Stitch the executed notebooks into one HTML report: title page, question map, sections, appendix.
+"""Stitch the executed notebooks into one HTML report: title page, summary, question map, sections, appendix.
 
 Usage: python -m hwlib.pipeline.stitch [--executed report/executed] [--html report/report.html]
 
@@ -30,7 +30,7 @@ from ..results import atomic_write_bytes
 from ..results import load as load_results
 from ..tables import markdown_table
 from ..wording import join
-from . import timings
+from . import summary, timings
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "template"  # package data: found from any install
 CAPTION = re.compile(r'<p class="caption"><b>Figure ([^<]+?)\.</b>')
@@ -267,6 +267,11 @@ def build(executed: list[Path], out_dir: Path) -> nbformat.NotebookNode:
             ("Results", _computed(notebooks, results)),
         ]) + "\n\n</div>")]
 
+    # the answers on one page of their own, read from the results files (summary.py), each linked to its section
+    sections = {section_of(nb)[0] for _, nb in notebooks}
+    cells.append(_markdown('<div class="section-start new-page" id="summary"></div>\n\n'
+                           + summary.render(out_dir, sections)))
+
     rows = []
     for (path, nb), res in zip(notebooks, results):
         sec, title = section_of(nb)
@@ -277,12 +282,11 @@ def build(executed: list[Path], out_dir: Path) -> nbformat.NotebookNode:
     cells.append(_markdown('<div class="section-start"></div>\n\n# Map: questions → sections\n\n'
                            + markdown_table(rows)))
 
-    for i, (path, nb) in enumerate(notebooks):
+    for path, nb in notebooks:
         sec, _ = section_of(nb)
-        # the first section starts a page (after the title page); the others follow on, so a section's
-        # last, part-filled page does not cost a page per section
-        first = " new-page" if i == 0 else ""
-        cells.append(_markdown(f'<div class="section-start{first}" id="sec-{sec}"></div>'))
+        # the sections follow on from the map (the summary, after the title page, starts the page they begin
+        # on), so a section's last, part-filled page does not cost a page per section
+        cells.append(_markdown(f'<div class="section-start" id="sec-{sec}"></div>'))
         cells += [_clean(c) for c in nb.cells]
 
     cells.append(_markdown(appendix(notebooks, results)))

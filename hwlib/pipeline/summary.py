@@ -1,0 +1,882 @@
+"""The report's answers on one page: each HW question's answer in a sentence, its key number with
+the uncertainty its results hold, a link to its section; then the limitations of this run.
+
+Everything here is read from the results files (report/results/<notebook>.json), never from the
+rendered notebooks, by one small function per sub-task that takes that sub-task's results R and
+returns a ``Row``. Each function decides its sentence by the rule the sub-task's comment uses, so
+the summary is never more confident than the section it links to: where the comment cannot tell,
+the row says so. The task modules import torch, which the build layer must not load, so their rules
+are restated here (the constants under each function's name, the formatting helpers below), while the
+pure-Python helpers they share (hwlib.wording's exact tests and wording, hwlib.ranks) are imported;
+tests/test_summary.py checks each restated rule against the task module's own on random results.
+
+A question whose results file is missing or unreadable, or whose notebook has no section in the
+report (it failed or was not run), gets a row saying so, and the rest of the summary is built.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass, field
+from decimal import ROUND_FLOOR, Decimal
+
+import numpy as np
+
+from ..ranks import rank_test
+from ..results import load as load_results
+from ..wording import amount, gap, join, p_text, pct, plural, ranked, seeds_needed
+
+# The HW questions in the order of the report: section, results file (the notebook's name), and the
+# question in a few words.
+QUESTIONS = (
+    ("1-1a", "1_1a_simulate_function", "At one parameter count, does a deeper MLP fit a function better?"),
+    ("1-1b", "1_1b_actual_task", "At one parameter count, does a deeper CNN classify better?"),
+    ("1-2a", "1_2a_optimization_process", "Do runs from different seeds end in one place?"),
+    ("1-2b", "1_2b_gradient_norm", "How does ‖∇L‖ move while the loss falls?"),
+    ("1-2c", "1_2c_minimal_ratio", "Is a point with ‖∇L‖ ≈ 0 a minimum?"),
+    ("1-2d", "1_2d_error_surface", "What does the loss surface look like around θ*?"),
+    ("1-3a", "1_3a_random_labels", "Can the network fit random labels?"),
+    ("1-3b", "1_3b_parameters_vs_generalization", "Does a wider network overfit?"),
+    ("1-3c", "1_3c_interpolation", "Of two solutions, which is flatter along the line between them?"),
+    ("1-3d", "1_3d_sensitivity", "Does the batch size change the input sensitivity, and does it track generalization?"),
+    ("1-3e", "1_3e_sharpness", "Which flatness measure tracks the generalization gap?"),
+)
+
+# What each profile is, for the limitations (README: Profiles).
+PROFILES = {
+    "smoke": "tiny data slices and a few epochs, to exercise the code: its numbers answer nothing",
+    "quick": "the homework's questions scaled down to minutes on a CPU (smaller data and models, fewer epochs and "
+             "seeds); the full profile runs its settings on MNIST and CIFAR-10",
+    "full": "the homework's settings",
+}
+
+
+@dataclass
+class Row:
+    """One HW question's line of the summary, and what it adds to the limitations."""
+
+    answer: str  # one sentence
+    number: str  # the key number with its uncertainty
+    seeds: str = ""  # how many runs stand behind it: '5 seeds a model'
+    limits: list[str] = field(default_factory=list)  # what these results cannot show
+    missed: list[str] = field(default_factory=list)  # runs that missed a target, diverged or hit a limit
+    cannot: list[str] = field(default_factory=list)  # what the section says it cannot tell
+    single: bool = False  # one run behind each number: the seed's effect is not measured
+
+
+# ------------------------------------------------------------------ formatting (as the sections print)
+
+def at_least(p: float) -> str:
+    """p rounded *down* to two significant digits: 'p ≥ 0.22' must hold for p = 0.2222 and p = 0.2299."""
+    if p <= 0:
+        return "0"
+    exact = Decimal(p)  # the float's exact value: no rounding on the way
+    unit = Decimal(1).scaleb(exact.adjusted() - 1)
+    return f"{float((exact / unit).to_integral_value(ROUND_FLOOR) * unit):.2g}"
+
+
+def fixed(v: float, digits: int = 2) -> str:
+    """v with ``digits`` decimals and never '-0.00' (1-3d's ``_fixed``): interval ends are read against 0."""
+    text = f"{v:.{digits}f}"
+    return text[1:] if float(text) == 0 and text.startswith("-") else text
+
+
+def interval(c: dict) -> str:
+    """'0.71 (0.12 to 0.99)': a rank correlation and its 95 % interval, as 1-3d and 1-3e print them."""
+    return f"{minus(fixed(c['rho']))} ({minus(fixed(c['low']))} to {minus(fixed(c['high']))})"
+
+
+def direction(c: dict) -> str:
+    """1-3d's ``direction``: 'up' / 'down' where the printed 95 % interval excludes 0, 'none' where it holds
+    0, 'unknown' without ρ."""
+    if c.get("rho") is None:
+        return "unknown"
+    low, high = float(fixed(c["low"])), float(fixed(c["high"]))
+    return "up" if low > 0 else "down" if high < 0 else "none"
+
+
+def span(values, fmt: str = ".3g", sep: str = "–") -> str:
+    """1-2b's ``_span``: '0.5' when every value prints the same, else 'lowest–highest' as printed."""
+    lo, hi = format(min(values), fmt), format(max(values), fmt)
+    return lo if lo == hi else f"{lo}{sep}{hi}"
+
+
+def minus(text: str) -> str:
+    """A true minus sign for the prose."""
+    return "−" + text[1:] if text.startswith("-") else text
+
+
+def _seeds_of(n: int, per: str) -> str:
+    return f"{plural(n, 'seed')} {per}" if n != 1 else f"one seed {per}"
+
+
+# ------------------------------------------------------------------ 1-1a
+
+# t1_1a_simulate_function.ALPHA is stored in R["alpha"]; its comment's verdict for one comparison:
+def compare_1_1a(deep: list[float], shallow: list[float], alpha: float) -> dict:
+    """1-1a's ``compare``: 'better' / 'worse' (p as printed below alpha, the seeds' medians ordered the same
+    way), 'tie' (it could reach alpha but did not), 'floor' (these seed counts cannot reach alpha)."""
+    t = rank_test(deep, shallow)
+    p = f"{t['p']:.2g}"
+    mid_d, mid_s = statistics.median(deep), statistics.median(shallow)
+    if t["min_p"] >= alpha:
+        verdict = "floor"
+    elif float(p) < alpha and t["side"] != 0 and mid_d != mid_s and (mid_d < mid_s) == (t["side"] < 0):
+        verdict = "better" if mid_d < mid_s else "worse"
+    else:
+        verdict = "tie"
+    return {**t, "p_text": p, "verdict": verdict, "median_deep": mid_d, "median_shallow": mid_s}
+
+
+FUNCTIONS_1_1A = {"sinc": "sin(5πx)/(5πx)", "sign": "sgn(sin(5πx))", "damped_cosine": "exp(-2|x|)·cos(8πx)"}
+
+
+def layers(d: int) -> str:
+    return plural(int(d), "hidden layer")
+
+
+def ratio_1_1a(x: float) -> str:
+    """1-1a's ``_ratio``: two significant digits, more where two would print a ratio off 1 as 1."""
+    for d in range(2, 10):
+        if x == 1 or float(f"{x:.{d}g}") != 1:
+            return f"{x:.{d}g}"
+    return f"{x:.9g}"
+
+
+def summary_1_1a(R: dict) -> Row:
+    """Reads params.functions, params.seeds, params.epochs, alpha and runs[fn][*].{depth, diverged,
+    train_loss, stopped, epochs_run}: each deeper MLP against the shallowest, per function."""
+    P, alpha = R["params"], R["alpha"]
+    tests, kinds, missed, at_limit, n_runs = [], set(), [], 0, 0
+    for fn in P["functions"]:
+        runs = R["runs"].get(fn, [])
+        ok = [r for r in runs if r["diverged"] is None]
+        n_runs += len(runs)
+        at_limit += sum(1 for r in ok if not r["stopped"] and r["epochs_run"] >= P["epochs"])
+        if len(ok) < len(runs):
+            missed.append(f"{plural(len(runs) - len(ok), 'run')} on {FUNCTIONS_1_1A.get(fn, fn)} diverged "
+                          "and left out")
+        depths = sorted({r["depth"] for r in runs})
+        loss = {d: [r["train_loss"] for r in ok if r["depth"] == d] for d in depths}
+        done = [d for d in depths if loss[d]]
+        if len(done) < 2:
+            continue
+        here = [(fn, d, done[0], compare_1_1a(loss[d], loss[done[0]], alpha)) for d in done[1:]]
+        verdicts = {t["verdict"] for *_, t in here}
+        kinds.add({frozenset({"better"}): "deeper", frozenset({"worse"}): "shallow", frozenset({"tie"}): "tie",
+                   frozenset({"floor"}): "floor"}.get(frozenset(verdicts), "mixed"))
+        tests += here
+    seeds = _seeds_of(P["seeds"], "a model")
+    if at_limit:
+        missed.append(f"{at_limit} of {n_runs} runs stopped at the {P['epochs']:,}-epoch limit with the loss "
+                      "still falling")
+    if not tests:
+        return Row("Not compared: no function has two depths with a finished run.", "—", seeds, missed=missed)
+    decided = [x for x in tests if x[3]["verdict"] in ("better", "worse")]
+    rest = [x for x in tests if x[3]["verdict"] not in ("better", "worse")]
+    floor = [x for x in rest if x[3]["verdict"] == "floor"]
+    many = len(P["functions"]) > 1
+    on = lambda fn: f" on {FUNCTIONS_1_1A.get(fn, fn)}" if many else ""
+    said = [f"the MLP with {layers(d)} reached a {'lower' if t['verdict'] == 'better' else 'higher'} final "
+            f"training loss than the one with {layers(s)}{on(fn)}" for fn, d, s, t in decided]
+    if not decided and len(floor) == len(rest):
+        few = seeds if P["seeds"] < seeds_needed(alpha) else "the seeds that finished"
+        head = (f"Cannot tell: with {few} the exact rank test cannot reach p < {alpha:g}, so no deeper MLP's "
+                "final training loss can be told from the shallowest's")
+    elif not decided:
+        head = "Cannot tell: no deeper MLP's final training loss could be told from the shallowest's"
+    elif kinds == {"deeper"}:
+        head = "Yes, here: every deeper MLP reached a lower final training loss than the shallowest"
+    elif kinds == {"shallow"}:
+        head = "No, here: every deeper MLP reached a higher final training loss than the shallowest"
+    else:
+        head = "Not consistently: " + join(said)
+    if rest and decided:
+        head += f"; the other {plural(len(rest), 'comparison')} cannot tell which is lower"
+    number = "; ".join(f"{d} against {layers(s)}{on(fn)}: median final loss "
+                       f"{ratio_1_1a(t['median_deep'] / t['median_shallow'])} times, rank test p = {t['p_text']}"
+                       for fn, d, s, t in decided)
+    if rest:
+        lowest = min(x[3]["p"] for x in rest)
+        number += ("; " if number else "") + f"{'other ' if decided else ''}comparisons p ≥ {at_least(lowest)}"
+    number += f" ({seeds})"
+    limits = []
+    if floor:
+        need = seeds_needed(alpha)
+        limits.append(f"{plural(len(floor), 'comparison')} with too few finished seeds for the exact rank "
+                      f"test to reach p < {alpha:g} ({need} a side are needed)")
+    cannot = ([f"{len(rest)} of {plural(len(tests), 'depth comparison')}"] if rest else [])
+    return Row(head + ".", number, seeds, limits, missed, cannot)
+
+
+# ------------------------------------------------------------------ 1-1b
+
+LEVEL_1_1B = 0.05  # t1_1b_actual_task.LEVEL: McNemar's p that alone calls an accuracy difference
+PCT_1_1B = "95 %"  # t1_1b_actual_task.PCT: the paired-bootstrap interval of the loss difference
+
+
+def say_p(p: float, level: float = LEVEL_1_1B) -> str:
+    """1-1b's ``say_p``: two significant digits, more where rounding would carry p across the level."""
+    if p < 0.001:
+        return "p < 0.001"
+    for digits in range(2, 8):
+        text = f"{p:.{digits}g}"
+        if (float(text) < level) == (p < level) and float(text) != level:
+            break
+    return f"p = {text}"
+
+
+def loss_format(*values: float) -> str:
+    """1-1b's ``loss_format``: 4 decimals, more until no value that is not 0 reads 0 or the wrong sign."""
+    for decimals in range(4, 9):
+        if all(v == 0 or round(v, decimals) != 0 and (round(v, decimals) > 0) == (v > 0) for v in values):
+            return f"+.{decimals}f"
+    return "+.1e"
+
+
+def accuracy_verdict_1_1b(pair: dict) -> str:
+    a = pair["accuracy"]
+    return "cannot tell" if a["p"] >= LEVEL_1_1B else "higher" if a["only_deep"] > a["only_shallow"] else "lower"
+
+
+def loss_verdict_1_1b(pair: dict) -> str:
+    loss = pair["loss"]
+    return "lower" if loss["high"] < 0 else "higher" if loss["low"] > 0 else "cannot tell"
+
+
+def summary_1_1b(R: dict) -> Row:
+    """Reads params.datasets and paired[*].{dataset, deep, shallow, accuracy.{p, only_deep, only_shallow},
+    loss.{mean, low, high}}, and runs[*].{dataset, model, history.diverged}: every deeper CNN against the
+    shallowest finished one of its dataset, paired on the shared test images."""
+    parts, numbers, cannot, missed = [], [], [], []
+    n_loss = n_acc = n_pairs = 0
+    for name in R["params"]["datasets"]:
+        missed += [f"the {r['model']} on {name} diverged" for r in R["runs"]
+                   if r["dataset"] == name and r["history"]["diverged"]]
+        pairs = [p for p in R["paired"] if p["dataset"] == name]
+        if not pairs:
+            parts.append(f"on {name} fewer than two CNNs finished, so depth is not compared")
+            continue
+        base = pairs[0]["shallow"]
+        against = [p for p in pairs if p["shallow"] == base]
+        clauses = []
+        for measure, verdict in (("test loss", loss_verdict_1_1b), ("test accuracy", accuracy_verdict_1_1b)):
+            groups = {}
+            for p in against:
+                groups.setdefault(verdict(p), []).append(p["deep"])
+            clauses.append(f"{measure}: " + ", ".join(f"{v} for {join(['the ' + d for d in deep])}"
+                                                     for v, deep in groups.items()))
+        # the section says "cannot tell" of every pair, the shallowest's and the others'
+        n_pairs += len(pairs)
+        n_loss += sum(loss_verdict_1_1b(p) == "cannot tell" for p in pairs)
+        n_acc += sum(accuracy_verdict_1_1b(p) == "cannot tell" for p in pairs)
+        parts.append(f"on {name}, against the {base}: " + "; ".join(clauses))
+        deepest = against[-1]  # pairs run shallow to deep: the last one holds the deepest CNN
+        loss, acc = deepest["loss"], deepest["accuracy"]
+        d = loss_format(loss["mean"], loss["low"], loss["high"])
+        numbers.append(f"{deepest['deep']} − {base} test loss{f' on {name}' if len(R['params']['datasets']) > 1 else ''}: "
+                       f"{minus(format(loss['mean'], d))} ({PCT_1_1B} interval "
+                       f"{minus(format(loss['low'], d))} to {minus(format(loss['high'], d))}); test accuracy "
+                       f"McNemar {say_p(acc['p'])} ({acc['only_deep']:,} against {acc['only_shallow']:,} images)")
+    if n_loss:
+        cannot.append(f"test loss in {n_loss} of {plural(n_pairs, 'pair')}")
+    if n_acc:
+        cannot.append(f"test accuracy in {n_acc} of {plural(n_pairs, 'pair')}")
+    answer = "; ".join(parts)
+    return Row(answer[0].upper() + answer[1:] + ".", "; ".join(numbers) or "—", "one seed a CNN", [], missed,
+               cannot, single=True)
+
+
+# ------------------------------------------------------------------ 1-2a
+
+MOST_VARIANCE_1_2A = 0.5  # t1_2a_optimization_process.MOST_VARIANCE: two components "hold most" of the motion
+
+
+def over_pairs(d: list[float]) -> str:
+    """1-2a's ``_over_pairs``: '7.12 (6.99–7.37 over 28 pairs)'."""
+    if len(d) == 1:
+        return f"{d[0]:.3g}"
+    return f"{float(np.mean(d)):.3g} ({min(d):.3g}–{max(d):.3g} over {plural(len(d), 'pair')})"  # np.mean, as 1-2a
+
+
+def summary_1_2a(R: dict) -> Row:
+    """Reads runs (their number), pair_distance.{start, end}, pca.{whole, layer}.explained_variance_ratio and
+    step_length: whether the runs end farther apart than they started (the ranges of the pair distances),
+    how much of the motion the plane holds (on the printed share), and whether the steps shrink (the exact
+    sign test of each run's first step against its last)."""
+    start, end = R["pair_distance"]["start"], R["pair_distance"]["end"]
+    n = len(R["runs"])
+    verdict = gap(end, start).verdict
+    answer = {
+        "a": f"No: every pair of the {n} runs ends farther apart than any pair started, so each seed finds a "
+             "low-loss solution of its own.",
+        "b": f"They converge: every pair of the {n} runs ends closer together than any pair started.",
+        "tie": "Cannot tell: the distances between runs at the start and at the end overlap.",
+        "unknown": "Cannot tell: with a single pair of runs the seed noise of the distance is unknown.",
+    }[verdict]
+    number = f"distance between two runs {over_pairs(start)} at initialization, {over_pairs(end)} at the end"
+    evr = {"whole model": sum(R["pca"]["whole"]["explained_variance_ratio"]),
+           "layer": sum(R["pca"]["layer"]["explained_variance_ratio"])}
+    low = [f"{pct(v)} ({k})" for k, v in evr.items() if float(pct(v).split()[0]) <= 100 * MOST_VARIANCE_1_2A]
+    limits = ([f"the 2-D PCA plane holds {join(low)} of the variance, so its figures are partial views"]
+              if low else [])
+    cannot = ["whether the runs end closer or farther apart"] if verdict in ("tie", "unknown") else []
+    steps = R["step_length"]
+    if len(steps[0]) >= 2 and ranked([x[0] for x in steps], [x[-1] for x in steps], unit="run",
+                                     paired=True).verdict not in ("higher", "lower"):
+        cannot.append("whether the step length changes")
+    return Row(answer, number, f"{n} runs", limits, cannot=cannot)
+
+
+# ------------------------------------------------------------------ 1-2b
+
+RHO_WEAK_1_2B = 0.2  # t1_2b_gradient_norm.RHO_WEAK; RHO_MODERATE and RHO_STRONG below
+RHO_BANDS_1_2B = ((0.6, "strong"), (0.4, "moderate"), (0.2, "weak"))
+
+
+def _direction(start: float, end: float) -> str:
+    return "falls" if end < start else "rises" if end > start else "stays level"
+
+
+def change_1_2b(runs: list[dict], key: str) -> tuple[str, list[float]]:
+    """1-2b's ``_change``: the direction every seed shares ('' where they disagree), and each seed's factor."""
+    pairs = [(r[f"start_{key}"], r[f"end_{key}"]) for r in runs]
+    dirs = {_direction(s, e) for s, e in pairs}
+    if len(dirs) > 1:
+        return "", []
+    d, = dirs
+    if d == "stays level":
+        return d, []
+    ratio = lambda a, b: a / b if b else math.inf
+    return d, [ratio(s, e) if d == "falls" else ratio(e, s) for s, e in pairs]
+
+
+def band_1_2b(rho: float) -> str:
+    size = abs(float(f"{rho:.2f}"))
+    return next((name for edge, name in RHO_BANDS_1_2B if size >= edge), "none")
+
+
+def summary_1_2b(R: dict) -> Row:
+    """Reads per_dataset[*].{name, full_batch, batch_size, runs[*].{start_loss, end_loss, start_grad_norm,
+    end_grad_norm, spearman_grad_loss, max_jump_grad_norm, max_jump_loss}}: per dataset, which way the
+    loss and the gradient norm go over the run, seed by seed."""
+    parts, numbers, cannot, n_seeds = [], [], [], set()
+    for D in R["per_dataset"].values():
+        runs, name = D["runs"], D["name"]
+        n_seeds.add(len(runs))
+        every = " in every seed" if len(runs) > 1 else ""
+        loss_dir, _ = change_1_2b(runs, "loss")
+        grad_dir, factors = change_1_2b(runs, "grad_norm")
+        how = "full batch" if D["full_batch"] else f"minibatches of {D['batch_size']}"
+        if loss_dir and loss_dir == grad_dir:
+            both = {"falls": "both fall", "rises": "both rise", "stays level": "both stay level"}[loss_dir]
+            parts.append(f"on {name} ({how}) the loss and the gradient norm {both}{every}")
+        else:
+            loss_words = (f"the loss {loss_dir}{every}" if loss_dir else
+                          "the seeds cannot tell which way the loss goes")
+            grad_words = (f"the gradient norm {grad_dir}{every}" if grad_dir else
+                          "the seeds cannot tell which way the gradient norm goes")
+            parts.append(f"on {name} ({how}) {loss_words} {'but' if loss_dir and grad_dir else 'and'} {grad_words}")
+        if factors:
+            numbers.append(f"{name}: ‖∇L‖ {grad_dir} by a factor of {span(factors)} start to end")
+        else:
+            s = sum(r["start_grad_norm"] for r in runs) / len(runs)
+            e = sum(r["end_grad_norm"] for r in runs) / len(runs)
+            numbers.append(f"{name}: ‖∇L‖ {s:.3g} to {e:.3g} (means)")
+        if not loss_dir or not grad_dir:
+            cannot.append(f"the direction of {'the loss' if not loss_dir else 'the gradient norm'} on {name}")
+        if len(runs) > 1:
+            rhos = [r["spearman_grad_loss"] for r in runs]
+            split = (any(float(f"{x:.2f}") <= -RHO_WEAK_1_2B for x in rhos)
+                     and any(float(f"{x:.2f}") >= RHO_WEAK_1_2B for x in rhos))
+            if split or len({band_1_2b(x) for x in rhos}) > 1:
+                cannot.append(f"the strength of their link on {name}")
+            noisier = {"g" if r["max_jump_grad_norm"] > r["max_jump_loss"] else
+                       "l" if r["max_jump_loss"] > r["max_jump_grad_norm"] else "=" for r in runs}
+            if len(noisier) > 1:
+                cannot.append(f"which is the noisier on {name}")
+    answer = "; ".join(parts)
+    seeds = join([str(n) for n in sorted(n_seeds)], "or")
+    number = "; ".join(numbers) + f" ({seeds} seeds; start and end: medians over a window)"
+    limits = (["one seed a dataset, so whether other seeds would agree is unknown"] if 1 in n_seeds else [])
+    return Row(answer[0].upper() + answer[1:] + ".", number, f"{seeds} seeds a dataset", limits, cannot=cannot)
+
+
+# ------------------------------------------------------------------ 1-2c
+
+MOST_RUNS_1_2C = 1 / 2  # t1_2c_minimal_ratio.MOST_RUNS: share of runs with a λ < −tol above which most are saddles
+MIN_RUNS_RHO_1_2C = 10  # t1_2c_minimal_ratio.MIN_RUNS_RHO: fewest runs for which a ρ is read
+RHO_BANDS_1_2C = ((0.6, "strong"), (0.4, "moderate"), (0.2, "weak"))  # RHO_STRONG, RHO_MODERATE, RHO_WEAK
+TOL_MATTERS_1_2C = 0.05  # t1_2c_minimal_ratio.TOL_MATTERS: the median ratio moves by more: the tolerance matters
+
+
+def rho_words_1_2c(rho, n: int) -> str:
+    """1-2c's ``_rho_words`` for the summary: what the ratio's ρ with the loss over n runs says."""
+    if n < MIN_RUNS_RHO_1_2C:
+        return f"too few runs ({n}) to read its rank correlation with the loss"
+    if rho is None or not math.isfinite(rho):
+        return "its rank correlation with the loss cannot be computed (the ratio is the same in every run)"
+    size = round(abs(rho), 2)
+    strength = next((name for edge, name in RHO_BANDS_1_2C if size >= edge), None)
+    if strength is None:
+        return f"it shows no monotone relation with the loss (Spearman ρ = {minus(f'{rho:.2f}')})"
+    return (f"a {strength} tendency to a higher ratio at {'lower' if rho < 0 else 'higher'} loss (Spearman "
+            f"ρ = {minus(f'{rho:.2f}')})")
+
+
+def summary_1_2c(R: dict) -> Row:
+    """Reads seeds, n_params, params.{tol, grad_threshold, phase_steps}, phase2.reached, ratio_all and
+    summary.{runs_with_negative, ratio_all, ratio_nonzero, spearman_all, sweep_median}: how many of the
+    near-zero-gradient points have a negative eigenvalue (saddles), and the minimal ratio."""
+    P, S = R["params"], R["summary"]
+    n, n_neg, tol = len(R["seeds"]), S["runs_with_negative"], P["tol"]
+    if n_neg > MOST_RUNS_1_2C * n:
+        answer = (f"{'No' if n_neg == n else 'Mostly not'}: {n_neg} of the {n} points with ‖∇L‖ ≈ 0 have an "
+                  f"eigenvalue below −{tol:g}, so {'all' if n_neg == n else 'most'} are saddle points, not minima")
+    elif n_neg:
+        answer = (f"Mostly: {n - n_neg} of the {n} points curve upward in every curved direction, the other "
+                  f"{n_neg} {'is a saddle point' if n_neg == 1 else 'are saddle points'}")
+    else:
+        answer = f"Yes: all {n} points curve upward in every direction that is curved at all"
+    answer += f"; {rho_words_1_2c(S['spearman_all'], n)}."
+    ra, rn = S["ratio_all"], S["ratio_nonzero"]
+    number = (f"minimal ratio (tol = {tol:g}) median {ra['median']:.2f}, interquartile {ra['q25']:.2f}–"
+              f"{ra['q75']:.2f} over the {n} runs; among the non-negligible eigenvalues {rn['median']:.2f} "
+              f"({rn['q25']:.2f}–{rn['q75']:.2f})")
+    reached = R["phase2"]["reached"]
+    out = [i for i in range(n) if not reached[i]]
+    missed, cannot, limits = [], [], []
+    if out:
+        text = (f"{len(out)} of {n} runs hit the {P['phase_steps']:,}-step limit before ‖∇L‖ < "
+                f"{P['grad_threshold']:g} (kept in the figures, marked ×)")
+        if len(out) < n:
+            verdict = gap([R["ratio_all"][i] for i in out], [R["ratio_all"][i] for i in range(n) if reached[i]])
+            if verdict.verdict in ("tie", "unknown"):
+                cannot.append("whether the runs that missed the threshold have other minimal ratios")
+        missed.append(text)
+    sw = S["sweep_median"]
+    moves = max(abs(sw[0]["ratio_all"] - sw[-1]["ratio_all"]), abs(sw[0]["ratio_nonzero"] - sw[-1]["ratio_nonzero"]))
+    if moves > TOL_MATTERS_1_2C:
+        limits.append(f"the minimal ratio depends on the tolerance (median {sw[0]['ratio_all']:.2f} at tol = "
+                      f"{sw[0]['tol']:g}, {sw[-1]['ratio_all']:.2f} at {sw[-1]['tol']:g})")
+    return Row(answer, number, f"{n} runs", limits, missed, cannot)
+
+
+# ------------------------------------------------------------------ 1-2d
+
+LOWER_1_2D = 0.9  # t1_2d_error_surface.LOWER: a grid value "clearly lower" is below this share of the centre's
+
+
+def summary_1_2d(R: dict) -> Row:
+    """Reads random_plane.{min_loss, center_loss, ring_half, ring_full}, params.span and pca_plane.{min_loss,
+    path_end_loss, min_ahead}: 1-2d's rules for a basin (no grid point more than 10 % lower, both circles
+    above θ* as their ratios print) and for lower loss on the trajectory's plane."""
+    RP, PP = R["random_plane"], R["pca_plane"]
+    c, half, full = RP["center_loss"], RP["ring_half"], RP["ring_full"]
+    above = lambda v: v > c and (c == 0 or float(f"{v / c:.3g}") > 1)  # as the ratio prints
+    margin = pct(1 - LOWER_1_2D, 0)
+    random = "along two random filter-normalized directions"
+    if RP["min_loss"] < LOWER_1_2D * c:
+        answer = f"The trained point θ* is not the lowest point {random}"
+    elif half is not None and full is not None and above(half) and above(full):
+        answer = f"The trained point θ* sits at the bottom of a basin {random}"
+    else:
+        answer = f"No point {random} is more than {margin} below θ*, but the circles around it do not both rise"
+    if PP["min_loss"] < LOWER_1_2D * PP["path_end_loss"]:
+        answer += (f"; the trajectory's PCA plane holds loss more than {margin} lower " + (
+            "ahead of it along the last step, which suggests training had not finished descending." if PP["min_ahead"]
+            else "but not ahead of it along the last step."))
+    else:
+        answer += f"; on the trajectory's PCA plane no point is more than {margin} lower."
+    number = f"loss at θ* {c:.3g}"
+    if half is not None and c > 0:
+        number += f"; averaged over the circle of radius {0.5 * R['params']['span']:g}, {half / c:.3g} times that"
+    return Row(answer, number + " (one run: no uncertainty measured)", "one run", single=True)
+
+
+# ------------------------------------------------------------------ 1-3a
+
+NOISE_Z_1_3A = 2  # t1_3a_random_labels.NOISE_Z: binomial standard deviations of a count's sampling noise
+
+
+def band_1_3a(level: float, n: int) -> tuple[float, float]:
+    """1-3a's ``band``: where an accuracy measured on n images falls by chance alone if its true value is level."""
+    sd = math.sqrt(level * (1 - level) / n)
+    return level - NOISE_Z_1_3A * sd, level + NOISE_Z_1_3A * sd
+
+
+def against_band_1_3a(acc: float, level: float, n: int) -> str:
+    """1-3a's ``against_band``: 'above' / 'below' / 'same', decided on the shares as printed (one decimal)."""
+    shown = lambda x: float(f"{100 * x:.1f}")
+    lo, hi = band_1_3a(level, n)
+    return "above" if shown(acc) > shown(hi) else "below" if shown(acc) < shown(lo) else "same"
+
+
+def higher_1_3a(acc: float, other: float, n: int) -> bool:
+    """1-3a's ``test_acc_vs`` is 'above': one measured accuracy above another on the same n images by more
+    than NOISE_Z standard deviations of their difference, both as printed."""
+    threshold = NOISE_Z_1_3A * math.sqrt(max(acc * (1 - acc), other * (1 - other)) * 2 / n)
+    return float(f"{100 * (acc - other):.1f}") > float(f"{100 * threshold:.1f}")
+
+
+def summary_1_3a(R: dict) -> Row:
+    """Reads runs[0].{epochs_to_target, final.{train_acc, test_acc}}, the true-label run runs[*].{label,
+    epochs_to_target, final.test_acc}, chance, n_test, n_train, model.params and params.{target_acc, epochs}:
+    whether the random labels were memorized, and the test accuracy against chance's sampling band."""
+    rand, P = R["runs"][0], R["params"]
+    e, acc, chance, n = rand["epochs_to_target"], rand["final"]["test_acc"], R["chance"], R["n_test"]
+    target = pct(P["target_acc"], 0)
+    per = R["model"]["params"] / R["n_train"]
+    if e is not None:
+        answer = (f"Yes: the MLP ({R['model']['params']:,} parameters, {amount(per)} per training image) reached "
+                  f"{target} training accuracy on random labels after {plural(e, 'epoch')}")
+    else:
+        answer = (f"Not within {plural(P['epochs'], 'epoch')}: the training accuracy on random labels ended at "
+                  f"{pct(rand['final']['train_acc'], 2)}, below {target}")
+    answer += {"same": "; its test accuracy stayed at chance level.",
+               "above": "; its test accuracy ended above chance.",
+               "below": "; its test accuracy ended below chance."}[against_band_1_3a(acc, chance, n)]
+    lo, hi = band_1_3a(chance, n)
+    number = (f"test accuracy {pct(acc)}; chance {pct(chance, 0)}, {NOISE_Z_1_3A} binomial standard deviations on "
+              f"{n:,} test images: {pct(lo)} to {pct(hi)}")
+    missed = ([f"the random labels did not reach {target} training accuracy in {plural(P['epochs'], 'epoch')}"]
+              if e is None else [])
+    # the section's conclusion: what this run cannot answer or show
+    ref = next((r for r in R["runs"][1:] if r["label"] == "true labels"), None)
+    if e is None:
+        cannot = ["whether the net fits random labels (it did not within these epochs)"]
+    elif ref is None or ref["epochs_to_target"] is None:
+        cannot = ["whether training accuracy hides the difference (no true-label run that fits)"]
+    elif not higher_1_3a(ref["final"]["test_acc"], acc, n):
+        cannot = ["whether the true-label net tests higher (within the sampling noise)"]
+    else:
+        cannot = []
+    return Row(answer, number, "one run per kind of label", missed=missed, cannot=cannot, single=True)
+
+
+# ------------------------------------------------------------------ 1-3b
+
+FIT_ACC_1_3B = 0.999  # t1_3b_parameters_vs_generalization.FIT_ACC: "fits the training set"
+# its differences are called by hwlib.wording.ranked, the exact rank test over the seeds at ALPHA
+
+
+def summary_1_3b(R: dict) -> Row:
+    """Reads runs[*].{width, params, diverged, train_acc, test_acc, test_loss}, params.seeds and n_train: the widest
+    model's test accuracy against the best width's by the exact rank test over the seeds, and the width from
+    which every run fits the training set (1-3b's verdict)."""
+    W = {}
+    for r in R["runs"]:
+        if r.get("diverged") is None:
+            row = W.setdefault(r["width"], {"params": r["params"], "train_acc": [], "test_acc": [], "test_loss": []})
+            for k in ("train_acc", "test_acc", "test_loss"):
+                row[k].append(r[k])
+    W = dict(sorted(W.items()))
+    n_seeds = len(R["params"]["seeds"])
+    seeds = _seeds_of(n_seeds, "a width")
+    lost = sum(1 for r in R["runs"] if r.get("diverged") is not None)
+    missed = [f"{plural(lost, 'run')} diverged and left out"] if lost else []
+    if len(W) < 2:
+        return Row("Not compared: fewer than two widths have a finished run.", "—", seeds, missed=missed)
+    widths = list(W)
+    large = widths[-1]
+    mean = lambda v: sum(v) / len(v)
+    best = max(widths, key=lambda w: mean(W[w]["test_acc"]))
+    fit_from = next((w for i, w in enumerate(widths)
+                     if all(min(W[v]["train_acc"]) >= FIT_ACC_1_3B for v in widths[i:])), None)
+    fitted = fit_from is not None and fit_from != large
+    per = amount(W[large]["params"] / R["n_train"])
+    g = ranked(W[large]["test_acc"], W[best]["test_acc"]) if best != large else None
+    cannot, limits = [], []
+    if g is not None and g.verdict == "lower":
+        answer = (f"Yes, here: the widest model ({per} parameters per training image) tests lower than width {best} "
+                  f"(rank test {p_text(g.p, g.level)}).")
+    elif best == large and fitted:
+        answer = (f"No overfitting seen: past width {fit_from}, where every run fits the training set, the widest "
+                  f"model (up to {per} parameters per training image) has the best mean test accuracy.")
+    elif best == large:
+        answer = ("Cannot tell: the widest model has the best mean test accuracy, but no narrower width fits the "
+                  "training set in every run.")
+        cannot.append("what happens past the width that fits the training set")
+    else:
+        # the p the section prints: the test's, or where these seed counts cannot reach the level, its floor
+        p = (f"with these seeds it cannot go below p = {g.min_p:.2g}" if g.verdict == "floor" else
+             p_text(g.p, g.level))
+        answer = (f"Cannot tell: the rank test cannot tell the widest model's test accuracy from the best width's "
+                  f"({best}; {p})" + (f", past width {fit_from} where every run fits the training "
+                                                        "set: no cost shown, which is not evidence of none." if fitted
+                                                        else "; no narrower width fits the training set in every run."))
+        cannot.append(f"widest against best width ({best})")
+        if g.verdict == "floor":
+            limits.append(f"{len(g.a)} and {len(g.b)} seeds: the rank test of the widest against the best width "
+                          f"cannot reach p < {g.level:g} ({seeds_needed(g.level)} a width could)")
+
+    def acc(w):
+        v = W[w]["test_acc"]
+        return pct(mean(v)) + (f" ({pct(min(v))}–{pct(max(v))})" if len(v) > 1 else "")
+    number = (f"test accuracy of the widest model {acc(large)}" +
+              (f", of the best width ({best}) {acc(best)}" if best != large else ", the best of all widths")
+              + f" ({seeds}; {W[widths[0]]['params']:,} to {W[large]['params']:,} parameters)")
+    # the section's other comparisons, each by the same rank test: where it cannot tell, the row says so
+    if ranked(W[large]["test_acc"], W[widths[0]]["test_acc"]).verdict not in ("higher", "lower"):
+        cannot.append("widest against narrowest (test accuracy)")
+    low = min(widths, key=lambda w: mean(W[w]["test_loss"]))
+    if low != large and ranked(W[large]["test_loss"], W[low]["test_loss"]).verdict not in ("higher", "lower"):
+        cannot.append(f"widest against lowest test loss (width {low})")
+    return Row(answer, number, seeds, limits, missed, cannot)
+
+
+# ------------------------------------------------------------------ 1-3c
+
+NEAR_ZERO_1_3C = 0.01  # t1_3c_interpolation.NEAR_ZERO: a curvature under this share of the other end's is 0
+EQUAL_CURVATURE_1_3C = 0.10  # t1_3c_interpolation.EQUAL_CURVATURE: curvatures this close are called equal
+
+
+def flatter_1_3c(case: dict) -> str:
+    """1-3c's ``flatter``: 'θ₁' / 'θ₂' (the smaller curvature along the line), 'equal', 'concave' or 'unknown'
+    (no curvature measured at an end)."""
+    k1, k2 = case["curvature"]["model1"], case["curvature"]["model2"]
+    if k1 is None or k2 is None:
+        return "unknown"
+    scale = max(abs(k1), abs(k2))
+    k1, k2 = (0.0 if abs(k) <= NEAR_ZERO_1_3C * scale else k for k in (k1, k2))
+    if k1 < 0 or k2 < 0:
+        return "concave"
+    if abs(k1 - k2) <= EQUAL_CURVATURE_1_3C * max(k1, k2):
+        return "equal"
+    return "θ₁" if k1 < k2 else "θ₂"
+
+
+def summary_1_3c(R: dict) -> Row:
+    """Reads cases[*].{pair, init, values, curvature.{model1, model2}, mid.train_loss, models[*].{reached,
+    batch_size, lr, seed}} and params.target_loss: per studied choice, which end the curvature along the line
+    calls flatter in each initialization case (1-3c's ``pair_verdict``)."""
+    parts, numbers, cannot = [], [], []
+    for pair in dict.fromkeys(c["pair"] for c in R["cases"]):
+        cases = [c for c in R["cases"] if c["pair"] == pair]
+        verdicts = [flatter_1_3c(c) for c in cases]
+        decided = [v for v in verdicts if v in ("θ₁", "θ₂")]
+        if not decided:
+            parts.append(f"{pair}: no case ranks the two ends")
+            cannot.append(f"which {pair} gives the flatter solution")
+        elif len(set(decided)) > 1:
+            parts.append(f"{pair}: the initialization cases disagree")
+            cannot.append(f"which {pair} gives the flatter solution")
+        else:
+            value = cases[0]["values"][0 if decided[0] == "θ₁" else 1]
+            parts.append(f"{pair} {value:g} gives the flatter solution in {len(decided)} of "
+                         f"{plural(len(cases), 'initialization case')}"
+                         + ("" if len(decided) == len(cases) else ", the other ends not ranked"))
+            if len(decided) < len(cases):
+                cannot.append(f"{len(cases) - len(decided)} of the {pair} cases (ends not ranked)")
+        for c, v in zip(cases, verdicts):
+            if v in ("θ₁", "θ₂"):
+                k = c["curvature"]
+                numbers.append(f"{pair} {c['values'][0]:g} against {c['values'][1]:g} ({c['init']} initialization): "
+                               f"{k['model1']:.3g} against {k['model2']:.3g}")
+    answer = "; ".join(parts)
+    answer = answer[0].upper() + answer[1:] + "."
+    number = ("curvature of the training loss along the line (the smaller, the flatter): " + "; ".join(numbers)
+              if numbers else "no case ranks the ends") + " (one run per case: no uncertainty measured)"
+    models = {(m["batch_size"], m["lr"], m["seed"]): m for c in R["cases"] for m in c["models"]}
+    lost = [f"batch {b} lr {lr:g} seed {s}" for (b, lr, s), m in models.items() if not m["reached"]]
+    missed = [f"{join(lost)} missed the training-loss target ({R['params']['target_loss']:g})"] if lost else []
+    return Row(answer, number, "one run a case", missed=missed, cannot=cannot, single=True)
+
+
+# ------------------------------------------------------------------ 1-3d
+
+ALPHA_1_3D = 0.05  # t1_3d_sensitivity.ALPHA: the exact rank test's level for smallest against largest batch
+
+
+def summary_1_3d(R: dict) -> Row:
+    """Reads primary, outputs[primary], models[*].{reached, batch_size, seed, sensitivity_<primary>},
+    trends[primary].{batch_size, gap_loss}.{rho, low, high, n}, partial[primary].{rho, low, high} (where the
+    results have it) and ends[primary].{p, min_p, side}: the trend with the batch size, and whether it holds
+    with the final training loss fixed, the smallest batch against the largest, and the link to the
+    generalization gap."""
+    key = R["primary"]
+    rows = [r for r in R["models"] if r["reached"]]
+    seeds_per = sorted({sum(1 for r in rows if r["batch_size"] == b) for b in {r["batch_size"] for r in rows}})
+    seeds = join([str(s) for s in seeds_per], "or") + " seeds a batch size"
+    lost = [f"batch {r['batch_size']} seed {r['seed']}" for r in R["models"] if not r["reached"]]
+    missed = [f"{join(lost)} missed the training-loss target (left out here and in 1-3e)"] if lost else []
+    if len({r["batch_size"] for r in rows}) < 2:
+        return Row("Not compared: fewer than two batch sizes have a model at the target.", "—", seeds, missed=missed)
+    trend, link = R["trends"][key]["batch_size"], R["trends"][key]["gap_loss"]
+    name = R["outputs"][key]
+    cannot = []
+    t = direction(trend)
+    answer = {"up": f"The sensitivity of the {name} rises with the batch size over all models",
+              "down": f"The sensitivity of the {name} falls with the batch size over all models",
+              "none": f"No monotone trend of the sensitivity of the {name} with the batch size is established",
+              "unknown": "Too few models for a rank correlation with the batch size"}[t]
+    if t in ("none", "unknown"):
+        cannot.append("the trend of the sensitivity with the batch size")
+    partial = R.get("partial", {}).get(key)  # the trend with the final training loss held fixed (1-3d's controlled_text)
+    held = direction(partial) if partial is not None else None
+    if held is not None and t in ("up", "down"):
+        if held == t:
+            answer += ", also with the final training loss held fixed"
+        elif held in ("none", "unknown"):
+            answer += ", but not with the final training loss held fixed"
+            cannot.append("whether that trend is the batch size's or the training level's")
+        else:
+            answer += ", but it reverses with the final training loss held fixed"
+    elif held in ("up", "down"):
+        answer += f"; with the final training loss held fixed it {'rises' if held == 'up' else 'falls'}"
+    # the smallest batch against the largest: ordered only where the exact rank test gives p < ALPHA
+    sens = {}
+    for r in sorted(rows, key=lambda r: r["batch_size"]):
+        sens.setdefault(r["batch_size"], []).append(r[f"sensitivity_{key}"])
+    small, large = next(iter(sens)), list(sens)[-1]
+    a, b = sens[small], sens[large]
+    end = R["ends"][key]
+    p = f"{end['p']:.2g}"
+    mean_a, mean_b = sum(a) / len(a), sum(b) / len(b)
+    if min(len(a), len(b)) < 2:
+        answer += f"; batch {small} against {large} is not ranked (one seed on a side)"
+        cannot.append(f"batch {small} against {large}")
+    elif float(p) < ALPHA_1_3D and end["side"] != 0 and mean_a != mean_b and (mean_b > mean_a) == (end["side"] > 0):
+        answer += (f"; batch {large} gives {'more' if mean_b > mean_a else 'less'} sensitive models than batch "
+                   f"{small} (rank test p = {p})")
+    else:
+        answer += f"; the rank test cannot tell batch {small} from {large} (p = {p})"
+        cannot.append(f"batch {small} against {large} (rank test)")
+    g = direction(link)
+    answer += {"up": "; the more sensitive models have the larger generalization gap.",
+               "down": "; the more sensitive models have the smaller generalization gap.",
+               "none": "; no link to the generalization gap is established.",
+               "unknown": "; too few models for a rank correlation with the generalization gap."}[g]
+    if g in ("none", "unknown"):
+        cannot.append("the link of the sensitivity to the generalization gap")
+    parts = [f"with the batch size {interval(trend)}" if trend.get("rho") is not None else "",
+             f"partial, the training loss held fixed, {interval(partial)}"
+             if partial is not None and partial.get("rho") is not None else "",
+             f"with the gap {interval(link)}" if link.get("rho") is not None else ""]
+    number = ("Spearman ρ (95 % interval) " + "; ".join(p for p in parts if p) if any(parts) else
+              "no rank correlation")
+    number += f" (over {plural(len(rows), 'model')}, {seeds})"
+    limits = []
+    if min(len(a), len(b)) >= 2 and end["min_p"] >= ALPHA_1_3D:
+        limits.append(f"{seeds}, so the exact rank test of the smallest against the largest batch cannot "
+                      f"reach p < {ALPHA_1_3D:g} (its smallest p is {end['min_p']:.2g})")
+    return Row(answer, number, seeds, limits, missed, cannot)
+
+
+# ------------------------------------------------------------------ 1-3e
+
+def summary_1_3e(R: dict) -> Row:
+    """Reads models[*].{reached, batch_size, seed}, measures, gap and correlations[*].{key, <gap>.{rho, low, high}}:
+    which measures' intervals against the generalization gap exclude 0, and whether any two measures' intervals,
+    as printed, do not overlap (1-3e's ranking_lines)."""
+    kept = [r for r in R["models"] if r["reached"]]
+    per_batch = sorted({sum(1 for r in kept if r["batch_size"] == b) for b in {r["batch_size"] for r in kept}})
+    seeds = (join([str(n) for n in per_batch], "or") + " seeds a batch size" if per_batch != [1] else
+             "one seed a batch size")
+    C = {c["key"]: c[R["gap"]] for c in R["correlations"]}
+    names = R["measures"]
+    if any(C[k]["rho"] is None for k in ("batch_size", *names)):
+        return Row("Cannot tell: too few models at the target for a rank correlation.", "—", seeds,
+                   cannot=["which measure tracks the generalization gap"])
+    separated = [(a, b) for a in names for b in names
+                 if a != b and float(fixed(C[a]["low"])) > float(fixed(C[b]["high"]))]
+    linked = [k for k in names if direction(C[k]) in ("up", "down")]
+    if separated:
+        answer = "Where intervals separate: " + join([f"{names[a]} tracks the gap more closely than {names[b]}"
+                                                      for a, b in separated])
+    else:
+        answer = f"Cannot tell which tracks it best: the intervals of all {len(names)} measures overlap"
+    answer += ("; " + join([f"a larger {names[k]} goes with a {'larger' if direction(C[k]) == 'up' else 'smaller'} "
+                            "gap" for k in linked]) if linked else "; no measure's link to the gap is established") + "."
+    number = "Spearman ρ (95 % interval) with the gap: " + "; ".join(f"{names[k]} {interval(C[k])}" for k in names) + \
+        f" (over {plural(len(kept), 'model')})"
+    cannot = ([] if separated else ["which measure tracks the gap best"])
+    if len(linked) < len(names):
+        cannot.append(f"the link of {len(names) - len(linked)} of the {len(names)} measures to the gap")
+    limits = (["one seed a batch size, so the intervals are optimistic"] if max(per_batch) < 2 else [])
+    return Row(answer, number, seeds, limits, cannot=cannot)
+
+
+# ------------------------------------------------------------------ the page
+
+SUMMARIES = {"1-1a": summary_1_1a, "1-1b": summary_1_1b, "1-2a": summary_1_2a, "1-2b": summary_1_2b,
+             "1-2c": summary_1_2c, "1-2d": summary_1_2d, "1-3a": summary_1_3a, "1-3b": summary_1_3b,
+             "1-3c": summary_1_3c, "1-3d": summary_1_3d, "1-3e": summary_1_3e}
+
+
+def row_of(section: str, name: str, R: dict | None, in_report: bool) -> Row:
+    """The row of one question: its summary, or why there is none (missing file, failed notebook, a field
+    the summary reads that the file lacks)."""
+    if R is None:
+        return Row(f"Missing: no readable results file (report/results/{name}.json): the notebook did not run "
+                   "or failed.", "—", cannot=["anything (its results are missing)"])
+    if not in_report:
+        return Row(f"Missing: the notebook {name} did not finish (no executed copy; a failed run is kept in "
+                   "report/failed/), so its results are not summarized.", "—",
+                   cannot=["anything (its notebook did not finish)"])
+    try:
+        return SUMMARIES[section](R)
+    except (KeyError, IndexError, TypeError, ValueError, ZeroDivisionError) as exc:
+        return Row(f"Not summarized: its results file lacks what the summary reads ({type(exc).__name__}: {exc}).",
+                   "—", cannot=["anything (its results could not be read)"])
+
+
+def rows(out_dir, sections: set[str] | None = None) -> list[tuple[str, str, Row]]:
+    """(section, question, row) for every HW question, from out_dir/results/. ``sections``: those with a
+    section in the report (None: all)."""
+    out = []
+    for section, name, question in QUESTIONS:
+        R = load_results(name, out_dir)
+        out.append((section, question, row_of(section, name, R, sections is None or section in sections)))
+    return out
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def limitations(results: list[dict], table: list[tuple[str, str, Row]]) -> list[str]:
+    """The limitations' bullets: profile and data, seeds, what these results cannot show, targets missed,
+    and everything the sections cannot tell."""
+    profiles = sorted({r["profile"] for r in results if r.get("profile")})
+    data = sorted({str(v) for r in results for k in ("dataset", "datasets", "functions", "function")
+                   for v in (r.get("params", {}).get(k) if isinstance(r.get("params", {}).get(k), list)
+                             else [r.get("params", {}).get(k)]) if v})
+    sizes = sorted({(r["n_train"], r["n_test"]) for r in results if "n_train" in r and "n_test" in r})
+    images = (" (" + join([f"{a:,} training / {b:,} test images" for a, b in sizes], "or") + ")") if sizes else ""
+    out = []
+    if len(profiles) == 1:
+        out.append(f"**Profile** {profiles[0]}: {PROFILES.get(profiles[0], 'a profile of its own')}. "
+                   f"**Data**: {', '.join(data) or '—'}{images}.")
+    elif profiles:
+        out.append(f"**Profiles**: the notebooks ran in different profiles ({join(profiles)}), so their numbers "
+                   f"come from different settings. **Data**: {', '.join(data) or '—'}{images}.")
+    single = [sec for sec, _, row in table if row.single]
+    out.append("**Seeds**: " + "; ".join(f"{sec} {row.seeds}" for sec, _, row in table if row.seeds) + "."
+               + (f" One run behind each number in {join(single)}: another seed's effect is not measured."
+                  if single else ""))
+
+    def by_section(what: str) -> str:  # '1-1b: a, b; 1-2c: c': each section's phrases after its name
+        return "; ".join(f"{sec}: {', '.join(getattr(row, what))}" for sec, _, row in table if getattr(row, what))
+    if any(row.limits for *_, row in table):
+        out.append(f"**What these runs cannot show**: {by_section('limits')}.")
+    out.append(f"**Targets missed, runs lost**: {by_section('missed') or 'none'}.")
+    if any(row.cannot for *_, row in table):
+        out.append(f"**Cannot tell** (each section says why): {by_section('cannot')}.")
+    return out
+
+
+def render(out_dir, sections: set[str] | None = None) -> str:
+    """The summary page as Markdown: the answers table, then the limitations."""
+    table = rows(out_dir, sections)
+    results = [R for _, name, _ in QUESTIONS if (R := load_results(name, out_dir))]
+    lines = ["| question | answer | key number (uncertainty) |", "|---|---|---|"]
+    for section, question, row in table:
+        linked = sections is None or section in sections
+        head = f'<a href="#sec-{section}">{section}</a>' if linked else section
+        lines.append(f"| **{head}** {_cell(question)} | {_cell(row.answer)} | {_cell(row.number)} |")
+    return ('<div class="summary">\n\n# Summary: the answers\n\n'
+            "Each answer follows its section's comment (linked), by the same rules on the same results.\n\n"
+            + "\n".join(lines) + "\n\n## Limitations\n\n"
+            + "\n".join(f"- {x}" for x in limitations(results, table)) + "\n\n</div>")
