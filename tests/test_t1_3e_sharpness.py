@@ -355,6 +355,14 @@ def _check_keskar(R: dict, line: str, kept: list[dict]) -> None:
         assert "here the ε values do not agree on a trend with the batch size, so this run cannot tell" in line, dirs
     else:
         assert "here no ε-sharpness trend with the batch size is established" in line, (dirs, line)
+    if dirs <= {"none"}:  # a lean is named exactly where every printed ρ has one sign
+        rhos = [R["batch_trends"][k]["plain"]["rho"] for k in R["measures"] if k.startswith("sharpness_")]
+        printed = [float(f"{r:.2f}") for r in rhos]
+        lean = "the other way" if all(v < 0 for v in printed) else "the paper's way" if all(v > 0 for v in printed) \
+            else None
+        assert (f"point estimate leans {lean}" in line) if lean else ("leans" not in line), (printed, line)
+    else:
+        assert "leans" not in line, line
     b = sorted({r["batch_size"] for r in kept}) or sorted({r["batch_size"] for r in R["models"]})
     assert (f"here {len(kept)} small BatchNorm CNNs on {R['dataset'].split(':')[0]} with batches {b[0]} to {b[-1]}, "
             f"each trained to one training loss, and the box explored by {R['params']['ascent_steps']} sign-gradient "

@@ -432,7 +432,8 @@ def summary_1_2c(R: dict) -> Row:
     P, S = R["params"], R["summary"]
     n, n_neg, tol = len(R["seeds"]), S["runs_with_negative"], P["tol"]
     if n_neg > MOST_RUNS_1_2C * n:
-        answer = (f"{'No' if n_neg == n else 'Mostly not'}: {n_neg} of the {n} points with ‖∇L‖ ≈ 0 have an "
+        # "points", not "points with ‖∇L‖ ≈ 0": runs that hit the step limit end above the gradient threshold
+        answer = (f"{'No' if n_neg == n else 'Mostly not'}: {n_neg} of the {n} points have an "
                   f"eigenvalue below −{tol:g}, so {'all' if n_neg == n else 'most'} are saddle points, not minima")
     elif n_neg:
         answer = (f"Mostly: {n - n_neg} of the {n} points curve upward in every curved direction, the other "

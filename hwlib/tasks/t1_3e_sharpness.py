@@ -271,4 +271,19 @@ def keskar_text(R: dict, kept: list[dict]) -> str:
         return f"\n{KESKAR}: here the ε-sharpness falls with the batch size, the opposite, and the setting differs: {setting}."
     why = ("the ε values do not agree on a trend with the batch size" if {"up", "down"} & dirs else
            "no ε-sharpness trend with the batch size is established (no interval that excludes 0)")
-    return f"\n{KESKAR}: here {why}, so this run cannot tell whether it agrees. The setting: {setting}."
+    lean = lean_text(R) if dirs <= {"none"} else ""  # a lean only where no ε's trend is established
+    return f"\n{KESKAR}: here {why}, so this run cannot tell whether it agrees. The setting: {setting}.{lean}"
+
+
+def lean_text(R: dict) -> str:
+    """Where no ε's trend is established (every interval holds 0) but every ε's ρ with the batch size, as
+    printed, has one sign: which way the run leans, said as a lean and not as a finding."""
+    rhos = [R["batch_trends"][k]["plain"]["rho"] for k in R["measures"] if k.startswith("sharpness_")]
+    if not rhos or any(r is None for r in rhos):
+        return ""
+    printed = [t1_3d._fixed(r) for r in rhos]
+    if all(float(v) < 0 for v in printed) or all(float(v) > 0 for v in printed):
+        way = "the other way" if float(printed[0]) < 0 else "the paper's way"
+        return (f" Every ε's point estimate leans {way} (ρ = {wording.join(printed)}), short of an interval "
+                "that excludes 0.")
+    return ""
