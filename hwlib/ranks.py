@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import statistics
 
 import numpy as np
 
@@ -141,3 +142,19 @@ def sign_test(a: list[float], b: list[float]) -> dict:
     n = above + below
     tail = sum(math.comb(n, i) for i in range(min(above, below) + 1))
     return {"above": above, "below": below, "p": min(1.0, 2 * tail / 2 ** n), "min_p": min(1.0, 2 / 2 ** n)}
+
+
+def compare_medians(deep: list[float], shallow: list[float], alpha: float) -> dict:
+    """1-1a's comparison: the exact rank test of a deeper model's final losses against the shallowest's, and its verdict:
+    'better' / 'worse' (p as printed below alpha, the seeds' medians ordered the same way), 'tie' (it
+    could reach alpha but did not), 'floor' (with these seed counts p cannot go below alpha)."""
+    t = rank_test(deep, shallow)
+    p = f"{t['p']:.2g}"
+    mid_d, mid_s = statistics.median(deep), statistics.median(shallow)
+    if t["min_p"] >= alpha:
+        verdict = "floor"
+    elif float(p) < alpha and t["side"] != 0 and mid_d != mid_s and (mid_d < mid_s) == (t["side"] < 0):
+        verdict = "better" if mid_d < mid_s else "worse"
+    else:
+        verdict = "tie"
+    return {**t, "p_text": p, "verdict": verdict, "median_deep": mid_d, "median_shallow": mid_s}

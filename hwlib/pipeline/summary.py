@@ -17,13 +17,12 @@ report (it failed or was not run), gets a row saying so, and the rest of the sum
 from __future__ import annotations
 
 import math
-import statistics
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 
 import numpy as np
 
-from ..ranks import rank_test
+from ..ranks import compare_medians
 from ..results import load as load_results
 from ..wording import amount, gap, join, p_text, pct, plural, ranked, seeds_needed
 
@@ -114,19 +113,7 @@ def _seeds_of(n: int, per: str) -> str:
 # ------------------------------------------------------------------ 1-1a
 
 # t1_1a_simulate_function.ALPHA is stored in R["alpha"]; its comment's verdict for one comparison:
-def compare_1_1a(deep: list[float], shallow: list[float], alpha: float) -> dict:
-    """1-1a's ``compare``: 'better' / 'worse' (p as printed below alpha, the seeds' medians ordered the same
-    way), 'tie' (it could reach alpha but did not), 'floor' (these seed counts cannot reach alpha)."""
-    t = rank_test(deep, shallow)
-    p = f"{t['p']:.2g}"
-    mid_d, mid_s = statistics.median(deep), statistics.median(shallow)
-    if t["min_p"] >= alpha:
-        verdict = "floor"
-    elif float(p) < alpha and t["side"] != 0 and mid_d != mid_s and (mid_d < mid_s) == (t["side"] < 0):
-        verdict = "better" if mid_d < mid_s else "worse"
-    else:
-        verdict = "tie"
-    return {**t, "p_text": p, "verdict": verdict, "median_deep": mid_d, "median_shallow": mid_s}
+compare_1_1a = compare_medians  # 1-1a's ``compare``, the one in hwlib.ranks
 
 
 FUNCTIONS_1_1A = {"sinc": "sin(5πx)/(5πx)", "sign": "sgn(sin(5πx))", "damped_cosine": "exp(-2|x|)·cos(8πx)"}
@@ -217,14 +204,8 @@ PCT_1_1B = "95 %"  # t1_1b_actual_task.PCT: the paired-bootstrap interval of the
 
 
 def say_p(p: float, level: float = LEVEL_1_1B) -> str:
-    """1-1b's ``say_p``: two significant digits, more where rounding would carry p across the level."""
-    if p < 0.001:
-        return "p < 0.001"
-    for digits in range(2, 8):
-        text = f"{p:.{digits}g}"
-        if (float(text) < level) == (p < level) and float(text) != level:
-            break
-    return f"p = {text}"
+    """1-1b's ``say_p``: wording.p_text at 1-1b's level."""
+    return p_text(p, level)
 
 
 def loss_format(*values: float) -> str:

@@ -21,7 +21,7 @@ from .. import data, ensemble, models, train, wording
 from ..device import cpu_threads
 from ..params import Param, ParamError, same
 from ..plots import figure, palette
-from ..ranks import rank_test
+from ..ranks import compare_medians, rank_test
 from ..results import envelope, thin
 from ..tables import markdown_table
 
@@ -289,20 +289,9 @@ def _ratio(x: float) -> str:
     return f"{x:.9g}"
 
 
-def compare(deep: list[float], shallow: list[float], alpha: float) -> dict:
-    """The exact rank test of a deeper model's final losses against the shallowest's, and its verdict:
-    'better' / 'worse' (p as printed below alpha, the seeds' medians ordered the same way), 'tie' (it
-    could reach alpha but did not), 'floor' (with these seed counts p cannot go below alpha)."""
-    t = rank_test(deep, shallow)
-    p = f"{t['p']:.2g}"
-    mid_d, mid_s = statistics.median(deep), statistics.median(shallow)
-    if t["min_p"] >= alpha:
-        verdict = "floor"
-    elif float(p) < alpha and t["side"] != 0 and mid_d != mid_s and (mid_d < mid_s) == (t["side"] < 0):
-        verdict = "better" if mid_d < mid_s else "worse"
-    else:
-        verdict = "tie"
-    return {**t, "p_text": p, "verdict": verdict, "median_deep": mid_d, "median_shallow": mid_s}
+# the exact rank test of a deeper model's final losses against the shallowest's, with its verdict: written once
+# in hwlib.ranks, where the report's summary page (which imports no task) reads it too
+compare = compare_medians
 
 
 def _function_comment(fn: str, runs: list[dict], R: dict) -> tuple[list[str], str | None]:

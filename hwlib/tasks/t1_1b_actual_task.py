@@ -189,15 +189,8 @@ def _training_curves(R: dict, dataset: str, metric: str):
 
 
 def say_p(p: float) -> str:
-    """'p = 0.25', 'p = 0.031', 'p < 0.001': two significant digits, more where rounding would carry p
-    across LEVEL (0.0496 is 'p = 0.0496', never 'p = 0.05' beside a verdict)."""
-    if p < 0.001:
-        return "p < 0.001"
-    for digits in range(2, 8):
-        text = f"{p:.{digits}g}"
-        if (float(text) < LEVEL) == (p < LEVEL) and float(text) != LEVEL:
-            break
-    return f"p = {text}"
+    """'p = 0.25', 'p < 0.001': wording.p_text at LEVEL (more digits where rounding would carry p across it)."""
+    return wording.p_text(p, LEVEL)
 
 
 def say_diff(value: float, spec: str) -> str:
