@@ -59,6 +59,12 @@ def test_key_changes_when_the_training_code_is_edited(P, monkeypatch, fn):
     assert t1_3d.cache_key(P) != base
 
 
+def test_key_changes_with_a_constant_the_training_reads(P, monkeypatch):
+    base = t1_3d.cache_key(P)
+    monkeypatch.setattr(t1_3d, "MODELS", t1_3d.MODELS + "_other")  # a module constant train_models reads
+    assert t1_3d.cache_key(P) != base
+
+
 def test_key_follows_the_training_modules_files_only(P, tmp_path, monkeypatch):
     """A copy of hwlib: editing a file a training module imports changes the key, editing another does not."""
     copy = tmp_path / "hwlib"
