@@ -46,6 +46,7 @@ from torch import nn
 from hwlib import data, ensemble, models
 from hwlib.labels import with_random_labels
 from hwlib.params import resolve
+from hwlib.tasks import batch_models
 from hwlib.tasks import t1_1a_simulate_function as t1_1a
 from hwlib.tasks import t1_1b_actual_task as t1_1b
 from hwlib.tasks import t1_2a_optimization_process as t1_2a
@@ -236,7 +237,7 @@ def fit_lines(device: torch.device) -> None:
     ds = t1_3d.common.load_data(P)
     seed = P.seeds[0]
     for batch, steps in ((64, STEPS), (1024, STEPS // 5)):  # a step at 1024 is ~10× one at 64
-        model = t1_3d.build(P, ds, seed)
+        model = batch_models.build(P, ds, seed)
         epochs = epochs_for(len(ds.x_train), batch, steps)
         compare(f"1-3d CNN fit: BatchNorm CNN {P.channels} ({models.count_params(model):,} params), batch {batch}, "
                 f"{epochs} epochs, loss-target check every epoch (target out of reach: both sides run every step)",

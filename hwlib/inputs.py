@@ -30,7 +30,7 @@ from pathlib import Path
 from . import sources
 
 # formatting and drawing only: a task's run never needs their text to decide a number
-DISPLAY_MODULES = ("hwlib.plots", "hwlib.wording", "hwlib.tables")
+DISPLAY_MODULES = ("hwlib.plots", "hwlib.wording", "hwlib.tables", "hwlib.batch_words")
 
 
 def _bound_names(node: ast.stmt) -> list[str]:

@@ -9,6 +9,7 @@ import torch
 
 from hwlib import cache, sources
 from hwlib.params import resolve_task
+from hwlib.tasks import batch_models
 from hwlib.tasks import t1_3d_sensitivity as t1_3d
 from hwlib.tasks.common import load_data
 
@@ -45,14 +46,14 @@ def _edit(monkeypatch, fn):
     monkeypatch.setattr(cache.inspect, "getsource", lambda f: getsource(f) + ("    # edited\n" if f is fn else ""))
 
 
-@pytest.mark.parametrize("fn", [t1_3d.comment, t1_3d.table, t1_3d.figures, t1_3d.controlled_text, t1_3d.run])
+@pytest.mark.parametrize("fn", [t1_3d.comment, t1_3d.table, t1_3d.figures, t1_3d._novak_text, t1_3d.run])
 def test_key_kept_when_a_figure_comment_or_measurement_is_edited(P, monkeypatch, fn):
     base = t1_3d.cache_key(P)
     _edit(monkeypatch, fn)
     assert t1_3d.cache_key(P) == base
 
 
-@pytest.mark.parametrize("fn", [t1_3d.build, t1_3d.train_models, load_data])
+@pytest.mark.parametrize("fn", [batch_models.build, batch_models.train_models, load_data])
 def test_key_changes_when_the_training_code_is_edited(P, monkeypatch, fn):
     base = t1_3d.cache_key(P)
     _edit(monkeypatch, fn)
@@ -61,7 +62,7 @@ def test_key_changes_when_the_training_code_is_edited(P, monkeypatch, fn):
 
 def test_key_changes_with_a_constant_the_training_reads(P, monkeypatch):
     base = t1_3d.cache_key(P)
-    monkeypatch.setattr(t1_3d, "MODELS", t1_3d.MODELS + "_other")  # a module constant train_models reads
+    monkeypatch.setattr(batch_models, "MODELS", batch_models.MODELS + "_other")  # a module constant train_models reads
     assert t1_3d.cache_key(P) != base
 
 

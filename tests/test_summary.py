@@ -20,7 +20,7 @@ import test_t1_3d_sensitivity as tests_3d
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hwlib import data, results, wording
+from hwlib import batch_words, data, results, wording
 from hwlib.pipeline import pdf, stitch
 from hwlib.pipeline import summary as S
 from hwlib.tasks import t1_1a_simulate_function as t1_1a
@@ -106,11 +106,11 @@ def test_1_1b_formats_are_the_task_modules(p, diffs):
 @given(st.lists(END, min_size=3, max_size=3).map(sorted))
 def test_1_3d_direction_is_the_task_modules(ends):
     c = {"rho": ends[1], "low": ends[0], "high": ends[2], "n": 10}
-    assert S.direction(c) == t1_3d.direction(c)
-    assert S.fixed(ends[0]) == t1_3d._fixed(ends[0])
-    rho, low, high = re.fullmatch(r"ρ = (\S+), 95 % interval (\S+) to (\S+) over 10 models", t1_3d.interval(c)).groups()
+    assert S.direction(c) == batch_words.direction(c)
+    assert S.fixed(ends[0]) == batch_words.fixed(ends[0])
+    rho, low, high = re.fullmatch(r"ρ = (\S+), 95 % interval (\S+) to (\S+) over 10 models", batch_words.interval(c)).groups()
     assert S.interval(c) == f"{S.minus(rho)} ({S.minus(low)} to {S.minus(high)})"
-    assert S.direction({"rho": None, "low": None, "high": None}) == t1_3d.direction({"rho": None}) == "unknown"
+    assert S.direction({"rho": None, "low": None, "high": None}) == batch_words.direction({"rho": None}) == "unknown"
 
 
 @PROPERTY
@@ -1004,7 +1004,7 @@ def check_1_3d(R):
         return row
     key = R["primary"]
     trend, link = R["trends"][key]["batch_size"], R["trends"][key]["gap_loss"]
-    t, g = t1_3d.direction(trend), t1_3d.direction(link)
+    t, g = batch_words.direction(trend), batch_words.direction(link)
     assert row.answer.startswith({"up": "The sensitivity of the softmax probabilities rises",
                                   "down": "The sensitivity of the softmax probabilities falls",
                                   "none": "No monotone trend", "unknown": "Too few models"}[t])
@@ -1014,9 +1014,9 @@ def check_1_3d(R):
     for c, label in ((trend, "with the batch size"), (link, "with the gap")):
         if c["rho"] is not None:
             m = re.search(rf"{label} (\S+) \((\S+) to (\S+)\)", row.number)
-            assert [_num(x) for x in m.groups()] == [float(t1_3d._fixed(c[k])) for k in ("rho", "low", "high")]
+            assert [_num(x) for x in m.groups()] == [float(batch_words.fixed(c[k])) for k in ("rho", "low", "high")]
     if R.get("partial"):  # the trend with the final training loss held fixed, as the section says it
-        held = t1_3d.controlled_text(trend, R["partial"][key])
+        held = batch_words.controlled_text(trend, R["partial"][key])
         said = [x for x in ("also with the final training loss held fixed", "but not with the final training loss",
                             "but it reverses with the final training loss", "with the final training loss held fixed it")
                 if x in row.answer]
@@ -1069,11 +1069,11 @@ def check_1_3e(R):
     else:
         assert row.answer.startswith("Cannot tell which tracks it best") and "overlap" in comment
     for key, name in R["measures"].items():
-        d = t1_3d.direction(C[key])
+        d = batch_words.direction(C[key])
         assert (f"a larger {name} goes with a larger gap" in row.answer) == (d == "up")
         assert (f"a larger {name} goes with a smaller gap" in row.answer) == (d == "down")
         rho, low, high = re.fullmatch(r"ρ = (\S+), 95 % interval (\S+) to (\S+) over \d+ models",
-                                      t1_3d.interval(C[key])).groups()
+                                      batch_words.interval(C[key])).groups()
         assert f"{name} {S.minus(rho)} ({S.minus(low)} to {S.minus(high)})" in row.number
     _not_more_confident(comment, row)
     return row

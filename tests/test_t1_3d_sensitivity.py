@@ -5,6 +5,7 @@ from matplotlib.figure import Figure
 
 from hwlib.params import ParamError, resolve_task
 from hwlib.plots import png
+from hwlib.tasks import batch_models
 from hwlib.tasks import t1_3d_sensitivity as task
 
 OUTPUTS = {"softmax": "softmax probabilities", "loss": "per-sample loss", "logits": "logits"}
@@ -215,7 +216,7 @@ def test_untrained_level_is_drawn_clear_of_the_points():
 def test_cache_key_covers_every_training_setting():
     """A setting that changes the trained models must be in the cache key, or a stale model loads."""
     measuring_only = {"n_eval", "chunk_size"}
-    assert set(task.TRAINING) == set(task.SPEC) - measuring_only
+    assert set(batch_models.TRAINING) == set(batch_models.SPEC) - measuring_only
 
 
 def test_bad_batch_sizes(tmp_path):

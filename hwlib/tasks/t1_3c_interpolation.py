@@ -37,19 +37,16 @@ from ..plots import figure, legend_below, palette
 from ..results import envelope
 from ..tables import markdown_table
 from ..to_target import TOLERANCE, fit_to_loss
-from . import common
+from . import batch_models, common
 
 NAME, SECTION = "1_3c_interpolation", "1-3c"
 
 SPEC = {
     "dataset": common.DATASET,
     "train_limit": common.train_limit(smoke=512),
-    "channels": Param("int_list", smoke=[4, 8], quick=[16, 32], full=[32, 64], positive=True,
-                      doc="conv channels of the BatchNorm CNN"),
-    "target_loss": Param("float", smoke=1.2, quick=0.05, full=0.05, positive=True,
-                         doc="train each model until its training loss (eval mode, whole training set) is within ±10 % of this"),
-    "max_steps": Param("int", smoke=150, quick=2000, full=20000, low=1,
-                       doc="step limit of a model that does not reach the target loss"),
+    "channels": batch_models.CHANNELS,
+    "target_loss": batch_models.TARGET_LOSS,
+    "max_steps": batch_models.MAX_STEPS,
     "batch_sizes": same("int_list", [64, 1024], positive=True, min_len=2, doc="the batch-size pair (at base_lr)"),
     "lrs": same("float_list", [1e-3, 1e-2], positive=True, min_len=2, doc="the learning-rate pair (at base_batch)"),
     "base_lr": same("float", 1e-3, positive=True, doc="learning rate of the batch-size pair"),
@@ -73,11 +70,6 @@ def checks(P) -> None:
     if not (P.alpha_min < 0 and P.alpha_max > 1):
         raise ParamError(f"alpha_min={P.alpha_min}, alpha_max={P.alpha_max}: the range must hold [0, 1] strictly "
                          f"inside, e.g. -1 and 2")
-
-
-def build(P, ds: data.Dataset, seed: int):
-    torch.manual_seed(seed)
-    return models.cnn(ds.input_shape, ds.n_classes, P.channels, batchnorm=True).to(P.device)
 
 
 def pairs(P) -> list[dict]:
@@ -149,7 +141,7 @@ def run(P) -> dict:
 
     def trained_model(batch: int, lr: float, seed: int):
         if (batch, lr, seed) not in trained:
-            model = build(P, ds, seed)
+            model = batch_models.build(P, ds, seed)  # the BatchNorm CNN of 1-3d and 1-3e
             record = fit_to_loss(model, ds, batch_size=batch, lr=lr, optimizer=P.optimizer, seed=seed,
                                  target=P.target_loss, max_steps=P.max_steps,
                                  label=f"batch {batch}, lr {lr:g}, seed {seed}")

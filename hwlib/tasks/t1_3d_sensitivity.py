@@ -17,114 +17,28 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import torch
 
-from .. import cache, data, models, train, wording
-from ..params import Param, ParamError, same
+from .. import wording
+from ..batch_words import batch_trend_text, by_batch, controlled_text, criterion_text, direction, trend_text
 from ..plots import figure, legend_below, log_ticks_at, means_by, palette
-from ..progress import Progress
 from ..ranks import partial_rank_correlation, rank_correlation, rank_test
 from ..results import envelope
 from ..sensitivity import OUTPUTS, jacobian_norms
 from ..tables import markdown_table
-from ..to_target import TOLERANCE, fit_to_loss
-from . import common
+from ..to_target import TOLERANCE
+from . import batch_models, common
+
+# the grid of trained models lives in batch_models, shared with 1-3e; named here too, because make trains it as
+# this notebook's product (python -m hwlib.pipeline.runner product notebooks/1_3d_sensitivity.ipynb)
+from .batch_models import MODELS, build, cache_key, eval_set, model_info, train_models  # noqa: F401
 
 NAME, SECTION = "1_3d_sensitivity", "1-3d"
 
-SPEC = {
-    "dataset": common.DATASET,
-    "train_limit": common.train_limit(smoke=512),
-    "channels": Param("int_list", smoke=[4, 8], quick=[16, 32], full=[32, 64], positive=True,
-                      doc="conv channels of the BatchNorm CNN"),
-    "batch_sizes": Param("int_list", smoke=[16, 32, 64, 128, 512], quick=[16, 32, 64, 256, 1024],
-                         full=[16, 64, 256, 1024, 4096], positive=True, min_len=5,
-                         doc="log-spaced, one model per seed each"),
-    "seeds": Param("int_list", smoke=[0, 1], quick=[0, 1], full=[0, 1, 2], low=0,
-                   doc="initialization and data order; every batch size is trained once per seed"),
-    "target_loss": Param("float", smoke=1.2, quick=0.05, full=0.05, positive=True,
-                         doc="train each model until its training loss (eval mode, whole training set) is within ±10 % of this"),
-    "max_steps": Param("int", smoke=150, quick=2000, full=20000, low=1,
-                       doc="step limit of a model that does not reach the target loss"),
-    "lr": same("float", 1e-3, positive=True, doc="learning rate, the same for every batch size"),
-    "optimizer": same("str", "adam", choices=train.OPTIMIZERS, doc="optimizer of every model"),
-    "n_eval": Param("int", smoke=128, quick=360, full=2000, low=1, doc="evaluation images for the sensitivity"),
-    "chunk_size": Param("int", smoke=64, quick=128, full=128, low=1, internal=True,
-                        doc="samples per vectorized Jacobian chunk (result unchanged)"),
-    "data_root": common.DATA_ROOT,
-}
+SPEC = batch_models.SPEC
+checks = batch_models.checks
 
 PRIMARY = "softmax"  # Novak et al.'s sensitivity; "loss" is the homework's wording, "logits" a third view
 ALPHA = 0.05  # level of the exact rank test that alone may rank the smallest batch against the largest
-
-
-def checks(P) -> None:
-    if sorted(set(P.batch_sizes)) != list(P.batch_sizes):
-        raise ParamError(f"batch_sizes={P.batch_sizes!r} must be distinct and increasing, e.g. [16, 64, 256, 1024, 4096]")
-    if len(set(P.seeds)) != len(P.seeds):
-        raise ParamError(f"seeds={P.seeds!r} must be distinct, e.g. [0, 1, 2]")
-
-
-def build(P, ds: data.Dataset, seed: int):
-    torch.manual_seed(seed)
-    return models.cnn(ds.input_shape, ds.n_classes, P.channels, batchnorm=True).to(P.device)
-
-
-# the settings that decide the trained models (n_eval and chunk_size only change the measuring)
-TRAINING = ("dataset", "train_limit", "channels", "batch_sizes", "seeds", "target_loss", "max_steps", "lr",
-            "optimizer", "data_root")
-# the science modules the models are built and trained with: their files are in the cache key
-TRAINING_MODULES = ("hwlib.data", "hwlib.models", "hwlib.train", "hwlib.to_target")
-MODELS = "1_3d_models"  # cache name of the trained models, shared with 1-3e
-
-
-def cache_key(P) -> str:
-    """The trained models' cache key (hwlib.cache): the training settings, and the text of the code that
-    loads the data, builds and trains the models with the files of TRAINING_MODULES; not this module's
-    figures or comment, so editing those keeps the models."""
-    return cache.key({k: getattr(P, k) for k in TRAINING}, P.device,
-                     functions=(common.load_data, build, train_models, cache_key), modules=TRAINING_MODULES)
-
-
-def train_models(P, ds: data.Dataset) -> tuple[list[tuple], bool]:
-    """One model per (seed, batch size): ([(model, record)], loaded). The models are cached
-    (hwlib.cache): whichever of 1-3d and 1-3e comes second with the same settings loads them instead of
-    training again (waiting while the other trains them), and ``loaded`` says so."""
-    key = cache_key(P)
-    with cache.lock(MODELS, P.out_dir):  # 1-3d and 1-3e may run side by side: one trains, the other waits and loads
-        stored = cache.load(MODELS, key, P.out_dir)
-        if stored is not None:
-            out = []
-            for state, record in stored:
-                model = build(P, ds, record["seed"])
-                model.load_state_dict(state)
-                out.append((model, record))
-            print(f"loaded the {len(out)} trained models from {cache.path(MODELS, key, P.out_dir)}", flush=True)
-            return out, True
-        out = []
-        progress = Progress(len(P.batch_sizes) * len(P.seeds), "models")
-        for seed in P.seeds:
-            for batch in P.batch_sizes:
-                model = build(P, ds, seed)
-                record = fit_to_loss(model, ds, batch_size=batch, lr=P.lr, optimizer=P.optimizer, seed=seed,
-                                     target=P.target_loss, max_steps=P.max_steps, label=f"batch {batch}, seed {seed}")
-                out.append((model, record))
-                progress.update(len(out), batch=batch, seed=seed, steps=record["steps"], train_loss=record["train_loss"])
-        progress.done()
-        cache.save(MODELS, key, [(m.state_dict(), dict(r)) for m, r in out], P.out_dir)
-        return out, False
-
-
-def eval_set(P, ds: data.Dataset) -> tuple[torch.Tensor, torch.Tensor]:
-    """The fixed evaluation set: the first n_eval test images, the same for every model."""
-    n = min(P.n_eval, len(ds.x_test))
-    return ds.x_test[:n], ds.y_test[:n]
-
-
-def model_info(P, ds: data.Dataset) -> dict:
-    with torch.device("meta"):
-        info = models.describe(models.cnn(ds.input_shape, ds.n_classes, P.channels, batchnorm=True))
-    return {"channels": info["widths"], "structure": info["structure"], "params": info["params"], "batchnorm": True}
 
 
 def end_test(rows: list[dict], key: str) -> dict | None:
@@ -249,34 +163,6 @@ def figures(R: dict) -> list:
 
 # ---------------------------------------------------------------- the comment
 
-def by_batch(rows: list[dict], key: str) -> dict:
-    """{batch size: [value per seed]} in batch-size order."""
-    out: dict = {}
-    for r in sorted(rows, key=lambda r: r["batch_size"]):
-        out.setdefault(r["batch_size"], []).append(r[key])
-    return out
-
-
-def _fixed(v: float, digits: int = 2) -> str:
-    """v with ``digits`` decimals, and never "-0.00": a printed end of an interval is read against 0."""
-    text = f"{v:.{digits}f}"
-    return text[1:] if float(text) == 0 and text.startswith("-") else text
-
-
-def interval(c: dict, name: str = "ρ") -> str:
-    return (f"{name} = {_fixed(c['rho'])}, 95 % interval {_fixed(c['low'])} to {_fixed(c['high'])} "
-            f"over {c['n']} models")
-
-
-def direction(c: dict) -> str:
-    """'up' / 'down' when the bootstrap interval AS PRINTED excludes 0, 'none' when it holds 0,
-    'unknown' without ρ. Decided on the printed ends, so that "rises" never stands beside "0.00 to …"."""
-    if c["rho"] is None:
-        return "unknown"
-    low, high = float(_fixed(c["low"])), float(_fixed(c["high"]))
-    return "up" if low > 0 else "down" if high < 0 else "none"
-
-
 def _digits(pairs: list[tuple[float, float]], least: int = 3, most: int = 10) -> int:
     """The fewest significant digits (at least ``least``) at which every u < v of pairs still prints
     as smaller: rounding can only merge values, so the order the text claims must survive it."""
@@ -289,27 +175,6 @@ def _digits(pairs: list[tuple[float, float]], least: int = 3, most: int = 10) ->
 def _apart(a: list[float], b: list[float]) -> list[tuple[float, float]]:
     """The pair whose order makes two seed ranges disjoint ([] where they overlap)."""
     return [(max(a), min(b))] if max(a) < min(b) else [(max(b), min(a))] if max(b) < min(a) else []
-
-
-def criterion_text(R: dict) -> str:
-    p, rows = R["params"], R["models"]
-    missed = [r for r in rows if not r["reached"]]
-    text = (f"Every model was trained until its training loss (eval mode, whole training set, checked between "
-            f"steps) was within ±{R['tolerance'] * 100:g} % of {p['target_loss']:g}, with a limit of {p['max_steps']:,} "
-            "steps. ")
-    if not missed:
-        return text + f"All {wording.plural(len(rows), 'model')} reached the target."
-    names = wording.join([f"batch {r['batch_size']} (seed {r['seed']}, {_missed_how(r, R)} "
-                          f"at {r['steps']:,} steps, training loss {r['train_loss']:.3g})" for r in missed])
-    return (text + f"{wording.plural(len(missed), 'model')} missed it and {'is' if len(missed) == 1 else 'are'} "
-            f"left out of every comparison below: {names}.")
-
-
-def _missed_how(r: dict, R: dict) -> str:
-    """Why a model is not at the target: diverged, fell through the band in one step, or ran out of steps."""
-    if r["diverged"]:
-        return "diverged"
-    return "ended below the band" if r["train_loss"] < R["params"]["target_loss"] else "stopped"
 
 
 def comment(R: dict) -> str:
@@ -329,7 +194,7 @@ def comment(R: dict) -> str:
     for k, name in out.items():
         c = R["trends"][k]["batch_size"]
         lines.append(f"- {name.capitalize()} against the batch size over all batch sizes: "
-                     f"{_trend_text(c, 'rises', 'falls', 'no monotone trend is established')}. "
+                     f"{batch_trend_text(c)}. "
                      + controlled_text(c, R["partial"][k]))
     dirs = {k: direction(R["trends"][k]["batch_size"]) for k in out}
     if {dirs["softmax"], dirs["logits"]} == {"up", "down"}:
@@ -337,45 +202,15 @@ def comment(R: dict) -> str:
                      "is differentiated decides the sign, so only the softmax (Novak et al.'s definition) is read.")
     test, gap = (R["trends"][R["primary"]][g] for g in ("test_loss", "gap_loss"))
     link = ("the more sensitive, the larger", "the more sensitive, the smaller", "no link is established")
-    lines.append(f"\nAcross the models, the sensitivity against the test loss: {_trend_text(test, *link)}; "
-                 f"against the generalization gap (test − train loss): {_trend_text(gap, *link)}.")
+    lines.append(f"\nAcross the models, the sensitivity against the test loss: {trend_text(test, *link)}; "
+                 f"against the generalization gap (test − train loss): {trend_text(gap, *link)}.")
     others = [k for k in out if k != R["primary"]]
     if others:
         lines.append("The other outputs' sensitivity against the generalization gap: " + "; ".join(
-            f"{out[k]}: {_trend_text(R['trends'][k]['gap_loss'], *link)}" for k in others) + ".")
+            f"{out[k]}: {trend_text(R['trends'][k]['gap_loss'], *link)}" for k in others) + ".")
     lines.append(_novak_text(R, gap, len(rows)))
     return "\n".join(lines)
 
-
-
-def controlled_text(trend: dict, partial: dict) -> str:
-    """Whether a trend with the batch size survives holding the final training loss fixed (a partial rank
-    correlation): decided, like the trend, on whether the printed 95 % interval excludes 0."""
-    d, pd = direction(trend), direction(partial)
-    held = "With the final training loss held fixed (partial rank correlation)"
-    if pd == "unknown":
-        return f"{held} nothing can be computed: too few models, or the training loss orders them exactly."
-    c = interval(partial, "partial ρ")
-    if d in ("up", "down"):
-        if pd == d:
-            return f"{held} the trend survives ({c}, which excludes 0)."
-        if pd == "none":
-            return (f"{held} it does not survive ({c}, which holds 0): these models cannot tell it apart from what is "
-                    "left of the training level.")
-        return f"{held} it reverses ({c}): it is not the batch size's."
-    if pd == "none":
-        return f"{held} no trend either ({c}, which holds 0)."
-    return f"{held} a trend appears ({c}, which excludes 0): the training level hid it."
-
-
-def _trend_text(c: dict, up: str, down: str, none: str) -> str:
-    """A rank correlation in words: the direction only where its printed 95 % interval excludes 0."""
-    d = direction(c)
-    if d == "unknown":
-        return "too few models for a rank correlation"
-    if d == "none":
-        return f"{none} ({interval(c)}, which holds 0)"
-    return f"{up if d == 'up' else down} ({interval(c)}, which excludes 0)"
 
 
 def _ends_text(R: dict, rows: list[dict]) -> str:

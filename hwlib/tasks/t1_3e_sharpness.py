@@ -23,6 +23,7 @@ import time
 import torch.nn.functional as F
 
 from .. import wording
+from ..batch_words import batch_trend_text, by_batch, controlled_text, criterion_text, direction, fixed, interval
 from ..curvature import top_hessian_eigenvalue
 from ..params import Param, same
 from ..plots import figure, legend_below, log_ticks_at, means_by, palette
@@ -31,13 +32,14 @@ from ..results import envelope
 from ..sensitivity import jacobian_norms
 from ..sharpness import epsilon_sharpness
 from ..tables import markdown_table
-from . import t1_3d_sensitivity as t1_3d
+from ..to_target import TOLERANCE
+from . import batch_models
 from .common import load_data
 
 NAME, SECTION = "1_3e_sharpness", "1-3e"
 
 SPEC = {
-    **t1_3d.SPEC,
+    **batch_models.SPEC,
     "n_curvature": Param("int", smoke=256, quick=512, full=2000, low=1,
                          doc="training images in the loss whose curvature is measured"),
     "eps": same("float_list", [1e-3, 5e-4], positive=True, doc="box sizes ε of the ε-sharpness (Keskar et al.)"),
@@ -45,7 +47,7 @@ SPEC = {
     "lanczos_iters": Param("int", smoke=20, quick=40, full=100, low=2, doc="Lanczos steps at most (top eigenvalue)"),
 }
 
-checks = t1_3d.checks
+checks = batch_models.checks
 
 GAP = "gap_loss"  # the generalization gap every measure is ranked against: test loss − training loss
 GAPS = {"gap_loss": "test − train loss", "gap_acc": "train − test accuracy", "test_loss": "test loss"}
@@ -82,13 +84,13 @@ def run(P) -> dict:
     ds = load_data(P)
     n = min(P.n_curvature, len(ds.x_train))
     x, y = ds.x_train[:n], ds.y_train[:n]
-    x_eval, y_eval = t1_3d.eval_set(P, ds)
+    x_eval, y_eval = batch_models.eval_set(P, ds)
 
     def loss_fn(model):
         return F.cross_entropy(model(x), y)
 
     rows = []
-    trained, loaded = t1_3d.train_models(P, ds)
+    trained, loaded = batch_models.train_models(P, ds)
     for model, record in trained:
         model.eval()
         t = time.perf_counter()
@@ -106,8 +108,8 @@ def run(P) -> dict:
     kept = [r for r in rows if r["reached"]]
     return envelope(P, NAME, SECTION, time.perf_counter() - start,
                     dataset=ds.describe(), n_train=len(ds.x_train), n_test=len(ds.x_test),
-                    n_curvature=n, n_eval=len(x_eval), model=t1_3d.model_info(P, ds), models_loaded=loaded,
-                    measures=measures, gaps=GAPS, gap=GAP, models=rows, n_boot=N_BOOT, tolerance=t1_3d.TOLERANCE,
+                    n_curvature=n, n_eval=len(x_eval), model=batch_models.model_info(P, ds), models_loaded=loaded,
+                    measures=measures, gaps=GAPS, gap=GAP, models=rows, n_boot=N_BOOT, tolerance=TOLERANCE,
                     correlations=rank_correlations(kept, {"batch_size": "batch size", **measures}, GAPS),
                     batch_trends=batch_trends(kept, measures))
 
@@ -196,9 +198,9 @@ def figures(R: dict) -> list:
 # ---------------------------------------------------------------- the comment
 
 def comment(R: dict) -> str:
-    lines = [t1_3d.criterion_text(R)]
+    lines = [criterion_text(R)]
     kept = [r for r in R["models"] if r["reached"]]
-    seeds = sorted(t1_3d.by_batch(kept, "seed").values(), key=len)  # the seeds at the target, per batch size
+    seeds = sorted(by_batch(kept, "seed").values(), key=len)  # the seeds at the target, per batch size
     C = {c["key"]: c[R["gap"]] for c in R["correlations"]}
     if any(C[k]["rho"] is None for k in ("batch_size", *R["measures"])):
         lines.append(f"\nWith {wording.plural(len(kept), 'model')} at the target (or a single batch size, or a "
@@ -212,9 +214,9 @@ def comment(R: dict) -> str:
     for key, name in {"batch_size": "the batch size itself", **R["measures"]}.items():
         c = C[key]
         lines.append(f"- **{name}**: " + {
-            "up": f"larger value, larger gap ({t1_3d.interval(c)}).",
-            "down": f"larger value, smaller gap ({t1_3d.interval(c)}).",
-            "none": f"no rank correlation is established ({t1_3d.interval(c)}, which holds 0)."}[t1_3d.direction(c)])
+            "up": f"larger value, larger gap ({interval(c)}).",
+            "down": f"larger value, smaller gap ({interval(c)}).",
+            "none": f"no rank correlation is established ({interval(c)}, which holds 0)."}[direction(c)])
     lines += ranking_lines(R, C)
     if len(seeds[-1]) < 2:
         lines.append("With one seed per batch size, the models of one batch size cannot show how much a measure "
@@ -226,7 +228,7 @@ def comment(R: dict) -> str:
 
 def ranking_lines(R: dict, C: dict) -> list[str]:
     """Two measures ranked only where their intervals, as printed, do not overlap (touching ends overlap)."""
-    names, fixed = list(R["measures"]), t1_3d._fixed
+    names = list(R["measures"])
     separated = [(a, b) for a in names for b in names
                  if a != b and float(fixed(C[a]["low"])) > float(fixed(C[b]["high"]))]
     if not separated:
@@ -245,8 +247,8 @@ def batch_lines(R: dict) -> list[str]:
     out = ["\nAgainst the batch size:"]
     for key, name in R["measures"].items():
         c = R["batch_trends"][key]
-        out.append(f"- **{name}**: {t1_3d._trend_text(c['plain'], 'rises', 'falls', 'no monotone trend is established')}. "
-                   + t1_3d.controlled_text(c["plain"], c["partial"]))
+        out.append(f"- **{name}**: {batch_trend_text(c['plain'])}. "
+                   + controlled_text(c["plain"], c["partial"]))
     return out
 
 
@@ -258,7 +260,7 @@ KESKAR = ("Keskar et al. (2017) found that large batches converge to sharper min
 def keskar_text(R: dict, kept: list[dict]) -> str:
     """Whether the ε-sharpness rises with the batch size as in the paper (every ε alike), and where it does
     not, how this setting differs from the paper's."""
-    dirs = {t1_3d.direction(R["batch_trends"][k]["plain"]) for k in R["measures"] if k.startswith("sharpness_")}
+    dirs = {direction(R["batch_trends"][k]["plain"]) for k in R["measures"] if k.startswith("sharpness_")}
     b = sorted({r["batch_size"] for r in kept}) or sorted({r["batch_size"] for r in R["models"]})
     p = R["params"]
     setting = (f"the paper compared batch 256 with a tenth of the training set and maximized the loss in the box "
@@ -281,7 +283,7 @@ def lean_text(R: dict) -> str:
     rhos = [R["batch_trends"][k]["plain"]["rho"] for k in R["measures"] if k.startswith("sharpness_")]
     if not rhos or any(r is None for r in rhos):
         return ""
-    printed = [t1_3d._fixed(r) for r in rhos]
+    printed = [fixed(r) for r in rhos]
     if all(float(v) < 0 for v in printed) or all(float(v) > 0 for v in printed):
         way = "the other way" if float(printed[0]) < 0 else "the paper's way"
         return (f" Every ε's point estimate leans {way} (ρ = {wording.join(printed)}), short of an interval "
