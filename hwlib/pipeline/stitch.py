@@ -379,7 +379,10 @@ def appendix(notebooks, results) -> str:
 # reports each as an error, and browsers drop them): scrollbar-track states of WebKit's own, a quoted
 # box-shadow, and overflow: overlay (an old WebKit alias of auto). For the parts of JupyterLab's interface
 # they style, none of which the report has.
-INVALID_CSS = ((re.compile(r"[^{}]*::-webkit-scrollbar-track:(?:horizontal|vertical) *\{[^}]*\}\s*"), ""),
+# A rule is tried only from just after a brace or a space (or the start), where the leftmost match starts
+# anyway: from every other position the selector's [^{}]* rescans the same text, and the 1.4 MB stylesheet
+# took 22 s instead of 0.1 s.
+INVALID_CSS = ((re.compile(r"(?:^|(?<=[{}\s]))[^{}]*::-webkit-scrollbar-track:(?:horizontal|vertical) *\{[^}]*\}\s*"), ""),
                (re.compile(r"box-shadow: *'[^'\n]*'; *\n?"), ""),
                (re.compile(r"overflow: *overlay;"), "overflow: auto;"))
 
