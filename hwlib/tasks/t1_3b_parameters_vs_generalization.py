@@ -260,8 +260,11 @@ def _test(W: dict, best: int, pw) -> list[str]:
     up_down = {"higher": "**higher**", "lower": "**lower**"}
     lines = [f"- Test accuracy, widest against narrowest: {acc(large)} against {acc(small)}, "
              + _said(wording.ranked(W[large]["test_acc"], W[small]["test_acc"]), up_down) + "."]
-    if best == large:
-        lines.append(f"- The widest model also has the best mean test accuracy of all widths ({acc(large)}).")
+    if best == large:  # the highest mean, held against the next highest by the rank test before it is called best
+        near = max(widths[:-1], key=lambda w: _mean(W[w]["test_acc"]))
+        lines.append(f"- The widest model also has the highest mean test accuracy of all widths ({acc(large)}); against "
+                     f"the next highest, {acc(near)} at {pw(near)}, it tests "
+                     + _said(wording.ranked(W[large]["test_acc"], W[near]["test_acc"]), up_down) + ".")
     else:
         lines.append(f"- The best mean test accuracy is {acc(best)} at {pw(best)}; the widest model's is {acc(large)}, "
                      + _said(wording.ranked(W[large]["test_acc"], W[best]["test_acc"]), up_down) + ".")
@@ -283,9 +286,9 @@ def _verdict(R: dict, W: dict, best: int, fit_from: int | None) -> str:
     fitted = fit_from is not None and fit_from != large
     if best == large:
         return ((f"Past the width where every run fits the training set, adding parameters (up to {per_image} per "
-                 "training image) did not lower the mean test accuracy: the widest model has the best, against the "
-                 "classical bias–variance expectation.") if fitted else
-                ("The widest model has the best mean test accuracy, but no narrower width fits the training set in "
+                 "training image) did not lower the mean test accuracy: the widest model's is the highest. The "
+                 "classical bias–variance picture expects a cost there; this run shows none.") if fitted else
+                ("The widest model has the highest mean test accuracy, but no narrower width fits the training set in "
                  "every run, so this run does not show what happens beyond the point of fitting it."))
     more = (f" With {wording.plural(min(len(g.a), len(g.b)), 'seed')} a side the test cannot reach p < {g.level:g}; "
             f"{wording.seeds_needed(g.level)} or more seeds per width could." if g.verdict == "floor" else "")
