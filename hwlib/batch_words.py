@@ -75,6 +75,20 @@ def batch_trend_text(c: dict) -> str:
     return trend_text(c, "rises", "falls", "no monotone trend is established")
 
 
+def lean(rhos: list[float | None]) -> str | None:
+    """Which way point estimates lean where no interval excludes 0: "the paper's way" where every ρ, as printed,
+    is above 0 (the papers these tasks repeat found rising trends), "the other way" where every one is below,
+    None where they are missing, print as 0 or disagree. Said as a lean, never as a finding."""
+    if not rhos or any(r is None for r in rhos):
+        return None
+    printed = [float(fixed(r)) for r in rhos]
+    if all(v > 0 for v in printed):
+        return "the paper's way"
+    if all(v < 0 for v in printed):
+        return "the other way"
+    return None
+
+
 def controlled_text(trend: dict, partial: dict) -> str:
     """Whether a trend with the batch size survives holding the final training loss fixed (a partial rank
     correlation): decided, like the trend, on whether the printed 95 % interval excludes 0."""

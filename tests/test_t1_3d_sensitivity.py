@@ -413,6 +413,15 @@ def _verify_lines(R: dict, lines: list[str]) -> None:
     if said != "up":  # what differs in the setting
         assert R["dataset"].split(":")[0] in novak[0] and f" {len(rows)} " in novak[0], novak[0]
         assert f"({p['target_loss']:g} ± {R['tolerance'] * 100:g} %)" in novak[0]
+    leans = re.search(r" Its point estimate leans (the paper's way|the other way) \(ρ = (\S+)\), short of an interval "
+                      r"that excludes 0\.", novak[0])
+    rho = R["trends"][prim]["gap_loss"]["rho"]
+    shown = None if rho is None else float(f"{rho:.2f}")
+    if said == "none" and shown:  # the lean is named where no direction is established and ρ does not print as 0
+        assert leans and leans[1] == ("the paper's way" if shown > 0 else "the other way"), novak[0]
+        assert float(leans[2]) == shown
+    else:
+        assert not leans, novak[0]
     for k in others:  # the other outputs that agree or oppose are named, and only they
         rises = f"{out[k]}" in (re.search(r"The sensitivity of the (.*?) does rise", novak[0]) or [""])[0]
         falls = f"{out[k]}" in (re.search(r"The sensitivity of the ([^.]*?) falls with", novak[0]) or [""])[0]

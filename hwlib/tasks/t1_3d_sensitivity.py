@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 from .. import wording
-from ..batch_words import batch_trend_text, by_batch, controlled_text, criterion_text, direction, trend_text
+from ..batch_words import batch_trend_text, by_batch, controlled_text, criterion_text, direction, fixed, lean, trend_text
 from ..plots import figure, legend_below, log_ticks_at, means_by, palette
 from ..ranks import partial_rank_correlation, rank_correlation, rank_test
 from ..results import envelope
@@ -269,5 +269,8 @@ def _novak_text(R: dict, gap: dict, n: int) -> str:
     if d == "down":
         return (f"{NOVAK}; for the {out[R['primary']]}, this run finds the opposite sign, and its setting differs: "
                 f"{setting}.{rest}")
+    way = lean([gap["rho"]])
+    leaning = (f" Its point estimate leans {way} (ρ = {fixed(gap['rho'])}), short of an interval that excludes 0."
+               if way else "")
     return (f"{NOVAK}; for the {out[R['primary']]}, this run cannot tell whether it agrees (no rank correlation "
-            f"that excludes 0): {setting}.{rest}")
+            f"that excludes 0): {setting}.{leaning}{rest}")

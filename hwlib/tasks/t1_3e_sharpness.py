@@ -23,7 +23,7 @@ import time
 import torch.nn.functional as F
 
 from .. import wording
-from ..batch_words import batch_trend_text, by_batch, controlled_text, criterion_text, direction, fixed, interval
+from ..batch_words import batch_trend_text, by_batch, controlled_text, criterion_text, direction, fixed, interval, lean
 from ..curvature import top_hessian_eigenvalue
 from ..params import Param, same
 from ..plots import figure, legend_below, log_ticks_at, means_by, palette
@@ -281,11 +281,8 @@ def lean_text(R: dict) -> str:
     """Where no ε's trend is established (every interval holds 0) but every ε's ρ with the batch size, as
     printed, has one sign: which way the run leans, said as a lean and not as a finding."""
     rhos = [R["batch_trends"][k]["plain"]["rho"] for k in R["measures"] if k.startswith("sharpness_")]
-    if not rhos or any(r is None for r in rhos):
+    way = lean(rhos)
+    if way is None:
         return ""
-    printed = [fixed(r) for r in rhos]
-    if all(float(v) < 0 for v in printed) or all(float(v) > 0 for v in printed):
-        way = "the other way" if float(printed[0]) < 0 else "the paper's way"
-        return (f" Every ε's point estimate leans {way} (ρ = {wording.join(printed)}), short of an interval "
-                "that excludes 0.")
-    return ""
+    return (f" Every ε's point estimate leans {way} (ρ = {wording.join([fixed(r) for r in rhos])}), short of an "
+            "interval that excludes 0.")
