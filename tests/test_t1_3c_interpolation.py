@@ -102,7 +102,7 @@ def test_loss_still_falling_beyond_an_end(rise, words):
 
 def test_shapes_of_the_slice():
     bump = task.comment(_R(_case(barrier=0.01, low_acc=1.0)))
-    assert "only a small bump" in bump and "does not drop below the ends' 100.0 %" in bump
+    assert "a bump, not a barrier" in bump and "does not drop below the ends' 100.0 %" in bump
     dip = task.comment(_R(_case(barrier=0.01, low_acc=0.97, ends_acc=(0.99, 1.0))))
     assert "dips to 97.0 %, within 5 points of the worse end's 99.0 %" in dip
     flat = task.comment(_R(_case(barrier=0.0)))
@@ -162,7 +162,7 @@ def test_verdicts_decided_on_the_printed_numbers():
     assert "under 1 % of the other end's" in task.comment(_R(_case(curv=(0.0996, 10.0))))
     # 94.99 % prints as 95.0 %, 5 points below 100.0 %: within ACC_DROP, a bump and not a barrier
     bump = task.comment(_R(_case(barrier=0.01, low_acc=0.9499)))
-    assert "only a small bump" in bump and "dips to 95.0 %, within 5 points of the worse end's 100.0 %" in bump
+    assert "a bump, not a barrier" in bump and "dips to 95.0 %, within 5 points of the worse end's 100.0 %" in bump
     # the midpoints 0.05 and 0.05002 both print as 0.05: not separated
     mids = task.comment(_R(_case(mid=0.05), _case(init="independent", mid=0.05002)))
     assert "do not separate the shared from the independent" in mids
@@ -498,7 +498,8 @@ def _check_shape(c: dict, text: str) -> None:
         assert falls and Decimal(falls[1]) == low, (low, text)
         return
     assert low >= floor - 100 * Decimal(str(task.ACC_DROP)), (low, floor, text)
-    assert text.startswith("only a small bump: " if barrier > 0 else "no barrier: "), text
+    assert text.startswith("a bump, not a barrier (a barrier here means a training accuracy more than 5 points below "
+                           "the worse end's): " if barrier > 0 else "no barrier: "), text
     kept = re.search(rf"does not drop below the ends' ({NUM}) %", text)
     dips = re.search(rf"dips to ({NUM}) %, within 5 points of the worse end's ({NUM}) %", text)
     assert bool(kept) != bool(dips), text
@@ -602,9 +603,12 @@ def _check_pair(line: str, cases: list[tuple]) -> None:
                                "decide between the two solutions."), line
         return
     m = re.fullmatch(rf"{re.escape(head)}the {pair} (\S+) solution is the flatter one in (?:all (\d+)|(\d+) of (\d+)) "
-                     r"initialization cases(?: \(the other (?:one does|(\d+) do) not rank the ends\))?; with one run "
+                     r"initialization cases(?: \(the other (?:one does|(\d+) do) not rank the ends\))?(; the cases share θ₁ "
+                     r"\(one trained model\), so they are lines through one solution, not repeats)?; with one run "
                      r"per case the seed noise of the curvatures is unknown\.", line)
     assert m and m[1] == f"{values[END.index(decided[0])]:g}", (decided, line)
+    firsts = {(c["models"][0]["batch_size"], c["models"][0]["lr"], c["models"][0]["seed"]) for c, _ in cases}
+    assert bool(m[6]) == (len(cases) > 1 and len(firsts) == 1), line
     if m[2]:
         assert int(m[2]) == len(cases) == len(decided), line
     else:

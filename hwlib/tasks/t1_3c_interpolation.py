@@ -331,7 +331,7 @@ def flatter(c: dict) -> str:
 
 
 def shape_text(c: dict) -> str:
-    """Barrier, small bump or none: ACC_DROP decided on the accuracies as printed."""
+    """Barrier, bump or none: ACC_DROP decided on the accuracies as printed."""
     floor = min(e["train_acc"] for e in c["models"])
     low = c["min_train_acc_inside"]
     shown = [Decimal(wording.pct(v).split()[0]) for v in (low, floor)]
@@ -343,7 +343,8 @@ def shape_text(c: dict) -> str:
            else f"the training accuracy between the ends dips to {wording.pct(low)}, within {ACC_DROP * 100:.0f} "
                 f"points of the worse end's {wording.pct(floor)}")
     if c["barrier"] > 0:
-        return f"only a small bump: the training loss rises {c['barrier']:.3g} above the worse end and {acc}"
+        return (f"a bump, not a barrier (a barrier here means a training accuracy more than {ACC_DROP * 100:.0f} points "
+                f"below the worse end's): the training loss rises {c['barrier']:.3g} above the worse end and {acc}")
     return f"no barrier: between the ends the training loss never exceeds the worse end's, and {acc}"
 
 
@@ -432,7 +433,10 @@ def pair_verdict(pair: str, cases: list[dict]) -> str:
     agree = (f"in all {len(cases)} initialization cases" if not rest else
              f"in {len(decided)} of {len(cases)} initialization cases (the "
              + ("other one does" if rest == 1 else f"other {rest} do") + " not rank the ends)")
-    return (f"- {pair.capitalize()}: the {names[i]} solution is the flatter one {agree}; with one run per case "
+    ends = {(m["batch_size"], m["lr"], m["seed"]) for m in (c["models"][0] for c in cases)}
+    shared = ("; the cases share θ₁ (one trained model), so they are lines through one solution, not repeats"
+              if len(cases) > 1 and len(ends) == 1 else "")
+    return (f"- {pair.capitalize()}: the {names[i]} solution is the flatter one {agree}{shared}; with one run per case "
             "the seed noise of the curvatures is unknown.")
 
 
