@@ -82,6 +82,7 @@ def test_restated_constants_are_the_task_modules():
     assert S.NOISE_Z_1_3A == t1_3a.NOISE_Z
     assert S.FIT_ACC_1_3B == t1_3b.FIT_ACC
     assert (S.NEAR_ZERO_1_3C, S.EQUAL_CURVATURE_1_3C) == (t1_3c.NEAR_ZERO, t1_3c.EQUAL_CURVATURE)
+    assert S.ALPHA_1_3C == t1_3c.ALPHA
     assert S.ALPHA_1_3D == t1_3d.ALPHA
     assert S.FUNCTIONS_1_1A == {k: v[1] for k, v in data.FUNCTIONS.items()}
     for alpha in (0.01, 0.05, 0.1, 0.5):
@@ -397,9 +398,9 @@ def test_1_3b_every_verdict_of_the_comment():
                           "(rank test p = 0.029).")
     row = S.summary_1_3b(R_3b(narrow, best, _3b_runs(512, 301066, (0.98, 0.985))))
     assert row.answer.startswith("No overfitting seen: past width 128, where every run fits the training set, the "
-                                 "widest model (up to 210 parameters per training image) has the best mean test")
+                                 "widest model (up to 210 parameters per training image) has the highest mean test")
     row = S.summary_1_3b(R_3b(narrow, _3b_runs(512, 301066, (0.9, 0.91), (0.99, 1.0))))
-    assert row.answer.startswith("Cannot tell: the widest model has the best mean test accuracy, but no narrower")
+    assert row.answer.startswith("Cannot tell: the widest model has the highest mean test accuracy, but no narrower")
     row = S.summary_1_3b(R_3b(narrow, _3b_runs(128, 26122, (0.975, 0.978), (0.99, 1.0)), wide))
     assert row.answer.endswith("; no narrower width fits the training set in every run.")
     assert S.summary_1_3b(R_3b(narrow)).answer.startswith("Not compared")
@@ -899,7 +900,7 @@ def check_1_3b(R):
     final = comment.split("\n\n")[-1]
     want = ("Yes, here:" if final.startswith("The widest model (") else
             "No overfitting seen:" if "did not lower the mean test accuracy" in final else
-            "Cannot tell: the widest model has the best" if final.startswith("The widest model has the best") else
+            "Cannot tell: the widest model has the highest" if final.startswith("The widest model has the highest") else
             "Cannot tell: the rank test cannot tell")
     assert row.answer.startswith(want), (final, row.answer)
     if want == "Cannot tell: the rank test cannot tell":
@@ -962,6 +963,19 @@ def check_1_3c(R):
             if t1_3c.flatter(c) in ("θ₁", "θ₂"):
                 k = c["curvature"]
                 assert f"({c['init']} initialization): {k['model1']:.3g} against {k['model2']:.3g}" in row.number
+    printed = [f"{c['test_paired']['p']:.2g}" for c in R["cases"] if "test_paired" in c]
+    beyond = [p for p in printed if float(p) < 0.05]
+    if not printed:
+        assert "McNemar" not in row.answer
+    elif beyond:
+        assert (f" In {len(beyond)} of {len(printed)} case{'s' * (len(printed) != 1)} the two test accuracies differ "
+                "beyond the test set's noise (McNemar's exact test, p < 0.05)") in row.answer
+        # the comment says the same of those pairs
+        assert t1_3c.comment(R).count("beyond the test set's noise") == len(beyond)
+    else:
+        m = re.search(r" In no case do the two test accuracies differ beyond the test set's noise \(McNemar's exact "
+                      r"test, p from (\S+) to (\S+)\)", row.answer)
+        assert m and float(m[1]) == min(map(float, printed)) and float(m[2]) == max(map(float, printed)), row.answer
     comment = t1_3c.comment(R)
     assert bool(row.missed) == ("missed it" in comment)
     for m in re.findall(r"batch (\d+), lr (\S+), seed (\d+) missed it", comment):

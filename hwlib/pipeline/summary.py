@@ -575,9 +575,9 @@ def summary_1_3b(R: dict) -> Row:
                   f"(rank test {p_text(g.p, g.level)}).")
     elif best == large and fitted:
         answer = (f"No overfitting seen: past width {fit_from}, where every run fits the training set, the widest "
-                  f"model (up to {per} parameters per training image) has the best mean test accuracy.")
+                  f"model (up to {per} parameters per training image) has the highest mean test accuracy.")
     elif best == large:
-        answer = ("Cannot tell: the widest model has the best mean test accuracy, but no narrower width fits the "
+        answer = ("Cannot tell: the widest model has the highest mean test accuracy, but no narrower width fits the "
                   "training set in every run.")
         cannot.append("what happens past the width that fits the training set")
     else:
@@ -597,7 +597,7 @@ def summary_1_3b(R: dict) -> Row:
         v = W[w]["test_acc"]
         return pct(mean(v)) + (f" ({pct(min(v))}–{pct(max(v))})" if len(v) > 1 else "")
     number = (f"test accuracy of the widest model {acc(large)}" +
-              (f", of the best width ({best}) {acc(best)}" if best != large else ", the best of all widths")
+              (f", of the best width ({best}) {acc(best)}" if best != large else ", the highest mean of all widths")
               + f" ({seeds}; {W[widths[0]]['params']:,} to {W[large]['params']:,} parameters)")
     # the section's other comparisons, each by the same rank test: where it cannot tell, the row says so
     if ranked(W[large]["test_acc"], W[widths[0]]["test_acc"]).verdict not in ("higher", "lower"):
@@ -657,13 +657,33 @@ def summary_1_3c(R: dict) -> Row:
                 numbers.append(f"{pair} {c['values'][0]:g} against {c['values'][1]:g} ({c['init']} initialization): "
                                f"{k['model1']:.3g} against {k['model2']:.3g}")
     answer = "; ".join(parts)
-    answer = answer[0].upper() + answer[1:] + "."
+    answer = answer[0].upper() + answer[1:] + "." + paired_1_3c(R["cases"])
     number = ("curvature of the training loss along the line (the smaller, the flatter): " + "; ".join(numbers)
               if numbers else "no case ranks the ends") + " (one run per case: no uncertainty measured)"
     models = {(m["batch_size"], m["lr"], m["seed"]): m for c in R["cases"] for m in c["models"]}
     lost = [f"batch {b} lr {lr:g} seed {s}" for (b, lr, s), m in models.items() if not m["reached"]]
     missed = [f"{join(lost)} missed the training-loss target ({R['params']['target_loss']:g})"] if lost else []
     return Row(answer, number, "one run a case", missed=missed, cannot=cannot, single=True)
+
+
+ALPHA_1_3C = 0.05  # t1_3c_interpolation.ALPHA: McNemar's level for a pair's two test accuracies
+
+
+def paired_1_3c(cases: list[dict]) -> str:
+    """Whether any pair's two test accuracies differ beyond the test set's noise (McNemar's exact test on the
+    shared test set, 1-3c's ``paired_text``), decided on the p values as printed."""
+    tests = [c["test_paired"] for c in cases if "test_paired" in c]
+    if not tests:
+        return ""
+    printed = [f"{t['p']:.2g}" for t in tests]
+    beyond = [p for p in printed if float(p) < ALPHA_1_3C]
+    if not beyond:
+        return (f" In no case do the two test accuracies differ beyond the test set's noise (McNemar's exact test, "
+                f"p from {min(printed, key=float)} to {max(printed, key=float)}), so no case links flatness to "
+                "generalization.")
+    return (f" In {len(beyond)} of {plural(len(tests), 'case')} the two test accuracies differ beyond the test set's "
+            f"noise (McNemar's exact test, p < {ALPHA_1_3C:g}); one pair is one observation and cannot show a link "
+            "between flatness and generalization.")
 
 
 # ------------------------------------------------------------------ 1-3d
