@@ -1,6 +1,6 @@
 """Edit a figure, see it in seconds: a clean `make report` against the rebuild after a display-only edit.
 
-In a fresh clone of this repository (its committed state; the project's .venv is reused), side by side:
+In a fresh clone of this repository (its committed state), side by side:
 1. `make report` from nothing (every notebook computes);
 2. `touch hwlib/wording.py` (every notebook imports it, so make reruns all of them), then `make report`:
    each notebook finds its saved results computed from the same inputs (hwlib/inputs.py) and redraws.
@@ -9,7 +9,9 @@ Prints both wall times, their ratio, and how many notebooks computed in the seco
     .venv/bin/python bench/redraw.py            # quick profile (minutes)
     .venv/bin/python bench/redraw.py smoke
 
-Not run by `make bench`: it builds the report twice.
+Not run by `make bench`: it builds the report twice. The clone gets a virtual environment of its own that sees
+the project's installed packages (a .pth line) and installs the clone's hwlib, before the clock starts: the
+project's own .venv is left pointing at the project.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from pathlib import Path
@@ -25,11 +28,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+ENV = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+
+
+def overlay_venv(clone: Path) -> None:
+    """clone/.venv: the project's packages through a .pth line (nothing downloaded), the clone's hwlib installed
+    in it, so `make` in the clone neither reinstalls the project's .venv nor imports the project's hwlib."""
+    subprocess.run([sys.executable, "-m", "venv", str(clone / ".venv")], check=True)
+    site = subprocess.run([str(clone / ".venv" / "bin" / "python"), "-c",
+                           "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    (Path(site) / "project-venv.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    subprocess.run(["make", "-C", str(clone), "venv"], check=True, capture_output=True, env=ENV)
+
+
 def make_report(clone: Path, profile: str) -> tuple[float, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     start = time.perf_counter()
-    done = subprocess.run(["make", "-C", str(clone), f"VENV={ROOT / '.venv'}", f"PROFILE={profile}", "report"],
-                          capture_output=True, text=True, env=env)
+    done = subprocess.run(["make", "-C", str(clone), f"PROFILE={profile}", "report"],
+                          capture_output=True, text=True, env=ENV)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         sys.exit(f"make report failed in {clone}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
@@ -45,6 +61,7 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         clone = Path(tmp) / "clone"
         subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+        overlay_venv(clone)
         clean, _ = make_report(clone, profile)
         (clone / "hwlib" / "wording.py").touch()
         redraw, log = make_report(clone, profile)
