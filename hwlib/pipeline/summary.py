@@ -24,7 +24,23 @@ import numpy as np
 
 from ..ranks import compare_medians
 from ..results import load as load_results
-from ..wording import amount, gap, join, p_text, pct, plural, ranked, seeds_needed
+from ..wording import (
+    OTHER_SEEDS_UNKNOWN,
+    RHO_WEAK,
+    amount,
+    gap,
+    join,
+    no_uncertainty,
+    noise_unknown,
+    p_text,
+    pct,
+    plural,
+    ranked,
+    rho_printed,
+    rho_strength,
+    seeds_cannot_tell,
+    seeds_needed,
+)
 
 # The HW questions in the order of the report: section, results file (the notebook's name), and the
 # question in a few words.
@@ -294,7 +310,7 @@ def summary_1_2a(R: dict) -> Row:
              "low-loss solution of its own.",
         "b": f"They converge: every pair of the {n} runs ends closer together than any pair started.",
         "tie": "Cannot tell: the distances between runs at the start and at the end overlap.",
-        "unknown": "Cannot tell: with a single pair of runs the seed noise of the distance is unknown.",
+        "unknown": f"Cannot tell: with a single pair of runs {noise_unknown('the distance')}.",
     }[verdict]
     number = f"distance between two runs {over_pairs(start)} at initialization, {over_pairs(end)} at the end"
     evr = {"whole model": sum(R["pca"]["whole"]["explained_variance_ratio"]),
@@ -312,10 +328,6 @@ def summary_1_2a(R: dict) -> Row:
 
 # ------------------------------------------------------------------ 1-2b
 
-RHO_WEAK_1_2B = 0.2  # t1_2b_gradient_norm.RHO_WEAK; RHO_MODERATE and RHO_STRONG below
-RHO_BANDS_1_2B = ((0.6, "strong"), (0.4, "moderate"), (0.2, "weak"))
-
-
 def _direction(start: float, end: float) -> str:
     return "falls" if end < start else "rises" if end > start else "stays level"
 
@@ -331,11 +343,6 @@ def change_1_2b(runs: list[dict], key: str) -> tuple[str, list[float]]:
         return d, []
     ratio = lambda a, b: a / b if b else math.inf
     return d, [ratio(s, e) if d == "falls" else ratio(e, s) for s, e in pairs]
-
-
-def band_1_2b(rho: float) -> str:
-    size = abs(float(f"{rho:.2f}"))
-    return next((name for edge, name in RHO_BANDS_1_2B if size >= edge), "none")
 
 
 def summary_1_2b(R: dict) -> Row:
@@ -355,9 +362,9 @@ def summary_1_2b(R: dict) -> Row:
             parts.append(f"on {name} ({how}) the loss and the gradient norm {both}{every}")
         else:
             loss_words = (f"the loss {loss_dir}{every}" if loss_dir else
-                          "the seeds cannot tell which way the loss goes")
+                          seeds_cannot_tell("which way the loss goes"))
             grad_words = (f"the gradient norm {grad_dir}{every}" if grad_dir else
-                          "the seeds cannot tell which way the gradient norm goes")
+                          seeds_cannot_tell("which way the gradient norm goes"))
             parts.append(f"on {name} ({how}) {loss_words} {'but' if loss_dir and grad_dir else 'and'} {grad_words}")
         if factors:
             numbers.append(f"{name}: ‖∇L‖ {grad_dir} by a factor of {span(factors)} start to end")
@@ -369,9 +376,9 @@ def summary_1_2b(R: dict) -> Row:
             cannot.append(f"the direction of {'the loss' if not loss_dir else 'the gradient norm'} on {name}")
         if len(runs) > 1:
             rhos = [r["spearman_grad_loss"] for r in runs]
-            split = (any(float(f"{x:.2f}") <= -RHO_WEAK_1_2B for x in rhos)
-                     and any(float(f"{x:.2f}") >= RHO_WEAK_1_2B for x in rhos))
-            if split or len({band_1_2b(x) for x in rhos}) > 1:
+            split = (any(rho_printed(x) <= -RHO_WEAK for x in rhos)
+                     and any(rho_printed(x) >= RHO_WEAK for x in rhos))
+            if split or len({rho_strength(x) for x in rhos}) > 1:
                 cannot.append(f"the strength of their link on {name}")
             noisier = {"g" if r["max_jump_grad_norm"] > r["max_jump_loss"] else
                        "l" if r["max_jump_loss"] > r["max_jump_grad_norm"] else "=" for r in runs}
@@ -380,7 +387,7 @@ def summary_1_2b(R: dict) -> Row:
     answer = "; ".join(parts)
     seeds = join([str(n) for n in sorted(n_seeds)], "or")
     number = "; ".join(numbers) + f" ({seeds} seeds; start and end: medians over a window)"
-    limits = (["one seed a dataset, so whether other seeds would agree is unknown"] if 1 in n_seeds else [])
+    limits = ([f"one seed a dataset, so {OTHER_SEEDS_UNKNOWN}"] if 1 in n_seeds else [])
     return Row(answer[0].upper() + answer[1:] + ".", number, f"{seeds} seeds a dataset", limits, cannot=cannot)
 
 
@@ -388,7 +395,6 @@ def summary_1_2b(R: dict) -> Row:
 
 MOST_RUNS_1_2C = 1 / 2  # t1_2c_minimal_ratio.MOST_RUNS: share of runs with a λ < −tol above which most are saddles
 MIN_RUNS_RHO_1_2C = 10  # t1_2c_minimal_ratio.MIN_RUNS_RHO: fewest runs for which a ρ is read
-RHO_BANDS_1_2C = ((0.6, "strong"), (0.4, "moderate"), (0.2, "weak"))  # RHO_STRONG, RHO_MODERATE, RHO_WEAK
 TOL_MATTERS_1_2C = 0.05  # t1_2c_minimal_ratio.TOL_MATTERS: the median ratio moves by more: the tolerance matters
 
 
@@ -398,9 +404,8 @@ def rho_words_1_2c(rho, n: int) -> str:
         return f"too few runs ({n}) to read its rank correlation with the loss"
     if rho is None or not math.isfinite(rho):
         return "its rank correlation with the loss cannot be computed (the ratio is the same in every run)"
-    size = round(abs(rho), 2)
-    strength = next((name for edge, name in RHO_BANDS_1_2C if size >= edge), None)
-    if strength is None:
+    strength = rho_strength(rho)
+    if strength == "none":
         return f"it shows no monotone relation with the loss (Spearman ρ = {minus(f'{rho:.2f}')})"
     return (f"a {strength} tendency to a higher ratio at {'lower' if rho < 0 else 'higher'} loss (Spearman "
             f"ρ = {minus(f'{rho:.2f}')})")
@@ -474,7 +479,7 @@ def summary_1_2d(R: dict) -> Row:
     number = f"loss at θ* {c:.3g}"
     if half is not None and c > 0:
         number += f"; averaged over the circle of radius {0.5 * R['params']['span']:g}, {half / c:.3g} times that"
-    return Row(answer, number + " (one run: no uncertainty measured)", "one run", single=True)
+    return Row(answer, number + " " + no_uncertainty("one run"), "one run", single=True)
 
 
 # ------------------------------------------------------------------ 1-3a
@@ -659,7 +664,7 @@ def summary_1_3c(R: dict) -> Row:
     answer = "; ".join(parts)
     answer = answer[0].upper() + answer[1:] + "."
     number = ("curvature of the training loss along the line (the smaller, the flatter): " + "; ".join(numbers)
-              if numbers else "no case ranks the ends") + " (one run per case: no uncertainty measured)"
+              if numbers else "no case ranks the ends") + " " + no_uncertainty("one run per case")
     models = {(m["batch_size"], m["lr"], m["seed"]): m for c in R["cases"] for m in c["models"]}
     lost = [f"batch {b} lr {lr:g} seed {s}" for (b, lr, s), m in models.items() if not m["reached"]]
     missed = [f"{join(lost)} missed the training-loss target ({R['params']['target_loss']:g})"] if lost else []

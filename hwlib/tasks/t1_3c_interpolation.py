@@ -441,7 +441,7 @@ def pair_verdict(pair: str, cases: list[dict]) -> str:
              f"in {len(decided)} of {len(cases)} initialization cases (the "
              + ("other one does" if rest == 1 else f"other {rest} do") + " not rank the ends)")
     return (f"- {pair.capitalize()}: the {names[i]} solution is the flatter one {agree}; with one run per case "
-            "the seed noise of the curvatures is unknown.")
+            f"{wording.noise_unknown('the curvatures')}.")
 
 
 # Keskar et al. 2017, "On Large-Batch Training for Deep Learning: Generalization Gap and Sharp Minima", the
