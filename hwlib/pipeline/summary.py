@@ -147,19 +147,14 @@ def ratio_1_1a(x: float) -> str:
     return f"{x:.9g}"
 
 
-def summary_1_1a(R: dict) -> Row:
-    """Reads params.functions, params.seeds, params.epochs, alpha and runs[fn][*].{depth, diverged,
-    train_loss, stopped, epochs_run}: each deeper MLP against the shallowest, per function."""
+def tests_1_1a(R: dict) -> tuple[list[tuple], set[str]]:
+    """Each deeper MLP against the shallowest finished one, per function: (fn, depth, shallowest depth, test),
+    and the kinds of the functions' verdicts as 1-1a's comment names them."""
     P, alpha = R["params"], R["alpha"]
-    tests, kinds, missed, at_limit, n_runs = [], set(), [], 0, 0
+    tests, kinds = [], set()
     for fn in P["functions"]:
         runs = R["runs"].get(fn, [])
         ok = [r for r in runs if r["diverged"] is None]
-        n_runs += len(runs)
-        at_limit += sum(1 for r in ok if not r["stopped"] and r["epochs_run"] >= P["epochs"])
-        if len(ok) < len(runs):
-            missed.append(f"{plural(len(runs) - len(ok), 'run')} on {FUNCTIONS_1_1A.get(fn, fn)} diverged "
-                          "and left out")
         depths = sorted({r["depth"] for r in runs})
         loss = {d: [r["train_loss"] for r in ok if r["depth"] == d] for d in depths}
         done = [d for d in depths if loss[d]]
@@ -170,47 +165,85 @@ def summary_1_1a(R: dict) -> Row:
         kinds.add({frozenset({"better"}): "deeper", frozenset({"worse"}): "shallow", frozenset({"tie"}): "tie",
                    frozenset({"floor"}): "floor"}.get(frozenset(verdicts), "mixed"))
         tests += here
-    seeds = _seeds_of(P["seeds"], "a model")
+    return tests, kinds
+
+
+def missed_1_1a(R: dict) -> list[str]:
+    """The diverged runs, per function, and the runs stopped at the epoch limit still falling."""
+    P, missed, at_limit, n_runs = R["params"], [], 0, 0
+    for fn in P["functions"]:
+        runs = R["runs"].get(fn, [])
+        ok = [r for r in runs if r["diverged"] is None]
+        n_runs += len(runs)
+        at_limit += sum(1 for r in ok if not r["stopped"] and r["epochs_run"] >= P["epochs"])
+        if len(ok) < len(runs):
+            missed.append(f"{plural(len(runs) - len(ok), 'run')} on {FUNCTIONS_1_1A.get(fn, fn)} diverged "
+                          "and left out")
     if at_limit:
         missed.append(f"{at_limit} of {n_runs} runs stopped at the {P['epochs']:,}-epoch limit with the loss "
                       "still falling")
-    if not tests:
-        return Row("Not compared: no function has two depths with a finished run.", "—", seeds, missed=missed)
-    decided = [x for x in tests if x[3]["verdict"] in ("better", "worse")]
-    rest = [x for x in tests if x[3]["verdict"] not in ("better", "worse")]
-    floor = [x for x in rest if x[3]["verdict"] == "floor"]
-    many = len(P["functions"]) > 1
-    on = lambda fn: f" on {FUNCTIONS_1_1A.get(fn, fn)}" if many else ""
-    said = [f"the MLP with {layers(d)} reached a {'lower' if t['verdict'] == 'better' else 'higher'} final "
-            f"training loss than the one with {layers(s)}{on(fn)}" for fn, d, s, t in decided]
-    if not decided and len(floor) == len(rest):
-        few = seeds if P["seeds"] < seeds_needed(alpha) else "the seeds that finished"
-        head = (f"Cannot tell: with {few} the exact rank test cannot reach p < {alpha:g}, so no deeper MLP's "
-                "final training loss can be told from the shallowest's")
-    elif not decided:
-        head = "Cannot tell: no deeper MLP's final training loss could be told from the shallowest's"
-    elif kinds == {"deeper"}:
+    return missed
+
+
+def on_1_1a(R: dict, fn: str) -> str:
+    """' on sin(5πx)/(5πx)' where the section has more than one function, else ''."""
+    return f" on {FUNCTIONS_1_1A.get(fn, fn)}" if len(R["params"]["functions"]) > 1 else ""
+
+
+def cannot_answer_1_1a(R: dict, rest: list[tuple]) -> str:
+    """The answer where no comparison is decided: the floor of the test, or the seeds' overlap."""
+    P, alpha = R["params"], R["alpha"]
+    if any(t["verdict"] != "floor" for *_, t in rest):
+        return "Cannot tell: no deeper MLP's final training loss could be told from the shallowest's"
+    few = _seeds_of(P["seeds"], "a model") if P["seeds"] < seeds_needed(alpha) else "the seeds that finished"
+    return (f"Cannot tell: with {few} the exact rank test cannot reach p < {alpha:g}, so no deeper MLP's "
+            "final training loss can be told from the shallowest's")
+
+
+def answer_1_1a(R: dict, decided: list[tuple], rest: list[tuple], kinds: set[str]) -> str:
+    """The answer: the verdict every function shares, or the decided comparisons one by one."""
+    if not decided:
+        return cannot_answer_1_1a(R, rest) + "."
+    if kinds == {"deeper"}:
         head = "Yes, here: every deeper MLP reached a lower final training loss than the shallowest"
     elif kinds == {"shallow"}:
         head = "No, here: every deeper MLP reached a higher final training loss than the shallowest"
     else:
-        head = "Not consistently: " + join(said)
-    if rest and decided:
+        head = "Not consistently: " + join([
+            f"the MLP with {layers(d)} reached a {'lower' if t['verdict'] == 'better' else 'higher'} final "
+            f"training loss than the one with {layers(s)}{on_1_1a(R, fn)}" for fn, d, s, t in decided])
+    if rest:
         head += f"; the other {plural(len(rest), 'comparison')} cannot tell which is lower"
-    number = "; ".join(f"{d} against {layers(s)}{on(fn)}: median final loss "
+    return head + "."
+
+
+def number_1_1a(R: dict, decided: list[tuple], rest: list[tuple]) -> str:
+    """Each decided comparison's ratio of medians and p; the lowest p of the others."""
+    number = "; ".join(f"{d} against {layers(s)}{on_1_1a(R, fn)}: median final loss "
                        f"{ratio_1_1a(t['median_deep'] / t['median_shallow'])} times, rank test p = {t['p_text']}"
                        for fn, d, s, t in decided)
     if rest:
         lowest = min(x[3]["p"] for x in rest)
         number += ("; " if number else "") + f"{'other ' if decided else ''}comparisons p ≥ {at_least(lowest)}"
-    number += f" ({seeds})"
-    limits = []
-    if floor:
-        need = seeds_needed(alpha)
-        limits.append(f"{plural(len(floor), 'comparison')} with too few finished seeds for the exact rank "
-                      f"test to reach p < {alpha:g} ({need} a side are needed)")
+    return number + f" ({_seeds_of(R['params']['seeds'], 'a model')})"
+
+
+def summary_1_1a(R: dict) -> Row:
+    """Reads params.functions, params.seeds, params.epochs, alpha and runs[fn][*].{depth, diverged,
+    train_loss, stopped, epochs_run}: each deeper MLP against the shallowest, per function."""
+    alpha = R["alpha"]
+    tests, kinds = tests_1_1a(R)
+    seeds = _seeds_of(R["params"]["seeds"], "a model")
+    if not tests:
+        return Row("Not compared: no function has two depths with a finished run.", "—", seeds, missed=missed_1_1a(R))
+    decided = [x for x in tests if x[3]["verdict"] in ("better", "worse")]
+    rest = [x for x in tests if x[3]["verdict"] not in ("better", "worse")]
+    floor = [x for x in rest if x[3]["verdict"] == "floor"]
+    limits = [f"{plural(len(floor), 'comparison')} with too few finished seeds for the exact rank test to reach "
+              f"p < {alpha:g} ({seeds_needed(alpha)} a side are needed)"] if floor else []
     cannot = ([f"{len(rest)} of {plural(len(tests), 'depth comparison')}"] if rest else [])
-    return Row(head + ".", number, seeds, limits, missed, cannot)
+    return Row(answer_1_1a(R, decided, rest, kinds), number_1_1a(R, decided, rest), seeds, limits, missed_1_1a(R),
+               cannot)
 
 
 # ------------------------------------------------------------------ 1-1b
@@ -242,47 +275,57 @@ def loss_verdict_1_1b(pair: dict) -> str:
     return "lower" if loss["high"] < 0 else "higher" if loss["low"] > 0 else "cannot tell"
 
 
+def clause_1_1b(name: str, against: list[dict]) -> str:
+    """'on MNIST, against the 1-block CNN: test loss: lower for the 2-block CNN; test accuracy: …'."""
+    clauses = []
+    for measure, verdict in (("test loss", loss_verdict_1_1b), ("test accuracy", accuracy_verdict_1_1b)):
+        groups = {}
+        for p in against:
+            groups.setdefault(verdict(p), []).append(p["deep"])
+        clauses.append(f"{measure}: " + ", ".join(f"{v} for {join(['the ' + d for d in deep])}"
+                                                 for v, deep in groups.items()))
+    return f"on {name}, against the {against[0]['shallow']}: " + "; ".join(clauses)
+
+
+def number_1_1b(deepest: dict, where: str) -> str:
+    """The deepest CNN against the shallowest: the loss difference with its interval, McNemar's p."""
+    loss, acc = deepest["loss"], deepest["accuracy"]
+    d = loss_format(loss["mean"], loss["low"], loss["high"])
+    return (f"{deepest['deep']} − {deepest['shallow']} test loss{where}: "
+            f"{minus(format(loss['mean'], d))} ({PCT_1_1B} interval "
+            f"{minus(format(loss['low'], d))} to {minus(format(loss['high'], d))}); test accuracy "
+            f"McNemar {say_p(acc['p'])} ({acc['only_deep']:,} against {acc['only_shallow']:,} images)")
+
+
+def cannot_1_1b(pairs: list[dict]) -> list[str]:
+    """How many pairs the section cannot tell apart, by measure: it says so of every pair, not only of those
+    against the shallowest."""
+    counts = {measure: sum(verdict(p) == "cannot tell" for p in pairs)
+              for measure, verdict in (("test loss", loss_verdict_1_1b), ("test accuracy", accuracy_verdict_1_1b))}
+    return [f"{measure} in {n} of {plural(len(pairs), 'pair')}" for measure, n in counts.items() if n]
+
+
 def summary_1_1b(R: dict) -> Row:
     """Reads params.datasets and paired[*].{dataset, deep, shallow, accuracy.{p, only_deep, only_shallow},
     loss.{mean, low, high}}, and runs[*].{dataset, model, history.diverged}: every deeper CNN against the
     shallowest finished one of its dataset, paired on the shared test images."""
-    parts, numbers, cannot, missed = [], [], [], []
-    n_loss = n_acc = n_pairs = 0
-    for name in R["params"]["datasets"]:
+    parts, numbers, missed, compared = [], [], [], []
+    datasets = R["params"]["datasets"]
+    for name in datasets:
         missed += [f"the {r['model']} on {name} diverged" for r in R["runs"]
                    if r["dataset"] == name and r["history"]["diverged"]]
         pairs = [p for p in R["paired"] if p["dataset"] == name]
         if not pairs:
             parts.append(f"on {name} fewer than two CNNs finished, so depth is not compared")
             continue
-        base = pairs[0]["shallow"]
-        against = [p for p in pairs if p["shallow"] == base]
-        clauses = []
-        for measure, verdict in (("test loss", loss_verdict_1_1b), ("test accuracy", accuracy_verdict_1_1b)):
-            groups = {}
-            for p in against:
-                groups.setdefault(verdict(p), []).append(p["deep"])
-            clauses.append(f"{measure}: " + ", ".join(f"{v} for {join(['the ' + d for d in deep])}"
-                                                     for v, deep in groups.items()))
-        # the section says "cannot tell" of every pair, the shallowest's and the others'
-        n_pairs += len(pairs)
-        n_loss += sum(loss_verdict_1_1b(p) == "cannot tell" for p in pairs)
-        n_acc += sum(accuracy_verdict_1_1b(p) == "cannot tell" for p in pairs)
-        parts.append(f"on {name}, against the {base}: " + "; ".join(clauses))
-        deepest = against[-1]  # pairs run shallow to deep: the last one holds the deepest CNN
-        loss, acc = deepest["loss"], deepest["accuracy"]
-        d = loss_format(loss["mean"], loss["low"], loss["high"])
-        numbers.append(f"{deepest['deep']} − {base} test loss{f' on {name}' if len(R['params']['datasets']) > 1 else ''}: "
-                       f"{minus(format(loss['mean'], d))} ({PCT_1_1B} interval "
-                       f"{minus(format(loss['low'], d))} to {minus(format(loss['high'], d))}); test accuracy "
-                       f"McNemar {say_p(acc['p'])} ({acc['only_deep']:,} against {acc['only_shallow']:,} images)")
-    if n_loss:
-        cannot.append(f"test loss in {n_loss} of {plural(n_pairs, 'pair')}")
-    if n_acc:
-        cannot.append(f"test accuracy in {n_acc} of {plural(n_pairs, 'pair')}")
+        compared += pairs
+        against = [p for p in pairs if p["shallow"] == pairs[0]["shallow"]]
+        parts.append(clause_1_1b(name, against))
+        where = f" on {name}" if len(datasets) > 1 else ""
+        numbers.append(number_1_1b(against[-1], where))  # pairs run shallow to deep: the last holds the deepest CNN
     answer = "; ".join(parts)
     return Row(answer[0].upper() + answer[1:] + ".", "; ".join(numbers) or "—", "one seed a CNN", [], missed,
-               cannot, single=True)
+               cannot_1_1b(compared), single=True)
 
 
 # ------------------------------------------------------------------ 1-2a
@@ -345,46 +388,60 @@ def change_1_2b(runs: list[dict], key: str) -> tuple[str, list[float]]:
     return d, [ratio(s, e) if d == "falls" else ratio(e, s) for s, e in pairs]
 
 
+def directions_1_2b(D: dict, loss_dir: str, grad_dir: str) -> str:
+    """'on sinc (full batch) the loss and the gradient norm both fall in every seed', or each on its own."""
+    every = " in every seed" if len(D["runs"]) > 1 else ""
+    how = "full batch" if D["full_batch"] else f"minibatches of {D['batch_size']}"
+    if loss_dir and loss_dir == grad_dir:
+        both = {"falls": "both fall", "rises": "both rise", "stays level": "both stay level"}[loss_dir]
+        return f"on {D['name']} ({how}) the loss and the gradient norm {both}{every}"
+    loss_words = f"the loss {loss_dir}{every}" if loss_dir else seeds_cannot_tell("which way the loss goes")
+    grad_words = (f"the gradient norm {grad_dir}{every}" if grad_dir else
+                  seeds_cannot_tell("which way the gradient norm goes"))
+    return f"on {D['name']} ({how}) {loss_words} {'but' if loss_dir and grad_dir else 'and'} {grad_words}"
+
+
+def number_1_2b(D: dict, grad_dir: str, factors: list[float]) -> str:
+    """The gradient norm's factor start to end where every seed shares its direction, else its means."""
+    runs, name = D["runs"], D["name"]
+    if factors:
+        return f"{name}: ‖∇L‖ {grad_dir} by a factor of {span(factors)} start to end"
+    s = sum(r["start_grad_norm"] for r in runs) / len(runs)
+    e = sum(r["end_grad_norm"] for r in runs) / len(runs)
+    return f"{name}: ‖∇L‖ {s:.3g} to {e:.3g} (means)"
+
+
+def cannot_1_2b(D: dict, loss_dir: str, grad_dir: str) -> list[str]:
+    """What the section's seeds disagree on: a direction, the strength of the link, which is the noisier."""
+    runs, name, cannot = D["runs"], D["name"], []
+    if not loss_dir or not grad_dir:
+        cannot.append(f"the direction of {'the loss' if not loss_dir else 'the gradient norm'} on {name}")
+    if len(runs) < 2:
+        return cannot
+    rhos = [r["spearman_grad_loss"] for r in runs]
+    split = any(rho_printed(x) <= -RHO_WEAK for x in rhos) and any(rho_printed(x) >= RHO_WEAK for x in rhos)
+    if split or len({rho_strength(x) for x in rhos}) > 1:
+        cannot.append(f"the strength of their link on {name}")
+    noisier = {"g" if r["max_jump_grad_norm"] > r["max_jump_loss"] else
+               "l" if r["max_jump_loss"] > r["max_jump_grad_norm"] else "=" for r in runs}
+    if len(noisier) > 1:
+        cannot.append(f"which is the noisier on {name}")
+    return cannot
+
+
 def summary_1_2b(R: dict) -> Row:
     """Reads per_dataset[*].{name, full_batch, batch_size, runs[*].{start_loss, end_loss, start_grad_norm,
     end_grad_norm, spearman_grad_loss, max_jump_grad_norm, max_jump_loss}}: per dataset, which way the
     loss and the gradient norm go over the run, seed by seed."""
-    parts, numbers, cannot, n_seeds = [], [], [], set()
+    parts, numbers, cannot = [], [], []
     for D in R["per_dataset"].values():
-        runs, name = D["runs"], D["name"]
-        n_seeds.add(len(runs))
-        every = " in every seed" if len(runs) > 1 else ""
-        loss_dir, _ = change_1_2b(runs, "loss")
-        grad_dir, factors = change_1_2b(runs, "grad_norm")
-        how = "full batch" if D["full_batch"] else f"minibatches of {D['batch_size']}"
-        if loss_dir and loss_dir == grad_dir:
-            both = {"falls": "both fall", "rises": "both rise", "stays level": "both stay level"}[loss_dir]
-            parts.append(f"on {name} ({how}) the loss and the gradient norm {both}{every}")
-        else:
-            loss_words = (f"the loss {loss_dir}{every}" if loss_dir else
-                          seeds_cannot_tell("which way the loss goes"))
-            grad_words = (f"the gradient norm {grad_dir}{every}" if grad_dir else
-                          seeds_cannot_tell("which way the gradient norm goes"))
-            parts.append(f"on {name} ({how}) {loss_words} {'but' if loss_dir and grad_dir else 'and'} {grad_words}")
-        if factors:
-            numbers.append(f"{name}: ‖∇L‖ {grad_dir} by a factor of {span(factors)} start to end")
-        else:
-            s = sum(r["start_grad_norm"] for r in runs) / len(runs)
-            e = sum(r["end_grad_norm"] for r in runs) / len(runs)
-            numbers.append(f"{name}: ‖∇L‖ {s:.3g} to {e:.3g} (means)")
-        if not loss_dir or not grad_dir:
-            cannot.append(f"the direction of {'the loss' if not loss_dir else 'the gradient norm'} on {name}")
-        if len(runs) > 1:
-            rhos = [r["spearman_grad_loss"] for r in runs]
-            split = (any(rho_printed(x) <= -RHO_WEAK for x in rhos)
-                     and any(rho_printed(x) >= RHO_WEAK for x in rhos))
-            if split or len({rho_strength(x) for x in rhos}) > 1:
-                cannot.append(f"the strength of their link on {name}")
-            noisier = {"g" if r["max_jump_grad_norm"] > r["max_jump_loss"] else
-                       "l" if r["max_jump_loss"] > r["max_jump_grad_norm"] else "=" for r in runs}
-            if len(noisier) > 1:
-                cannot.append(f"which is the noisier on {name}")
+        loss_dir, _ = change_1_2b(D["runs"], "loss")
+        grad_dir, factors = change_1_2b(D["runs"], "grad_norm")
+        parts.append(directions_1_2b(D, loss_dir, grad_dir))
+        numbers.append(number_1_2b(D, grad_dir, factors))
+        cannot += cannot_1_2b(D, loss_dir, grad_dir)
     answer = "; ".join(parts)
+    n_seeds = {len(D["runs"]) for D in R["per_dataset"].values()}
     seeds = join([str(n) for n in sorted(n_seeds)], "or")
     number = "; ".join(numbers) + f" ({seeds} seeds; start and end: medians over a window)"
     limits = ([f"one seed a dataset, so {OTHER_SEEDS_UNKNOWN}"] if 1 in n_seeds else [])
