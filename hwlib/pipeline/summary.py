@@ -605,69 +605,102 @@ FIT_ACC_1_3B = 0.999  # t1_3b_parameters_vs_generalization.FIT_ACC: "fits the tr
 # its differences are called by hwlib.wording.ranked, the exact rank test over the seeds at ALPHA
 
 
-def summary_1_3b(R: dict) -> Row:
-    """Reads runs[*].{width, params, diverged, train_acc, test_acc, test_loss}, params.seeds and n_train: the widest
-    model's test accuracy against the best width's by the exact rank test over the seeds, and the width from
-    which every run fits the training set (1-3b's verdict)."""
+def widths_1_3b(R: dict) -> dict[int, dict]:
+    """Each width's finished runs, narrowest first: its parameter count and its runs' accuracies and losses."""
     W = {}
     for r in R["runs"]:
         if r.get("diverged") is None:
             row = W.setdefault(r["width"], {"params": r["params"], "train_acc": [], "test_acc": [], "test_loss": []})
             for k in ("train_acc", "test_acc", "test_loss"):
                 row[k].append(r[k])
-    W = dict(sorted(W.items()))
-    n_seeds = len(R["params"]["seeds"])
-    seeds = _seeds_of(n_seeds, "a width")
+    return dict(sorted(W.items()))
+
+
+def mean_1_3b(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+def fit_from_1_3b(W: dict[int, dict]) -> int | None:
+    """The narrowest width from which every run of every wider width fits the training set (None if none)."""
+    widths = list(W)
+    return next((w for i, w in enumerate(widths) if all(min(W[v]["train_acc"]) >= FIT_ACC_1_3B for v in widths[i:])),
+                None)
+
+
+def unranked_answer_1_3b(g, best: int, fit_from: int | None, fitted: bool) -> str:
+    """The answer where the rank test cannot tell the widest model from the best width."""
+    # the p the section prints: the test's, or where these seed counts cannot reach the level, its floor
+    p = f"with these seeds it cannot go below p = {g.min_p:.2g}" if g.verdict == "floor" else p_text(g.p, g.level)
+    if fitted:
+        fits = f", past width {fit_from} where every run fits the training set: no cost shown, which is not evidence of none."
+    else:
+        fits = "; no narrower width fits the training set in every run."
+    return f"Cannot tell: the rank test cannot tell the widest model's test accuracy from the best width's ({best}; {p})" + fits
+
+
+def answer_1_3b(R: dict, W: dict[int, dict], best: int, g) -> str:
+    """Whether the widest model tests lower than the best width, by the rank test, and past which width."""
+    large, fit_from = max(W), fit_from_1_3b(W)
+    fitted = fit_from is not None and fit_from != large
+    per = amount(W[large]["params"] / R["n_train"])
+    if g is not None and g.verdict == "lower":
+        return (f"Yes, here: the widest model ({per} parameters per training image) tests lower than width {best} "
+                f"(rank test {p_text(g.p, g.level)}).")
+    if best == large and fitted:
+        return (f"No overfitting seen: past width {fit_from}, where every run fits the training set, the widest "
+                f"model (up to {per} parameters per training image) has the best mean test accuracy.")
+    if best == large:
+        return ("Cannot tell: the widest model has the best mean test accuracy, but no narrower width fits the "
+                "training set in every run.")
+    return unranked_answer_1_3b(g, best, fit_from, fitted)
+
+
+def cannot_1_3b(W: dict[int, dict], best: int, g) -> list[str]:
+    """What the section cannot tell: past the fitting width, and each comparison the rank test does not decide."""
+    widths, large, fit_from = list(W), max(W), fit_from_1_3b(W)
+    cannot = []
+    if best == large and not (fit_from is not None and fit_from != large):
+        cannot.append("what happens past the width that fits the training set")
+    if g is not None and g.verdict != "lower":
+        cannot.append(f"widest against best width ({best})")
+    if ranked(W[large]["test_acc"], W[widths[0]]["test_acc"]).verdict not in ("higher", "lower"):
+        cannot.append("widest against narrowest (test accuracy)")
+    low = min(widths, key=lambda w: mean_1_3b(W[w]["test_loss"]))
+    if low != large and ranked(W[large]["test_loss"], W[low]["test_loss"]).verdict not in ("higher", "lower"):
+        cannot.append(f"widest against lowest test loss (width {low})")
+    return cannot
+
+
+def number_1_3b(W: dict[int, dict], best: int, seeds: str) -> str:
+    """The test accuracy of the widest model and of the best width, with their seed ranges."""
+    large = max(W)
+
+    def acc(w):
+        v = W[w]["test_acc"]
+        return pct(mean_1_3b(v)) + (f" ({pct(min(v))}–{pct(max(v))})" if len(v) > 1 else "")
+    best_words = f", of the best width ({best}) {acc(best)}" if best != large else ", the best of all widths"
+    return (f"test accuracy of the widest model {acc(large)}{best_words} "
+            f"({seeds}; {W[min(W)]['params']:,} to {W[large]['params']:,} parameters)")
+
+
+def summary_1_3b(R: dict) -> Row:
+    """Reads runs[*].{width, params, diverged, train_acc, test_acc, test_loss}, params.seeds and n_train: the widest
+    model's test accuracy against the best width's by the exact rank test over the seeds, and the width from
+    which every run fits the training set (1-3b's verdict)."""
+    W = widths_1_3b(R)
+    seeds = _seeds_of(len(R["params"]["seeds"]), "a width")
     lost = sum(1 for r in R["runs"] if r.get("diverged") is not None)
     missed = [f"{plural(lost, 'run')} diverged and left out"] if lost else []
     if len(W) < 2:
         return Row("Not compared: fewer than two widths have a finished run.", "—", seeds, missed=missed)
-    widths = list(W)
-    large = widths[-1]
-    mean = lambda v: sum(v) / len(v)
-    best = max(widths, key=lambda w: mean(W[w]["test_acc"]))
-    fit_from = next((w for i, w in enumerate(widths)
-                     if all(min(W[v]["train_acc"]) >= FIT_ACC_1_3B for v in widths[i:])), None)
-    fitted = fit_from is not None and fit_from != large
-    per = amount(W[large]["params"] / R["n_train"])
+    large = max(W)
+    best = max(W, key=lambda w: mean_1_3b(W[w]["test_acc"]))
     g = ranked(W[large]["test_acc"], W[best]["test_acc"]) if best != large else None
-    cannot, limits = [], []
-    if g is not None and g.verdict == "lower":
-        answer = (f"Yes, here: the widest model ({per} parameters per training image) tests lower than width {best} "
-                  f"(rank test {p_text(g.p, g.level)}).")
-    elif best == large and fitted:
-        answer = (f"No overfitting seen: past width {fit_from}, where every run fits the training set, the widest "
-                  f"model (up to {per} parameters per training image) has the best mean test accuracy.")
-    elif best == large:
-        answer = ("Cannot tell: the widest model has the best mean test accuracy, but no narrower width fits the "
-                  "training set in every run.")
-        cannot.append("what happens past the width that fits the training set")
-    else:
-        # the p the section prints: the test's, or where these seed counts cannot reach the level, its floor
-        p = (f"with these seeds it cannot go below p = {g.min_p:.2g}" if g.verdict == "floor" else
-             p_text(g.p, g.level))
-        answer = (f"Cannot tell: the rank test cannot tell the widest model's test accuracy from the best width's "
-                  f"({best}; {p})" + (f", past width {fit_from} where every run fits the training "
-                                                        "set: no cost shown, which is not evidence of none." if fitted
-                                                        else "; no narrower width fits the training set in every run."))
-        cannot.append(f"widest against best width ({best})")
-        if g.verdict == "floor":
-            limits.append(f"{len(g.a)} and {len(g.b)} seeds: the rank test of the widest against the best width "
-                          f"cannot reach p < {g.level:g} ({seeds_needed(g.level)} a width could)")
-
-    def acc(w):
-        v = W[w]["test_acc"]
-        return pct(mean(v)) + (f" ({pct(min(v))}–{pct(max(v))})" if len(v) > 1 else "")
-    number = (f"test accuracy of the widest model {acc(large)}" +
-              (f", of the best width ({best}) {acc(best)}" if best != large else ", the best of all widths")
-              + f" ({seeds}; {W[widths[0]]['params']:,} to {W[large]['params']:,} parameters)")
-    # the section's other comparisons, each by the same rank test: where it cannot tell, the row says so
-    if ranked(W[large]["test_acc"], W[widths[0]]["test_acc"]).verdict not in ("higher", "lower"):
-        cannot.append("widest against narrowest (test accuracy)")
-    low = min(widths, key=lambda w: mean(W[w]["test_loss"]))
-    if low != large and ranked(W[large]["test_loss"], W[low]["test_loss"]).verdict not in ("higher", "lower"):
-        cannot.append(f"widest against lowest test loss (width {low})")
-    return Row(answer, number, seeds, limits, missed, cannot)
+    limits = []
+    if g is not None and g.verdict == "floor":
+        limits.append(f"{len(g.a)} and {len(g.b)} seeds: the rank test of the widest against the best width "
+                      f"cannot reach p < {g.level:g} ({seeds_needed(g.level)} a width could)")
+    return Row(answer_1_3b(R, W, best, g), number_1_3b(W, best, seeds), seeds, limits, missed, cannot_1_3b(W, best, g))
 
 
 # ------------------------------------------------------------------ 1-3c
