@@ -766,6 +766,76 @@ def summary_1_3c(R: dict) -> Row:
 ALPHA_1_3D = 0.05  # t1_3d_sensitivity.ALPHA: the exact rank test's level for smallest against largest batch
 
 
+def trend_1_3d(trend: dict, name: str) -> tuple[str, list[str]]:
+    """The trend of the sensitivity with the batch size over all models, and what it leaves untold."""
+    t = direction(trend)
+    answer = {"up": f"The sensitivity of the {name} rises with the batch size over all models",
+              "down": f"The sensitivity of the {name} falls with the batch size over all models",
+              "none": f"No monotone trend of the sensitivity of the {name} with the batch size is established",
+              "unknown": "Too few models for a rank correlation with the batch size"}[t]
+    return answer, (["the trend of the sensitivity with the batch size"] if t in ("none", "unknown") else [])
+
+
+def held_1_3d(t: str, partial: dict | None) -> tuple[str, list[str]]:
+    """Whether the trend holds with the final training loss fixed (1-3d's controlled_text): the clause to add."""
+    held = direction(partial) if partial is not None else None
+    if held is not None and t in ("up", "down"):
+        if held == t:
+            return ", also with the final training loss held fixed", []
+        if held in ("none", "unknown"):
+            return (", but not with the final training loss held fixed",
+                    ["whether that trend is the batch size's or the training level's"])
+        return ", but it reverses with the final training loss held fixed", []
+    if held in ("up", "down"):
+        return f"; with the final training loss held fixed it {'rises' if held == 'up' else 'falls'}", []
+    return "", []
+
+
+def end_sides_1_3d(R: dict, rows: list[dict]) -> tuple[int, int, list[float], list[float]]:
+    """The smallest and the largest batch size among the models at the target, and their sensitivities."""
+    sens = {}
+    for r in sorted(rows, key=lambda r: r["batch_size"]):
+        sens.setdefault(r["batch_size"], []).append(r[f"sensitivity_{R['primary']}"])
+    small, large = next(iter(sens)), list(sens)[-1]
+    return small, large, sens[small], sens[large]
+
+
+def ends_1_3d(R: dict, rows: list[dict]) -> tuple[str, list[str]]:
+    """The smallest batch against the largest: ordered only where the exact rank test gives p < ALPHA."""
+    small, large, a, b = end_sides_1_3d(R, rows)
+    end = R["ends"][R["primary"]]
+    p = f"{end['p']:.2g}"
+    mean_a, mean_b = sum(a) / len(a), sum(b) / len(b)
+    if min(len(a), len(b)) < 2:
+        return (f"; batch {small} against {large} is not ranked (one seed on a side)",
+                [f"batch {small} against {large}"])
+    if float(p) < ALPHA_1_3D and end["side"] != 0 and mean_a != mean_b and (mean_b > mean_a) == (end["side"] > 0):
+        return (f"; batch {large} gives {'more' if mean_b > mean_a else 'less'} sensitive models than batch "
+                f"{small} (rank test p = {p})"), []
+    return (f"; the rank test cannot tell batch {small} from {large} (p = {p})",
+            [f"batch {small} against {large} (rank test)"])
+
+
+def gap_1_3d(link: dict) -> tuple[str, list[str]]:
+    """The link of the sensitivity to the generalization gap: the clause that ends the answer."""
+    g = direction(link)
+    answer = {"up": "; the more sensitive models have the larger generalization gap.",
+              "down": "; the more sensitive models have the smaller generalization gap.",
+              "none": "; no link to the generalization gap is established.",
+              "unknown": "; too few models for a rank correlation with the generalization gap."}[g]
+    return answer, (["the link of the sensitivity to the generalization gap"] if g in ("none", "unknown") else [])
+
+
+def number_1_3d(trend: dict, partial: dict | None, link: dict, n_models: int, seeds: str) -> str:
+    """The rank correlations with their 95 % intervals, where the results have them."""
+    parts = [f"with the batch size {interval(trend)}" if trend.get("rho") is not None else "",
+             f"partial, the training loss held fixed, {interval(partial)}"
+             if partial is not None and partial.get("rho") is not None else "",
+             f"with the gap {interval(link)}" if link.get("rho") is not None else ""]
+    number = "Spearman ρ (95 % interval) " + "; ".join(p for p in parts if p) if any(parts) else "no rank correlation"
+    return number + f" (over {plural(n_models, 'model')}, {seeds})"
+
+
 def summary_1_3d(R: dict) -> Row:
     """Reads primary, outputs[primary], models[*].{reached, batch_size, seed, sensitivity_<primary>},
     trends[primary].{batch_size, gap_loss}.{rho, low, high, n}, partial[primary].{rho, low, high} (where the
@@ -781,64 +851,17 @@ def summary_1_3d(R: dict) -> Row:
     if len({r["batch_size"] for r in rows}) < 2:
         return Row("Not compared: fewer than two batch sizes have a model at the target.", "—", seeds, missed=missed)
     trend, link = R["trends"][key]["batch_size"], R["trends"][key]["gap_loss"]
-    name = R["outputs"][key]
-    cannot = []
-    t = direction(trend)
-    answer = {"up": f"The sensitivity of the {name} rises with the batch size over all models",
-              "down": f"The sensitivity of the {name} falls with the batch size over all models",
-              "none": f"No monotone trend of the sensitivity of the {name} with the batch size is established",
-              "unknown": "Too few models for a rank correlation with the batch size"}[t]
-    if t in ("none", "unknown"):
-        cannot.append("the trend of the sensitivity with the batch size")
-    partial = R.get("partial", {}).get(key)  # the trend with the final training loss held fixed (1-3d's controlled_text)
-    held = direction(partial) if partial is not None else None
-    if held is not None and t in ("up", "down"):
-        if held == t:
-            answer += ", also with the final training loss held fixed"
-        elif held in ("none", "unknown"):
-            answer += ", but not with the final training loss held fixed"
-            cannot.append("whether that trend is the batch size's or the training level's")
-        else:
-            answer += ", but it reverses with the final training loss held fixed"
-    elif held in ("up", "down"):
-        answer += f"; with the final training loss held fixed it {'rises' if held == 'up' else 'falls'}"
-    # the smallest batch against the largest: ordered only where the exact rank test gives p < ALPHA
-    sens = {}
-    for r in sorted(rows, key=lambda r: r["batch_size"]):
-        sens.setdefault(r["batch_size"], []).append(r[f"sensitivity_{key}"])
-    small, large = next(iter(sens)), list(sens)[-1]
-    a, b = sens[small], sens[large]
+    partial = R.get("partial", {}).get(key)  # the trend with the final training loss held fixed
+    clauses = [trend_1_3d(trend, R["outputs"][key]), held_1_3d(direction(trend), partial), ends_1_3d(R, rows),
+               gap_1_3d(link)]
+    answer, cannot = "".join(c for c, _ in clauses), [x for _, more in clauses for x in more]
+    _, _, a, b = end_sides_1_3d(R, rows)
     end = R["ends"][key]
-    p = f"{end['p']:.2g}"
-    mean_a, mean_b = sum(a) / len(a), sum(b) / len(b)
-    if min(len(a), len(b)) < 2:
-        answer += f"; batch {small} against {large} is not ranked (one seed on a side)"
-        cannot.append(f"batch {small} against {large}")
-    elif float(p) < ALPHA_1_3D and end["side"] != 0 and mean_a != mean_b and (mean_b > mean_a) == (end["side"] > 0):
-        answer += (f"; batch {large} gives {'more' if mean_b > mean_a else 'less'} sensitive models than batch "
-                   f"{small} (rank test p = {p})")
-    else:
-        answer += f"; the rank test cannot tell batch {small} from {large} (p = {p})"
-        cannot.append(f"batch {small} against {large} (rank test)")
-    g = direction(link)
-    answer += {"up": "; the more sensitive models have the larger generalization gap.",
-               "down": "; the more sensitive models have the smaller generalization gap.",
-               "none": "; no link to the generalization gap is established.",
-               "unknown": "; too few models for a rank correlation with the generalization gap."}[g]
-    if g in ("none", "unknown"):
-        cannot.append("the link of the sensitivity to the generalization gap")
-    parts = [f"with the batch size {interval(trend)}" if trend.get("rho") is not None else "",
-             f"partial, the training loss held fixed, {interval(partial)}"
-             if partial is not None and partial.get("rho") is not None else "",
-             f"with the gap {interval(link)}" if link.get("rho") is not None else ""]
-    number = ("Spearman ρ (95 % interval) " + "; ".join(p for p in parts if p) if any(parts) else
-              "no rank correlation")
-    number += f" (over {plural(len(rows), 'model')}, {seeds})"
     limits = []
     if min(len(a), len(b)) >= 2 and end["min_p"] >= ALPHA_1_3D:
         limits.append(f"{seeds}, so the exact rank test of the smallest against the largest batch cannot "
                       f"reach p < {ALPHA_1_3D:g} (its smallest p is {end['min_p']:.2g})")
-    return Row(answer, number, seeds, limits, missed, cannot)
+    return Row(answer, number_1_3d(trend, partial, link, len(rows), seeds), seeds, limits, missed, cannot)
 
 
 # ------------------------------------------------------------------ 1-3e
