@@ -26,7 +26,7 @@ def _P(tmp_path, **kw):
 def test_smoke_run_widths_span_orders_of_magnitude(tmp_path):
     P = _P(tmp_path)
     common.run(t1_3b, P)
-    R = results.load(t1_3b.NAME, tmp_path)  # as the notebook's later cells see it
+    R = results.load_results(t1_3b.NAME, tmp_path)  # as the notebook's later cells see it
     assert len(R["models"]) >= 10 and R["summary"]["orders_of_magnitude"] >= 2
     params = [m["params"] for m in R["models"]]
     assert params == sorted(params) and len(set(params)) == len(params)

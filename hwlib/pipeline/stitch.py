@@ -26,8 +26,7 @@ import nbformat
 
 from .. import environment, paths
 from ..plots import DPI
-from ..results import atomic_write_bytes
-from ..results import load as load_results
+from ..results import atomic_write_bytes, load_results
 from ..tables import markdown_table
 from ..wording import join
 from . import summary, timings
@@ -195,7 +194,7 @@ def product_seconds(out_dir: Path, profiles: list[str]) -> float:
     """How long the products a rule of its own builds (1-3d's models) took in the last build of these
     profiles: while they train, the notebooks that need them wait, so a build's notebooks can be that
     far apart."""
-    return sum(timings.load(out_dir, p).get(name, 0.0) for p in profiles for name in set(timings.PRODUCTS.values()))
+    return sum(timings.load_timings(out_dir, p).get(name, 0.0) for p in profiles for name in set(timings.PRODUCTS.values()))
 
 
 def build_time(notebooks, waited: float = 0.0) -> str:

@@ -23,7 +23,7 @@ from decimal import ROUND_FLOOR, Decimal
 import numpy as np
 
 from ..ranks import compare_medians
-from ..results import load as load_results
+from ..results import load_results
 from ..wording import (
     OTHER_SEEDS_UNKNOWN,
     RHO_WEAK,

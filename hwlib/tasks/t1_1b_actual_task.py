@@ -69,7 +69,7 @@ def run(P) -> dict:
     start = time.perf_counter()
     runs, table = [], []
     for name in P.datasets:
-        ds = data.load(name, P.device, root=P.data_root, train_limit=P.train_limit or None)
+        ds = data.load_dataset(name, P.device, root=P.data_root, train_limit=P.train_limit or None)
         for depth, model in zip(P.depths, family(P, ds)):
             info = models.describe(model)
             table.append({"dataset": name, "model": model_name(depth), "channels": info["widths"],

@@ -75,7 +75,7 @@ def _one(P, name: str) -> dict:
         ds = data.function_data(name, P.device, n_train=P.function_n_train)
         widths, epochs, bs, lr = P.function_widths, P.function_epochs, P.function_n_train, P.function_lr
     else:
-        ds = data.load(name, P.device, root=P.data_root, train_limit=P.train_limit or None)
+        ds = data.load_dataset(name, P.device, root=P.data_root, train_limit=P.train_limit or None)
         widths, epochs, bs, lr = P.image_widths, P.image_epochs, P.image_batch_size, P.image_lr
     make = lambda: models.mlp(widths, in_dim=math.prod(ds.input_shape), out_dim=ds.out_dim)
     ens = ensemble.build(make, list(range(P.seeds)), P.device)
