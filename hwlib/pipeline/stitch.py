@@ -25,7 +25,7 @@ from pathlib import Path
 import nbformat
 
 from .. import environment, paths
-from ..plots import DPI
+from ..figure_size import DPI
 from ..results import atomic_write_bytes, load_results
 from ..tables import markdown_table
 from ..wording import join
@@ -80,7 +80,7 @@ def _caption_of(out) -> str | None:
 
 
 def _png_width_in(png_b64: str) -> float | None:
-    """The PNG's width at the DPI plots.py renders at: the figure's size on paper. None if unreadable."""
+    """The PNG's width at the DPI every figure is rendered at: the figure's size on paper. None if unreadable."""
     head = base64.b64decode(png_b64[:44])  # signature, IHDR length and type, then the width
     return int.from_bytes(head[16:20], "big") / DPI if head[:8] == b"\x89PNG\r\n\x1a\n" else None
 
@@ -90,7 +90,7 @@ def _figure(image, caption: str):
 
     plots.show displays a PNG then its caption; kept as two outputs, print could put a page break
     between them, and the image would carry no text for a screen reader. The image is printed at
-    the size it was drawn at (plots.WIDTH at plots.DPI), so its fonts keep their point sizes.
+    the size it was drawn at (figure_size.WIDTH at figure_size.DPI), so its fonts keep their point sizes.
     """
     png = image["data"]["image/png"]
     png = png if isinstance(png, str) else "".join(png)
