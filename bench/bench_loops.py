@@ -206,7 +206,7 @@ def compare(what: str, sides: tuple[Callable[[], int], Callable[[], int]], devic
 def fit_lines(device: torch.device) -> None:
     # 1-1b: the deepest CNN of the quick family on digits, batch 64, evaluated on the test set every epoch
     P = quick(t1_1b, device)
-    ds = data.load(P.datasets[0], device, root=P.data_root, train_limit=P.train_limit or None)  # as run() loads it
+    ds = data.load_dataset(P.datasets[0], device, root=P.data_root, train_limit=P.train_limit or None)  # as run() loads it
     depth = max(P.depths)
     model = t1_1b.family(P, ds)[P.depths.index(depth)].to(device)
     epochs = epochs_for(len(ds.x_train), P.batch_size)
@@ -274,7 +274,7 @@ def ensemble_lines(device: torch.device) -> None:
             ds = data.function_data(name, device, n_train=P.function_n_train)
             widths, bs, lr, epochs = P.function_widths, P.function_n_train, P.function_lr, ENSEMBLE_STEPS
         else:
-            ds = data.load(name, device, root=P.data_root, train_limit=P.train_limit or None)
+            ds = data.load_dataset(name, device, root=P.data_root, train_limit=P.train_limit or None)
             widths, bs, lr = P.image_widths, P.image_batch_size, P.image_lr
             epochs = epochs_for(len(ds.x_train), bs, ENSEMBLE_STEPS)
         make = lambda widths=widths, ds=ds: models.mlp(widths, in_dim=math.prod(ds.input_shape), out_dim=ds.out_dim)

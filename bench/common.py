@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `python bench/x.py` from a checkout without the editable install
     sys.path.insert(0, str(ROOT))
 
-from hwlib.device import describe, resolve_device
+from hwlib.device import describe_device, resolve_device
 
 
 def bench_device() -> torch.device:
@@ -45,7 +45,7 @@ def where(device: torch.device) -> str:
     if device.type == "cpu":
         n = torch.get_num_threads()
         return f"cpu, {n} thread{'s' if n > 1 else ''}"
-    return describe(device)
+    return describe_device(device)
 
 
 def synchronize(device: torch.device) -> None:

@@ -208,7 +208,7 @@ def image_data(name: str, device: torch.device | str = "cpu", root: str | Path |
                    n_classes)
 
 
-def load(name: str, device: torch.device | str = "cpu", **kw) -> Dataset:
+def load_dataset(name: str, device: torch.device | str = "cpu", **kw) -> Dataset:
     """Any dataset by name: a 1-D function or an image dataset."""
     if name in FUNCTIONS:
         keep = {k: v for k, v in kw.items() if k in ("n_train", "n_test")}

@@ -23,7 +23,7 @@ def default_profile() -> str:
     return "full" if torch.cuda.is_available() else "quick"
 
 
-def describe(device: torch.device) -> str:
+def describe_device(device: torch.device) -> str:
     if device.type == "cuda":
         return f"{device} ({torch.cuda.get_device_name(device)})"
     return str(device)

@@ -86,7 +86,7 @@ def differences(locked: dict[str, str]) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def describe() -> dict:
+def describe_environment() -> dict:
     """What every results file and the title page say of the environment: the lock's digest, and whether
     the installed packages match it (with up to five that do not)."""
     path = lock_path()
@@ -99,7 +99,7 @@ def describe() -> dict:
 
 def in_words(env: dict | None = None) -> str:
     """One line for the report: 'requirements.lock sha256 1a2b3c4d5e6f (the installed packages match it)'."""
-    env = describe() if env is None else env
+    env = describe_environment() if env is None else env
     if not env or not env.get("lock"):
         return f"no {LOCK_NAME} beside the package: versions as listed"
     if env.get("matches_lock"):

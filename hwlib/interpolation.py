@@ -92,13 +92,6 @@ def clipped_variances(s1: dict, s2: dict, alphas) -> list[int]:
     return out
 
 
-def interpolated_model(model1: torch.nn.Module, model2: torch.nn.Module, alpha: float) -> torch.nn.Module:
-    """A fresh module (deep copy of model1's architecture) holding θ(α), in eval mode."""
-    model = copy.deepcopy(model1)
-    model.load_state_dict(interpolate_state(model1.state_dict(), model2.state_dict(), alpha))
-    return model.eval()
-
-
 def _split_state(model: torch.nn.Module, stacked: dict) -> tuple[dict, dict]:
     names = {n for n, _ in model.named_parameters()}
     params = {k: v for k, v in stacked.items() if k in names}

@@ -18,8 +18,7 @@ matplotlib.use("Agg")  # headless: figures are rendered to PNG explicitly, never
 import numpy as np  # noqa: E402
 from matplotlib.colors import colorConverter, to_rgb  # noqa: E402
 
-WIDTH = 6.8  # inches: the printable width of A4 with the report's margins
-DPI = 300  # 2,040 pixels across: two to each CSS pixel where the HTML shows a figure about 900 px wide
+from .figure_size import DPI, WIDTH  # noqa: E402
 
 # The report's theme is seaborn's set_theme(context="paper", style="whitegrid", palette="colorblind",
 # font_scale=1.1), written out here: importing seaborn (with pandas and scipy.stats) took 2 s of every
@@ -68,7 +67,7 @@ def setup() -> None:
 
 def figure(ncols: int = 1, nrows: int = 1, height: float | None = None, **kw):
     """A figure the width of the page; the height follows the number of rows unless given."""
-    import matplotlib.pyplot as plt  # here, not above: the build layer reads DPI without loading pyplot
+    import matplotlib.pyplot as plt  # here, not above: pyplot loads only where a figure is drawn
 
     setup()
     height = height or (3.0 * nrows if ncols > 1 or nrows > 1 else 3.4)

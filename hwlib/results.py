@@ -89,8 +89,11 @@ def save(name: str, payload: dict, out_dir: str | Path) -> Path:
     return path
 
 
-def load(name: str, out_dir: str | Path) -> dict | None:
-    """The saved results, or None when absent or unreadable (then the caller recomputes)."""
+def load_results(name: str, out_dir: str | Path) -> dict | None:
+    """The results notebook ``name`` saved under ``out_dir``, or None where the file is absent or does not parse.
+    ``hwlib.tasks.common.run`` redraws from them only where their ``inputs`` digest is this run's (else it
+    computes afresh and saves over them); the build steps (runner, stitch, summary) read what a notebook
+    recorded, and treat None as a section without results."""
     path = results_path(name, out_dir)
     try:
         return json.loads(path.read_text())
@@ -103,10 +106,10 @@ def envelope(P, name: str, section: str, seconds: float, **metrics) -> dict:
     what the figures and the comment receive is exactly what the JSON file holds, never a tensor
     on the device."""
     from . import environment
-    from .device import describe
+    from .device import describe_device
 
-    return plain({"name": name, "section": section, "profile": P.profile, "device": describe(P.device),
-            "environment": environment.describe(),  # which locked versions made these numbers
+    return plain({"name": name, "section": section, "profile": P.profile, "device": describe_device(P.device),
+            "environment": environment.describe_environment(),  # which locked versions made these numbers
             "params": P.settings, "seconds": round(seconds, 3), "peak_memory_mib": peak_memory_mib(),
             "peak_gpu_memory_mib": peak_gpu_memory_mib(), **metrics})
 

@@ -52,22 +52,6 @@ def jacobian_norms(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor | No
         model.train(was_training)
 
 
-def input_jacobian_norms(model: torch.nn.Module, x: torch.Tensor, chunk_size: int = 256) -> torch.Tensor:
-    """‖∂ logits(x_i) / ∂ x_i‖_F for every row x_i of x: a tensor of shape (n,)."""
-    return jacobian_norms(model, x, chunk_size=chunk_size)["logits"]
-
-
-def summary(norms: torch.Tensor) -> dict:
-    """Mean, standard deviation over samples and median of per-sample norms."""
-    return {"mean": norms.mean().item(), "std": norms.std().item() if len(norms) > 1 else 0.0,
-            "median": norms.median().item(), "n": len(norms)}
-
-
-def sensitivity(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor | None = None, chunk_size: int = 256) -> dict:
-    """{output: summary} for each output measured (see jacobian_norms)."""
-    return {k: summary(v) for k, v in jacobian_norms(model, x, y, chunk_size=chunk_size).items()}
-
-
 def _input_jacobians(model: torch.nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Each sample's ∂z/∂x (n, classes, *in_shape) and the logits z (n, classes), for a model in which
     samples do not interact (eval mode): one backward pass per class over the whole batch."""

@@ -6,8 +6,10 @@ measurements of each run), and gives the words that print its p beside the verdi
 cannot reach the level (two seeds a side give no p below 1/3, so complete separation of 2 against 2 happens
 by chance one time in three) it says so instead of guessing. ``gap`` describes two sides without a
 verdict: whether their ranges overlap (every value of one side beyond every value of the other), unknown
-with one value on a side. The remaining helpers turn counts and lists into English, so no comment prints
-"iteration(s)" or a Python list.
+with one value on a side. ``rho_strength`` reads a Spearman ρ on one scale for every comment, and the
+seed-noise phrases (``noise_unknown``, ``OTHER_SEEDS_UNKNOWN``, ``seeds_cannot_tell``, ``no_uncertainty``) say
+in the same words wherever one run stands behind a number. The remaining helpers turn counts and lists into
+English, so no comment prints "iteration(s)" or a Python list.
 """
 
 from __future__ import annotations
@@ -19,6 +21,13 @@ from typing import Sequence
 from .ranks import rank_test, sign_test
 
 ALPHA = 0.05  # level of the exact rank test that alone may call one side higher or lower
+
+# Spearman |ρ| bands (the usual reading of a rank correlation), strongest first.
+RHO_STRONG, RHO_MODERATE, RHO_WEAK = 0.6, 0.4, 0.2
+RHO_BANDS = ((RHO_STRONG, "strong"), (RHO_MODERATE, "moderate"), (RHO_WEAK, "weak"))
+
+# Where one run stands behind a number, how far another seed would move it is not measured.
+OTHER_SEEDS_UNKNOWN = "whether other seeds would agree is unknown"
 
 
 @dataclass(frozen=True)
@@ -122,6 +131,34 @@ def p_text(p: float, level: float = ALPHA) -> str:
         if (float(text) < level) == (p < level) and float(text) != level:
             break
     return f"p = {text}"
+
+
+def rho_printed(rho: float) -> float:
+    """ρ as printed (2 decimals): the words follow the number the reader sees (−0.3965 reads −0.40)."""
+    return float(f"{rho:.2f}")
+
+
+def rho_strength(rho: float) -> str:
+    """'strong', 'moderate', 'weak' or 'none': the band of |ρ| as printed."""
+    size = abs(rho_printed(rho))
+    return next((name for edge, name in RHO_BANDS if size >= edge), "none")
+
+
+def noise_unknown(of: str = "") -> str:
+    """'the seed noise is unknown', or 'the seed noise of the curvatures is unknown' with ``of``: said where
+    one run stands behind each value, so no spread over seeds exists to weigh a difference against."""
+    subject = f"the seed noise of {of}" if of else "the seed noise"
+    return subject + " is unknown"
+
+
+def seeds_cannot_tell(what: str = "") -> str:
+    """'the seeds cannot tell', or 'the seeds cannot tell which way it goes': said where seeds disagree."""
+    return " ".join(["the seeds cannot tell", what]).rstrip()
+
+
+def no_uncertainty(runs: str) -> str:
+    """'(one run: no uncertainty measured)': beside a number that ``runs`` stand behind, one each."""
+    return f"({runs}: no uncertainty measured)"
 
 
 def seeds_needed(level: float = ALPHA) -> int:

@@ -1,5 +1,5 @@
 """The build steps (settings check, runner, stitch, pdf) are short processes that make starts once per
-notebook or report: they load neither torch nor matplotlib's pyplot nor seaborn, and read a task
+notebook or report: they load neither torch nor matplotlib nor seaborn, and read a task
 module only when a setting is given."""
 
 import subprocess
@@ -9,7 +9,7 @@ from pathlib import Path
 from hwlib.pipeline import runner
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("torch", "matplotlib.pyplot", "seaborn", "scipy", "pandas", "lark", "hwlib.tasks")
+HEAVY = ("torch", "matplotlib", "seaborn", "scipy", "pandas", "lark", "hwlib.tasks")
 
 
 def _loaded_after(code: str) -> list[str]:

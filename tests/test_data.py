@@ -116,7 +116,7 @@ def test_cifar10_format_loader(tmp_path, monkeypatch):
 
 
 def test_data_on_requested_device():
-    ds = data.load("sign", torch.device("cpu"), n_train=10)
+    ds = data.load_dataset("sign", torch.device("cpu"), n_train=10)
     assert ds.x_train.device.type == "cpu" and ds.kind == "regression"
 
 

@@ -80,5 +80,5 @@ def test_in_words():
 @pytest.mark.skipif(not os.environ.get("CI"), reason="a developer's .venv may hold other versions on purpose")
 def test_ci_installed_exactly_the_lock():
     # .ci/run installs as a new user does (make venv): from the lock, so every locked version is the installed one
-    described = environment.describe()
+    described = environment.describe_environment()
     assert described["matches_lock"], environment.in_words(described)

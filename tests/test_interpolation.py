@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from support.measures import interpolated_model
 from torch import nn
 
 from hwlib.interpolation import (
@@ -9,7 +10,6 @@ from hwlib.interpolation import (
     evaluate_path,
     evaluate_path_recomputed,
     interpolate_state,
-    interpolated_model,
     path_outputs,
     stacked_states,
 )

@@ -31,7 +31,7 @@ def test_product_trains_once_stamps_the_key_and_the_notebook_loads_them(tmp_path
     stamp = tmp_path / ".products" / "1_3d_models"
     key = stamp.read_text().strip()
     assert len(list((tmp_path / "cache").glob(f"1_3d_models*{key}*"))) == 1
-    assert "1_3d_models" in timings.load(tmp_path, "smoke")
+    assert "1_3d_models" in timings.load_timings(tmp_path, "smoke")
     deps = (tmp_path / ".deps" / "1_3d_models.d").read_text()  # what make reruns the step for
     assert deps.startswith("report/.products/1_3d_models: ") and "hwlib/train.py" in deps.split()
     assert "hwlib/pipeline/pdf.py" not in deps

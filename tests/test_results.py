@@ -15,7 +15,7 @@ def test_save_and_load_roundtrip_plain_types(tmp_path):
     payload = {"t": torch.tensor([1.0, 2.0]), "n": np.float32(0.5), "nan": math.nan, "nested": {"a": (1, 2)}}
     path = results.save("x", results.plain(payload), tmp_path)
     assert path == tmp_path / "results" / "x.json"
-    assert results.load("x", tmp_path) == {"t": [1.0, 2.0], "n": 0.5, "nan": None, "nested": {"a": [1, 2]}}
+    assert results.load_results("x", tmp_path) == {"t": [1.0, 2.0], "n": 0.5, "nan": None, "nested": {"a": [1, 2]}}
     assert not list(path.parent.glob(".*.tmp"))  # no temporary file left behind
 
 
@@ -43,8 +43,8 @@ def test_envelope_hands_figures_plain_host_data():
 def test_truncated_file_reads_as_missing(tmp_path):
     path = results.save("x", {"a": list(range(100))}, tmp_path)
     path.write_text(path.read_text()[:50])
-    assert results.load("x", tmp_path) is None
-    assert results.load("absent", tmp_path) is None
+    assert results.load_results("x", tmp_path) is None
+    assert results.load_results("absent", tmp_path) is None
 
 
 def test_failed_write_keeps_previous_file(tmp_path):

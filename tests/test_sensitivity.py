@@ -4,9 +4,10 @@ autograd applied per sample to that output directly; independent of the chunking
 import pytest
 import torch
 import torch.nn.functional as F
+from support.measures import input_jacobian_norms, sensitivity
 from torch import nn
 
-from hwlib.sensitivity import input_jacobian_norms, jacobian_norms, sensitivity
+from hwlib.sensitivity import jacobian_norms
 
 
 def _tiny_cnn():

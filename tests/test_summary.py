@@ -71,11 +71,6 @@ def test_the_questions_are_the_notebooks_and_task_modules():
 def test_restated_constants_are_the_task_modules():
     assert S.LEVEL_1_1B == t1_1b.LEVEL and S.PCT_1_1B == t1_1b.PCT
     assert S.MOST_VARIANCE_1_2A == t1_2a.MOST_VARIANCE
-    assert S.RHO_WEAK_1_2B == t1_2b.RHO_WEAK
-    assert S.RHO_BANDS_1_2B == ((t1_2b.RHO_STRONG, "strong"), (t1_2b.RHO_MODERATE, "moderate"),
-                                (t1_2b.RHO_WEAK, "weak"))
-    assert S.RHO_BANDS_1_2C == ((t1_2c.RHO_STRONG, "strong"), (t1_2c.RHO_MODERATE, "moderate"),
-                                (t1_2c.RHO_WEAK, "weak"))
     assert (S.MOST_RUNS_1_2C, S.MIN_RUNS_RHO_1_2C, S.TOL_MATTERS_1_2C) == (t1_2c.MOST_RUNS, t1_2c.MIN_RUNS_RHO,
                                                                           t1_2c.TOL_MATTERS)
     assert S.LOWER_1_2D == t1_2d.LOWER

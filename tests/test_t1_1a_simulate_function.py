@@ -27,7 +27,7 @@ def smoke(tmp_path_factory):
     out = tmp_path_factory.mktemp("1_1a")
     P = resolve_task(t1_1a, profile="smoke", device="cpu", out_dir=out, epochs=5)
     common.run(t1_1a, P)
-    return results.load(t1_1a.NAME, out)
+    return results.load_results(t1_1a.NAME, out)
 
 
 def test_predictions_reach_the_figures_as_host_lists(smoke):

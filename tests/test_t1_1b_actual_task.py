@@ -23,7 +23,7 @@ def _P(tmp_path, **kw):
 
 def test_smoke_run_table_and_figures(tmp_path):
     common.run(t1_1b, _P(tmp_path, epochs=1, train_limit=64))
-    R = results.load(t1_1b.NAME, tmp_path)  # as the notebook's later cells see it
+    R = results.load_results(t1_1b.NAME, tmp_path)  # as the notebook's later cells see it
     assert results.host_data_problem(R) is None
     assert {r["depth"] for r in R["runs"]} == {1, 2}
     # the comment counts test images, so every run records how many there are

@@ -22,7 +22,7 @@ from hwlib.tasks import t1_3a_random_labels as t1_3a
 def test_smoke_run_table_and_figure(tmp_path):
     P = resolve_task(t1_3a, profile="smoke", device="cpu", out_dir=tmp_path)
     common.run(t1_3a, P)
-    R = results.load(t1_3a.NAME, tmp_path)  # as the notebook's later cells see it
+    R = results.load_results(t1_3a.NAME, tmp_path)  # as the notebook's later cells see it
     rand, ref = R["runs"]
     assert rand["label"] == "random labels" and ref["label"] == "true labels"
     # one eval-mode measurement of the training set per epoch, test curves per epoch

@@ -26,7 +26,7 @@ def _P(tmp_path, **kw):
 def test_smoke_run_widths_span_orders_of_magnitude(tmp_path):
     P = _P(tmp_path)
     common.run(t1_3b, P)
-    R = results.load(t1_3b.NAME, tmp_path)  # as the notebook's later cells see it
+    R = results.load_results(t1_3b.NAME, tmp_path)  # as the notebook's later cells see it
     assert len(R["models"]) >= 10 and R["summary"]["orders_of_magnitude"] >= 2
     params = [m["params"] for m in R["models"]]
     assert params == sorted(params) and len(set(params)) == len(params)
@@ -102,7 +102,7 @@ def test_two_seeds_a_side_call_no_difference():
 def test_four_seeds_widest_lower_than_the_best_width():
     R = _R(_four(8, 0.90, train_acc=0.95), _four(64, 0.975), _four(512, 0.95, test_loss=0.3), seeds=FOUR)
     text = _clean(t1_3b.comment(R))
-    assert ("the widest model's is 95.1 %, **lower** (exact two-sided rank test over the seeds, p = 0.029, "
+    assert ("the widest model's is 95.2 %, **lower** (exact two-sided rank test over the seeds, p = 0.029, "
             "below 0.05)") in text
     assert "tests lower than width 64 (exact two-sided rank test" in text and "cost some test accuracy" in text
     assert "lowest at width 64 (8,970 parameters)" in text and "0.301, **higher** (exact" in text
@@ -111,9 +111,9 @@ def test_four_seeds_widest_lower_than_the_best_width():
 
 def test_four_seeds_widest_lower_than_the_narrowest_and_widest_best():
     lower = _clean(t1_3b.comment(_R(_four(8, 0.90), _four(512, 0.80), seeds=FOUR)))
-    assert "widest against narrowest: 80.2 % against 90.2 %, **lower** (exact" in lower
+    assert "widest against narrowest: 80.2 % against 90.1 %, **lower** (exact" in lower
     best = _clean(t1_3b.comment(_R(_four(8, 0.90), _four(512, 0.95), seeds=FOUR)))
-    assert "90.2 %, **higher** (exact" in best
+    assert "90.1 %, **higher** (exact" in best
     assert "The widest model also has the highest mean test accuracy" in best
     assert "Test loss: lowest at the widest model" in best
     assert "adding parameters (up to 210 per training image) did not lower the mean test accuracy" in best

@@ -10,9 +10,9 @@ def test_records_are_per_profile_and_survive_a_damaged_file(tmp_path):
     timings.record(tmp_path, "quick", "1_1a", 12.34)
     timings.record(tmp_path, "full", "1_1a", 400)
     (timings.folder(tmp_path, "quick") / "1_2a").write_text("half-writ")
-    assert timings.load(tmp_path, "quick") == {"1_1a": 12.3}
-    assert timings.load(tmp_path, "full") == {"1_1a": 400.0}
-    assert timings.load(tmp_path, "smoke") == {}
+    assert timings.load_timings(tmp_path, "quick") == {"1_1a": 12.3}
+    assert timings.load_timings(tmp_path, "full") == {"1_1a": 400.0}
+    assert timings.load_timings(tmp_path, "smoke") == {}
 
 
 def test_order_puts_untimed_first_in_written_order_then_most_expensive():
@@ -49,8 +49,8 @@ def test_cost_note_only_for_full_on_a_cpu(tmp_path):
     timings.record(tmp_path, "full", "1_3d_models", 3000.0)
     note = runner.cost_note("full", {"device": "cpu"}, tmp_path, 2)
     # the models once (3,000 s) and eleven notebooks of 600 s: 9,600 s of work, 4,800 on each slot
-    assert sorted(timings.work(names, timings.load(tmp_path, "full"))) == [600.0] * len(names) + [3000.0]
-    assert timings.expected_wall(timings.work(names, timings.load(tmp_path, "full")), 2) == 4800
+    assert sorted(timings.work(names, timings.load_timings(tmp_path, "full"))) == [600.0] * len(names) + [3000.0]
+    assert timings.expected_wall(timings.work(names, timings.load_timings(tmp_path, "full")), 2) == 4800
     assert "expect about 80 min with 2 side by side" in note
     assert runner.FULL_ON_CPU_ESTIMATE not in note
 

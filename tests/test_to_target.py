@@ -12,7 +12,7 @@ from hwlib.train import evaluate, loss_function, make_optimizer
 
 @pytest.fixture(scope="module")
 def ds():
-    return data.load("digits", "cpu", root="data", train_limit=300)
+    return data.load_dataset("digits", "cpu", root="data", train_limit=300)
 
 
 def _model(ds, seed=0):

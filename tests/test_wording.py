@@ -71,3 +71,19 @@ def test_percent_digits_that_tell_values_apart():
     assert wording.distinct_pct_digits([0.5, 0.25]) == 0
     assert wording.distinct_pct_digits([0.99371, 0.99374]) == 3
     assert wording.distinct_pct_digits([0.1, None, float("nan")]) == 0
+
+
+def test_rho_strength_reads_the_printed_rho():
+    assert wording.rho_strength(0.6) == wording.rho_strength(-0.5951) == "strong"
+    assert wording.rho_strength(-0.3965) == "moderate"  # printed −0.40
+    assert wording.rho_strength(0.394) == "weak" and wording.rho_strength(0.1951) == "weak"  # printed 0.20
+    assert wording.rho_strength(0.194) == wording.rho_strength(0.0) == "none"
+    assert wording.rho_printed(-0.3965) == -0.4
+
+
+def test_seed_noise_phrases():
+    assert wording.noise_unknown() == "the seed noise is unknown"
+    assert wording.noise_unknown("the curvatures") == "the seed noise of the curvatures is unknown"
+    assert wording.seeds_cannot_tell() == "the seeds cannot tell"
+    assert wording.seeds_cannot_tell("which way it goes") == "the seeds cannot tell which way it goes"
+    assert wording.no_uncertainty("one run") == "(one run: no uncertainty measured)"

@@ -141,7 +141,7 @@ def cost_note(profile: str, given: dict[str, str], out_dir: Path, jobs: int) -> 
         on_cpu = device.startswith("cpu")
     if not on_cpu:
         return None
-    seconds = timings.load(out_dir, "full")
+    seconds = timings.load_timings(out_dir, "full")
     names = [nb.stem for nb in all_notebooks(paths.project_root() / "notebooks")]
     work = timings.work(names, seconds)
     if work is not None:
@@ -253,7 +253,7 @@ def run(notebook: Path, output: Path, profile: str, given: dict[str, str], out_d
     os.replace(tmp, output)
     write_deps(notebook, output, out_dir)
     seconds = time.perf_counter() - start
-    saved = results.load(output.stem, out_dir) or {}
+    saved = results.load_results(output.stem, out_dir) or {}
     ran = saved.get("profile")  # "auto" as the kernel resolved it
     if ran and not saved.get("redrawn"):  # a redraw's seconds say nothing of what a computation costs
         timings.record(out_dir, ran, output.stem, seconds)

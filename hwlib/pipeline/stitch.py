@@ -25,9 +25,8 @@ from pathlib import Path
 import nbformat
 
 from .. import environment, paths
-from ..plots import DPI
-from ..results import atomic_write_bytes
-from ..results import load as load_results
+from ..figure_size import DPI
+from ..results import atomic_write_bytes, load_results
 from ..tables import markdown_table
 from ..wording import join
 from . import summary, timings
@@ -81,7 +80,7 @@ def _caption_of(out) -> str | None:
 
 
 def _png_width_in(png_b64: str) -> float | None:
-    """The PNG's width at the DPI plots.py renders at: the figure's size on paper. None if unreadable."""
+    """The PNG's width at the DPI every figure is rendered at: the figure's size on paper. None if unreadable."""
     head = base64.b64decode(png_b64[:44])  # signature, IHDR length and type, then the width
     return int.from_bytes(head[16:20], "big") / DPI if head[:8] == b"\x89PNG\r\n\x1a\n" else None
 
@@ -91,7 +90,7 @@ def _figure(image, caption: str):
 
     plots.show displays a PNG then its caption; kept as two outputs, print could put a page break
     between them, and the image would carry no text for a screen reader. The image is printed at
-    the size it was drawn at (plots.WIDTH at plots.DPI), so its fonts keep their point sizes.
+    the size it was drawn at (figure_size.WIDTH at figure_size.DPI), so its fonts keep their point sizes.
     """
     png = image["data"]["image/png"]
     png = png if isinstance(png, str) else "".join(png)
@@ -195,7 +194,7 @@ def product_seconds(out_dir: Path, profiles: list[str]) -> float:
     """How long the products a rule of its own builds (1-3d's models) took in the last build of these
     profiles: while they train, the notebooks that need them wait, so a build's notebooks can be that
     far apart."""
-    return sum(timings.load(out_dir, p).get(name, 0.0) for p in profiles for name in set(timings.PRODUCTS.values()))
+    return sum(timings.load_timings(out_dir, p).get(name, 0.0) for p in profiles for name in set(timings.PRODUCTS.values()))
 
 
 def build_time(notebooks, waited: float = 0.0) -> str:

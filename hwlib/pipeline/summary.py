@@ -23,8 +23,24 @@ from decimal import ROUND_FLOOR, Decimal
 import numpy as np
 
 from ..ranks import compare_medians
-from ..results import load as load_results
-from ..wording import amount, gap, join, p_text, pct, plural, ranked, seeds_needed
+from ..results import load_results
+from ..wording import (
+    OTHER_SEEDS_UNKNOWN,
+    RHO_WEAK,
+    amount,
+    gap,
+    join,
+    no_uncertainty,
+    noise_unknown,
+    p_text,
+    pct,
+    plural,
+    ranked,
+    rho_printed,
+    rho_strength,
+    seeds_cannot_tell,
+    seeds_needed,
+)
 
 # The HW questions in the order of the report: section, results file (the notebook's name), and the
 # question in a few words.
@@ -131,19 +147,14 @@ def ratio_1_1a(x: float) -> str:
     return f"{x:.9g}"
 
 
-def summary_1_1a(R: dict) -> Row:
-    """Reads params.functions, params.seeds, params.epochs, alpha and runs[fn][*].{depth, diverged,
-    train_loss, stopped, epochs_run}: each deeper MLP against the shallowest, per function."""
+def tests_1_1a(R: dict) -> tuple[list[tuple], set[str]]:
+    """Each deeper MLP against the shallowest finished one, per function: (fn, depth, shallowest depth, test),
+    and the kinds of the functions' verdicts as 1-1a's comment names them."""
     P, alpha = R["params"], R["alpha"]
-    tests, kinds, missed, at_limit, n_runs = [], set(), [], 0, 0
+    tests, kinds = [], set()
     for fn in P["functions"]:
         runs = R["runs"].get(fn, [])
         ok = [r for r in runs if r["diverged"] is None]
-        n_runs += len(runs)
-        at_limit += sum(1 for r in ok if not r["stopped"] and r["epochs_run"] >= P["epochs"])
-        if len(ok) < len(runs):
-            missed.append(f"{plural(len(runs) - len(ok), 'run')} on {FUNCTIONS_1_1A.get(fn, fn)} diverged "
-                          "and left out")
         depths = sorted({r["depth"] for r in runs})
         loss = {d: [r["train_loss"] for r in ok if r["depth"] == d] for d in depths}
         done = [d for d in depths if loss[d]]
@@ -154,47 +165,85 @@ def summary_1_1a(R: dict) -> Row:
         kinds.add({frozenset({"better"}): "deeper", frozenset({"worse"}): "shallow", frozenset({"tie"}): "tie",
                    frozenset({"floor"}): "floor"}.get(frozenset(verdicts), "mixed"))
         tests += here
-    seeds = _seeds_of(P["seeds"], "a model")
+    return tests, kinds
+
+
+def missed_1_1a(R: dict) -> list[str]:
+    """The diverged runs, per function, and the runs stopped at the epoch limit still falling."""
+    P, missed, at_limit, n_runs = R["params"], [], 0, 0
+    for fn in P["functions"]:
+        runs = R["runs"].get(fn, [])
+        ok = [r for r in runs if r["diverged"] is None]
+        n_runs += len(runs)
+        at_limit += sum(1 for r in ok if not r["stopped"] and r["epochs_run"] >= P["epochs"])
+        if len(ok) < len(runs):
+            missed.append(f"{plural(len(runs) - len(ok), 'run')} on {FUNCTIONS_1_1A.get(fn, fn)} diverged "
+                          "and left out")
     if at_limit:
         missed.append(f"{at_limit} of {n_runs} runs stopped at the {P['epochs']:,}-epoch limit with the loss "
                       "still falling")
-    if not tests:
-        return Row("Not compared: no function has two depths with a finished run.", "—", seeds, missed=missed)
-    decided = [x for x in tests if x[3]["verdict"] in ("better", "worse")]
-    rest = [x for x in tests if x[3]["verdict"] not in ("better", "worse")]
-    floor = [x for x in rest if x[3]["verdict"] == "floor"]
-    many = len(P["functions"]) > 1
-    on = lambda fn: f" on {FUNCTIONS_1_1A.get(fn, fn)}" if many else ""
-    said = [f"the MLP with {layers(d)} reached a {'lower' if t['verdict'] == 'better' else 'higher'} final "
-            f"training loss than the one with {layers(s)}{on(fn)}" for fn, d, s, t in decided]
-    if not decided and len(floor) == len(rest):
-        few = seeds if P["seeds"] < seeds_needed(alpha) else "the seeds that finished"
-        head = (f"Cannot tell: with {few} the exact rank test cannot reach p < {alpha:g}, so no deeper MLP's "
-                "final training loss can be told from the shallowest's")
-    elif not decided:
-        head = "Cannot tell: no deeper MLP's final training loss could be told from the shallowest's"
-    elif kinds == {"deeper"}:
+    return missed
+
+
+def on_1_1a(R: dict, fn: str) -> str:
+    """' on sin(5πx)/(5πx)' where the section has more than one function, else ''."""
+    return f" on {FUNCTIONS_1_1A.get(fn, fn)}" if len(R["params"]["functions"]) > 1 else ""
+
+
+def cannot_answer_1_1a(R: dict, rest: list[tuple]) -> str:
+    """The answer where no comparison is decided: the floor of the test, or the seeds' overlap."""
+    P, alpha = R["params"], R["alpha"]
+    if any(t["verdict"] != "floor" for *_, t in rest):
+        return "Cannot tell: no deeper MLP's final training loss could be told from the shallowest's"
+    few = _seeds_of(P["seeds"], "a model") if P["seeds"] < seeds_needed(alpha) else "the seeds that finished"
+    return (f"Cannot tell: with {few} the exact rank test cannot reach p < {alpha:g}, so no deeper MLP's "
+            "final training loss can be told from the shallowest's")
+
+
+def answer_1_1a(R: dict, decided: list[tuple], rest: list[tuple], kinds: set[str]) -> str:
+    """The answer: the verdict every function shares, or the decided comparisons one by one."""
+    if not decided:
+        return cannot_answer_1_1a(R, rest) + "."
+    if kinds == {"deeper"}:
         head = "Yes, here: every deeper MLP reached a lower final training loss than the shallowest"
     elif kinds == {"shallow"}:
         head = "No, here: every deeper MLP reached a higher final training loss than the shallowest"
     else:
-        head = "Not consistently: " + join(said)
-    if rest and decided:
+        head = "Not consistently: " + join([
+            f"the MLP with {layers(d)} reached a {'lower' if t['verdict'] == 'better' else 'higher'} final "
+            f"training loss than the one with {layers(s)}{on_1_1a(R, fn)}" for fn, d, s, t in decided])
+    if rest:
         head += f"; the other {plural(len(rest), 'comparison')} cannot tell which is lower"
-    number = "; ".join(f"{d} against {layers(s)}{on(fn)}: median final loss "
+    return head + "."
+
+
+def number_1_1a(R: dict, decided: list[tuple], rest: list[tuple]) -> str:
+    """Each decided comparison's ratio of medians and p; the lowest p of the others."""
+    number = "; ".join(f"{d} against {layers(s)}{on_1_1a(R, fn)}: median final loss "
                        f"{ratio_1_1a(t['median_deep'] / t['median_shallow'])} times, rank test p = {t['p_text']}"
                        for fn, d, s, t in decided)
     if rest:
         lowest = min(x[3]["p"] for x in rest)
         number += ("; " if number else "") + f"{'other ' if decided else ''}comparisons p ≥ {at_least(lowest)}"
-    number += f" ({seeds})"
-    limits = []
-    if floor:
-        need = seeds_needed(alpha)
-        limits.append(f"{plural(len(floor), 'comparison')} with too few finished seeds for the exact rank "
-                      f"test to reach p < {alpha:g} ({need} a side are needed)")
+    return number + f" ({_seeds_of(R['params']['seeds'], 'a model')})"
+
+
+def summary_1_1a(R: dict) -> Row:
+    """Reads params.functions, params.seeds, params.epochs, alpha and runs[fn][*].{depth, diverged,
+    train_loss, stopped, epochs_run}: each deeper MLP against the shallowest, per function."""
+    alpha = R["alpha"]
+    tests, kinds = tests_1_1a(R)
+    seeds = _seeds_of(R["params"]["seeds"], "a model")
+    if not tests:
+        return Row("Not compared: no function has two depths with a finished run.", "—", seeds, missed=missed_1_1a(R))
+    decided = [x for x in tests if x[3]["verdict"] in ("better", "worse")]
+    rest = [x for x in tests if x[3]["verdict"] not in ("better", "worse")]
+    floor = [x for x in rest if x[3]["verdict"] == "floor"]
+    limits = [f"{plural(len(floor), 'comparison')} with too few finished seeds for the exact rank test to reach "
+              f"p < {alpha:g} ({seeds_needed(alpha)} a side are needed)"] if floor else []
     cannot = ([f"{len(rest)} of {plural(len(tests), 'depth comparison')}"] if rest else [])
-    return Row(head + ".", number, seeds, limits, missed, cannot)
+    return Row(answer_1_1a(R, decided, rest, kinds), number_1_1a(R, decided, rest), seeds, limits, missed_1_1a(R),
+               cannot)
 
 
 # ------------------------------------------------------------------ 1-1b
@@ -226,47 +275,57 @@ def loss_verdict_1_1b(pair: dict) -> str:
     return "lower" if loss["high"] < 0 else "higher" if loss["low"] > 0 else "cannot tell"
 
 
+def clause_1_1b(name: str, against: list[dict]) -> str:
+    """'on MNIST, against the 1-block CNN: test loss: lower for the 2-block CNN; test accuracy: …'."""
+    clauses = []
+    for measure, verdict in (("test loss", loss_verdict_1_1b), ("test accuracy", accuracy_verdict_1_1b)):
+        groups = {}
+        for p in against:
+            groups.setdefault(verdict(p), []).append(p["deep"])
+        clauses.append(f"{measure}: " + ", ".join(f"{v} for {join(['the ' + d for d in deep])}"
+                                                 for v, deep in groups.items()))
+    return f"on {name}, against the {against[0]['shallow']}: " + "; ".join(clauses)
+
+
+def number_1_1b(deepest: dict, where: str) -> str:
+    """The deepest CNN against the shallowest: the loss difference with its interval, McNemar's p."""
+    loss, acc = deepest["loss"], deepest["accuracy"]
+    d = loss_format(loss["mean"], loss["low"], loss["high"])
+    return (f"{deepest['deep']} − {deepest['shallow']} test loss{where}: "
+            f"{minus(format(loss['mean'], d))} ({PCT_1_1B} interval "
+            f"{minus(format(loss['low'], d))} to {minus(format(loss['high'], d))}); test accuracy "
+            f"McNemar {say_p(acc['p'])} ({acc['only_deep']:,} against {acc['only_shallow']:,} images)")
+
+
+def cannot_1_1b(pairs: list[dict]) -> list[str]:
+    """How many pairs the section cannot tell apart, by measure: it says so of every pair, not only of those
+    against the shallowest."""
+    counts = {measure: sum(verdict(p) == "cannot tell" for p in pairs)
+              for measure, verdict in (("test loss", loss_verdict_1_1b), ("test accuracy", accuracy_verdict_1_1b))}
+    return [f"{measure} in {n} of {plural(len(pairs), 'pair')}" for measure, n in counts.items() if n]
+
+
 def summary_1_1b(R: dict) -> Row:
     """Reads params.datasets and paired[*].{dataset, deep, shallow, accuracy.{p, only_deep, only_shallow},
     loss.{mean, low, high}}, and runs[*].{dataset, model, history.diverged}: every deeper CNN against the
     shallowest finished one of its dataset, paired on the shared test images."""
-    parts, numbers, cannot, missed = [], [], [], []
-    n_loss = n_acc = n_pairs = 0
-    for name in R["params"]["datasets"]:
+    parts, numbers, missed, compared = [], [], [], []
+    datasets = R["params"]["datasets"]
+    for name in datasets:
         missed += [f"the {r['model']} on {name} diverged" for r in R["runs"]
                    if r["dataset"] == name and r["history"]["diverged"]]
         pairs = [p for p in R["paired"] if p["dataset"] == name]
         if not pairs:
             parts.append(f"on {name} fewer than two CNNs finished, so depth is not compared")
             continue
-        base = pairs[0]["shallow"]
-        against = [p for p in pairs if p["shallow"] == base]
-        clauses = []
-        for measure, verdict in (("test loss", loss_verdict_1_1b), ("test accuracy", accuracy_verdict_1_1b)):
-            groups = {}
-            for p in against:
-                groups.setdefault(verdict(p), []).append(p["deep"])
-            clauses.append(f"{measure}: " + ", ".join(f"{v} for {join(['the ' + d for d in deep])}"
-                                                     for v, deep in groups.items()))
-        # the section says "cannot tell" of every pair, the shallowest's and the others'
-        n_pairs += len(pairs)
-        n_loss += sum(loss_verdict_1_1b(p) == "cannot tell" for p in pairs)
-        n_acc += sum(accuracy_verdict_1_1b(p) == "cannot tell" for p in pairs)
-        parts.append(f"on {name}, against the {base}: " + "; ".join(clauses))
-        deepest = against[-1]  # pairs run shallow to deep: the last one holds the deepest CNN
-        loss, acc = deepest["loss"], deepest["accuracy"]
-        d = loss_format(loss["mean"], loss["low"], loss["high"])
-        numbers.append(f"{deepest['deep']} − {base} test loss{f' on {name}' if len(R['params']['datasets']) > 1 else ''}: "
-                       f"{minus(format(loss['mean'], d))} ({PCT_1_1B} interval "
-                       f"{minus(format(loss['low'], d))} to {minus(format(loss['high'], d))}); test accuracy "
-                       f"McNemar {say_p(acc['p'])} ({acc['only_deep']:,} against {acc['only_shallow']:,} images)")
-    if n_loss:
-        cannot.append(f"test loss in {n_loss} of {plural(n_pairs, 'pair')}")
-    if n_acc:
-        cannot.append(f"test accuracy in {n_acc} of {plural(n_pairs, 'pair')}")
+        compared += pairs
+        against = [p for p in pairs if p["shallow"] == pairs[0]["shallow"]]
+        parts.append(clause_1_1b(name, against))
+        where = f" on {name}" if len(datasets) > 1 else ""
+        numbers.append(number_1_1b(against[-1], where))  # pairs run shallow to deep: the last holds the deepest CNN
     answer = "; ".join(parts)
     return Row(answer[0].upper() + answer[1:] + ".", "; ".join(numbers) or "—", "one seed a CNN", [], missed,
-               cannot, single=True)
+               cannot_1_1b(compared), single=True)
 
 
 # ------------------------------------------------------------------ 1-2a
@@ -294,7 +353,7 @@ def summary_1_2a(R: dict) -> Row:
              "low-loss solution of its own.",
         "b": f"They converge: every pair of the {n} runs ends closer together than any pair started.",
         "tie": "Cannot tell: the distances between runs at the start and at the end overlap.",
-        "unknown": "Cannot tell: with a single pair of runs the seed noise of the distance is unknown.",
+        "unknown": f"Cannot tell: with a single pair of runs {noise_unknown('the distance')}.",
     }[verdict]
     number = f"distance between two runs {over_pairs(start)} at initialization, {over_pairs(end)} at the end"
     evr = {"whole model": sum(R["pca"]["whole"]["explained_variance_ratio"]),
@@ -311,10 +370,6 @@ def summary_1_2a(R: dict) -> Row:
 
 
 # ------------------------------------------------------------------ 1-2b
-
-RHO_WEAK_1_2B = 0.2  # t1_2b_gradient_norm.RHO_WEAK; RHO_MODERATE and RHO_STRONG below
-RHO_BANDS_1_2B = ((0.6, "strong"), (0.4, "moderate"), (0.2, "weak"))
-
 
 def _direction(start: float, end: float) -> str:
     return "falls" if end < start else "rises" if end > start else "stays level"
@@ -333,54 +388,63 @@ def change_1_2b(runs: list[dict], key: str) -> tuple[str, list[float]]:
     return d, [ratio(s, e) if d == "falls" else ratio(e, s) for s, e in pairs]
 
 
-def band_1_2b(rho: float) -> str:
-    size = abs(float(f"{rho:.2f}"))
-    return next((name for edge, name in RHO_BANDS_1_2B if size >= edge), "none")
+def directions_1_2b(D: dict, loss_dir: str, grad_dir: str) -> str:
+    """'on sinc (full batch) the loss and the gradient norm both fall in every seed', or each on its own."""
+    every = " in every seed" if len(D["runs"]) > 1 else ""
+    how = "full batch" if D["full_batch"] else f"minibatches of {D['batch_size']}"
+    if loss_dir and loss_dir == grad_dir:
+        both = {"falls": "both fall", "rises": "both rise", "stays level": "both stay level"}[loss_dir]
+        return f"on {D['name']} ({how}) the loss and the gradient norm {both}{every}"
+    loss_words = f"the loss {loss_dir}{every}" if loss_dir else seeds_cannot_tell("which way the loss goes")
+    grad_words = (f"the gradient norm {grad_dir}{every}" if grad_dir else
+                  seeds_cannot_tell("which way the gradient norm goes"))
+    return f"on {D['name']} ({how}) {loss_words} {'but' if loss_dir and grad_dir else 'and'} {grad_words}"
+
+
+def number_1_2b(D: dict, grad_dir: str, factors: list[float]) -> str:
+    """The gradient norm's factor start to end where every seed shares its direction, else its means."""
+    runs, name = D["runs"], D["name"]
+    if factors:
+        return f"{name}: ‖∇L‖ {grad_dir} by a factor of {span(factors)} start to end"
+    s = sum(r["start_grad_norm"] for r in runs) / len(runs)
+    e = sum(r["end_grad_norm"] for r in runs) / len(runs)
+    return f"{name}: ‖∇L‖ {s:.3g} to {e:.3g} (means)"
+
+
+def cannot_1_2b(D: dict, loss_dir: str, grad_dir: str) -> list[str]:
+    """What the section's seeds disagree on: a direction, the strength of the link, which is the noisier."""
+    runs, name, cannot = D["runs"], D["name"], []
+    if not loss_dir or not grad_dir:
+        cannot.append(f"the direction of {'the loss' if not loss_dir else 'the gradient norm'} on {name}")
+    if len(runs) < 2:
+        return cannot
+    rhos = [r["spearman_grad_loss"] for r in runs]
+    split = any(rho_printed(x) <= -RHO_WEAK for x in rhos) and any(rho_printed(x) >= RHO_WEAK for x in rhos)
+    if split or len({rho_strength(x) for x in rhos}) > 1:
+        cannot.append(f"the strength of their link on {name}")
+    noisier = {"g" if r["max_jump_grad_norm"] > r["max_jump_loss"] else
+               "l" if r["max_jump_loss"] > r["max_jump_grad_norm"] else "=" for r in runs}
+    if len(noisier) > 1:
+        cannot.append(f"which is the noisier on {name}")
+    return cannot
 
 
 def summary_1_2b(R: dict) -> Row:
     """Reads per_dataset[*].{name, full_batch, batch_size, runs[*].{start_loss, end_loss, start_grad_norm,
     end_grad_norm, spearman_grad_loss, max_jump_grad_norm, max_jump_loss}}: per dataset, which way the
     loss and the gradient norm go over the run, seed by seed."""
-    parts, numbers, cannot, n_seeds = [], [], [], set()
+    parts, numbers, cannot = [], [], []
     for D in R["per_dataset"].values():
-        runs, name = D["runs"], D["name"]
-        n_seeds.add(len(runs))
-        every = " in every seed" if len(runs) > 1 else ""
-        loss_dir, _ = change_1_2b(runs, "loss")
-        grad_dir, factors = change_1_2b(runs, "grad_norm")
-        how = "full batch" if D["full_batch"] else f"minibatches of {D['batch_size']}"
-        if loss_dir and loss_dir == grad_dir:
-            both = {"falls": "both fall", "rises": "both rise", "stays level": "both stay level"}[loss_dir]
-            parts.append(f"on {name} ({how}) the loss and the gradient norm {both}{every}")
-        else:
-            loss_words = (f"the loss {loss_dir}{every}" if loss_dir else
-                          "the seeds cannot tell which way the loss goes")
-            grad_words = (f"the gradient norm {grad_dir}{every}" if grad_dir else
-                          "the seeds cannot tell which way the gradient norm goes")
-            parts.append(f"on {name} ({how}) {loss_words} {'but' if loss_dir and grad_dir else 'and'} {grad_words}")
-        if factors:
-            numbers.append(f"{name}: ‖∇L‖ {grad_dir} by a factor of {span(factors)} start to end")
-        else:
-            s = sum(r["start_grad_norm"] for r in runs) / len(runs)
-            e = sum(r["end_grad_norm"] for r in runs) / len(runs)
-            numbers.append(f"{name}: ‖∇L‖ {s:.3g} to {e:.3g} (means)")
-        if not loss_dir or not grad_dir:
-            cannot.append(f"the direction of {'the loss' if not loss_dir else 'the gradient norm'} on {name}")
-        if len(runs) > 1:
-            rhos = [r["spearman_grad_loss"] for r in runs]
-            split = (any(float(f"{x:.2f}") <= -RHO_WEAK_1_2B for x in rhos)
-                     and any(float(f"{x:.2f}") >= RHO_WEAK_1_2B for x in rhos))
-            if split or len({band_1_2b(x) for x in rhos}) > 1:
-                cannot.append(f"the strength of their link on {name}")
-            noisier = {"g" if r["max_jump_grad_norm"] > r["max_jump_loss"] else
-                       "l" if r["max_jump_loss"] > r["max_jump_grad_norm"] else "=" for r in runs}
-            if len(noisier) > 1:
-                cannot.append(f"which is the noisier on {name}")
+        loss_dir, _ = change_1_2b(D["runs"], "loss")
+        grad_dir, factors = change_1_2b(D["runs"], "grad_norm")
+        parts.append(directions_1_2b(D, loss_dir, grad_dir))
+        numbers.append(number_1_2b(D, grad_dir, factors))
+        cannot += cannot_1_2b(D, loss_dir, grad_dir)
     answer = "; ".join(parts)
+    n_seeds = {len(D["runs"]) for D in R["per_dataset"].values()}
     seeds = join([str(n) for n in sorted(n_seeds)], "or")
     number = "; ".join(numbers) + f" ({seeds} seeds; start and end: medians over a window)"
-    limits = (["one seed a dataset, so whether other seeds would agree is unknown"] if 1 in n_seeds else [])
+    limits = ([f"one seed a dataset, so {OTHER_SEEDS_UNKNOWN}"] if 1 in n_seeds else [])
     return Row(answer[0].upper() + answer[1:] + ".", number, f"{seeds} seeds a dataset", limits, cannot=cannot)
 
 
@@ -388,7 +452,6 @@ def summary_1_2b(R: dict) -> Row:
 
 MOST_RUNS_1_2C = 1 / 2  # t1_2c_minimal_ratio.MOST_RUNS: share of runs with a λ < −tol above which most are saddles
 MIN_RUNS_RHO_1_2C = 10  # t1_2c_minimal_ratio.MIN_RUNS_RHO: fewest runs for which a ρ is read
-RHO_BANDS_1_2C = ((0.6, "strong"), (0.4, "moderate"), (0.2, "weak"))  # RHO_STRONG, RHO_MODERATE, RHO_WEAK
 TOL_MATTERS_1_2C = 0.05  # t1_2c_minimal_ratio.TOL_MATTERS: the median ratio moves by more: the tolerance matters
 
 
@@ -398,9 +461,8 @@ def rho_words_1_2c(rho, n: int) -> str:
         return f"too few runs ({n}) to read its rank correlation with the loss"
     if rho is None or not math.isfinite(rho):
         return "its rank correlation with the loss cannot be computed (the ratio is the same in every run)"
-    size = round(abs(rho), 2)
-    strength = next((name for edge, name in RHO_BANDS_1_2C if size >= edge), None)
-    if strength is None:
+    strength = rho_strength(rho)
+    if strength == "none":
         return f"it shows no monotone relation with the loss (Spearman ρ = {minus(f'{rho:.2f}')})"
     return (f"a {strength} tendency to a higher ratio at {'lower' if rho < 0 else 'higher'} loss (Spearman "
             f"ρ = {minus(f'{rho:.2f}')})")
@@ -474,7 +536,7 @@ def summary_1_2d(R: dict) -> Row:
     number = f"loss at θ* {c:.3g}"
     if half is not None and c > 0:
         number += f"; averaged over the circle of radius {0.5 * R['params']['span']:g}, {half / c:.3g} times that"
-    return Row(answer, number + " (one run: no uncertainty measured)", "one run", single=True)
+    return Row(answer, number + " " + no_uncertainty("one run"), "one run", single=True)
 
 
 # ------------------------------------------------------------------ 1-3a
@@ -543,69 +605,103 @@ FIT_ACC_1_3B = 0.999  # t1_3b_parameters_vs_generalization.FIT_ACC: "fits the tr
 # its differences are called by hwlib.wording.ranked, the exact rank test over the seeds at ALPHA
 
 
-def summary_1_3b(R: dict) -> Row:
-    """Reads runs[*].{width, params, diverged, train_acc, test_acc, test_loss}, params.seeds and n_train: the widest
-    model's test accuracy against the best width's by the exact rank test over the seeds, and the width from
-    which every run fits the training set (1-3b's verdict)."""
+def widths_1_3b(R: dict) -> dict[int, dict]:
+    """Each width's finished runs, narrowest first: its parameter count and its runs' accuracies and losses."""
     W = {}
     for r in R["runs"]:
         if r.get("diverged") is None:
             row = W.setdefault(r["width"], {"params": r["params"], "train_acc": [], "test_acc": [], "test_loss": []})
             for k in ("train_acc", "test_acc", "test_loss"):
                 row[k].append(r[k])
-    W = dict(sorted(W.items()))
-    n_seeds = len(R["params"]["seeds"])
-    seeds = _seeds_of(n_seeds, "a width")
+    return dict(sorted(W.items()))
+
+
+def mean_1_3b(values: list[float]) -> float:
+    """1-3b's ``_mean``: exactly rounded, so that equal accuracies over different seed counts tie."""
+    return math.fsum(values) / len(values)
+
+
+def fit_from_1_3b(W: dict[int, dict]) -> int | None:
+    """The narrowest width from which every run of every wider width fits the training set (None if none)."""
+    widths = list(W)
+    return next((w for i, w in enumerate(widths) if all(min(W[v]["train_acc"]) >= FIT_ACC_1_3B for v in widths[i:])),
+                None)
+
+
+def unranked_answer_1_3b(g, best: int, fit_from: int | None, fitted: bool) -> str:
+    """The answer where the rank test cannot tell the widest model from the best width."""
+    # the p the section prints: the test's, or where these seed counts cannot reach the level, its floor
+    p = f"with these seeds it cannot go below p = {g.min_p:.2g}" if g.verdict == "floor" else p_text(g.p, g.level)
+    if fitted:
+        fits = f", past width {fit_from} where every run fits the training set: no cost shown, which is not evidence of none."
+    else:
+        fits = "; no narrower width fits the training set in every run."
+    return f"Cannot tell: the rank test cannot tell the widest model's test accuracy from the best width's ({best}; {p})" + fits
+
+
+def answer_1_3b(R: dict, W: dict[int, dict], best: int, g) -> str:
+    """Whether the widest model tests lower than the best width, by the rank test, and past which width."""
+    large, fit_from = max(W), fit_from_1_3b(W)
+    fitted = fit_from is not None and fit_from != large
+    per = amount(W[large]["params"] / R["n_train"])
+    if g is not None and g.verdict == "lower":
+        return (f"Yes, here: the widest model ({per} parameters per training image) tests lower than width {best} "
+                f"(rank test {p_text(g.p, g.level)}).")
+    if best == large and fitted:
+        return (f"No overfitting seen: past width {fit_from}, where every run fits the training set, the widest "
+                f"model (up to {per} parameters per training image) has the highest mean test accuracy.")
+    if best == large:
+        return ("Cannot tell: the widest model has the highest mean test accuracy, but no narrower width fits the "
+                "training set in every run.")
+    return unranked_answer_1_3b(g, best, fit_from, fitted)
+
+
+def cannot_1_3b(W: dict[int, dict], best: int, g) -> list[str]:
+    """What the section cannot tell: past the fitting width, and each comparison the rank test does not decide."""
+    widths, large, fit_from = list(W), max(W), fit_from_1_3b(W)
+    cannot = []
+    if best == large and not (fit_from is not None and fit_from != large):
+        cannot.append("what happens past the width that fits the training set")
+    if g is not None and g.verdict != "lower":
+        cannot.append(f"widest against best width ({best})")
+    if ranked(W[large]["test_acc"], W[widths[0]]["test_acc"]).verdict not in ("higher", "lower"):
+        cannot.append("widest against narrowest (test accuracy)")
+    low = min(widths, key=lambda w: mean_1_3b(W[w]["test_loss"]))
+    if low != large and ranked(W[large]["test_loss"], W[low]["test_loss"]).verdict not in ("higher", "lower"):
+        cannot.append(f"widest against lowest test loss (width {low})")
+    return cannot
+
+
+def number_1_3b(W: dict[int, dict], best: int, seeds: str) -> str:
+    """The test accuracy of the widest model and of the best width, with their seed ranges."""
+    large = max(W)
+
+    def acc(w):
+        v = W[w]["test_acc"]
+        return pct(mean_1_3b(v)) + (f" ({pct(min(v))}–{pct(max(v))})" if len(v) > 1 else "")
+    best_words = f", of the best width ({best}) {acc(best)}" if best != large else ", the highest mean of all widths"
+    return (f"test accuracy of the widest model {acc(large)}{best_words} "
+            f"({seeds}; {W[min(W)]['params']:,} to {W[large]['params']:,} parameters)")
+
+
+def summary_1_3b(R: dict) -> Row:
+    """Reads runs[*].{width, params, diverged, train_acc, test_acc, test_loss}, params.seeds and n_train: the widest
+    model's test accuracy against the best width's by the exact rank test over the seeds, and the width from
+    which every run fits the training set (1-3b's verdict)."""
+    W = widths_1_3b(R)
+    seeds = _seeds_of(len(R["params"]["seeds"]), "a width")
     lost = sum(1 for r in R["runs"] if r.get("diverged") is not None)
     missed = [f"{plural(lost, 'run')} diverged and left out"] if lost else []
     if len(W) < 2:
         return Row("Not compared: fewer than two widths have a finished run.", "—", seeds, missed=missed)
-    widths = list(W)
-    large = widths[-1]
-    mean = lambda v: sum(v) / len(v)
-    best = max(widths, key=lambda w: mean(W[w]["test_acc"]))
-    fit_from = next((w for i, w in enumerate(widths)
-                     if all(min(W[v]["train_acc"]) >= FIT_ACC_1_3B for v in widths[i:])), None)
-    fitted = fit_from is not None and fit_from != large
-    per = amount(W[large]["params"] / R["n_train"])
+    large = max(W)
+    best = max(W, key=lambda w: mean_1_3b(W[w]["test_acc"]))
     g = ranked(W[large]["test_acc"], W[best]["test_acc"]) if best != large else None
-    cannot, limits = [], []
-    if g is not None and g.verdict == "lower":
-        answer = (f"Yes, here: the widest model ({per} parameters per training image) tests lower than width {best} "
-                  f"(rank test {p_text(g.p, g.level)}).")
-    elif best == large and fitted:
-        answer = (f"No overfitting seen: past width {fit_from}, where every run fits the training set, the widest "
-                  f"model (up to {per} parameters per training image) has the highest mean test accuracy.")
-    elif best == large:
-        answer = ("Cannot tell: the widest model has the highest mean test accuracy, but no narrower width fits the "
-                  "training set in every run.")
-        cannot.append("what happens past the width that fits the training set")
-    else:
-        # the p the section prints: the test's, or where these seed counts cannot reach the level, its floor
-        p = (f"with these seeds it cannot go below p = {g.min_p:.2g}" if g.verdict == "floor" else
-             p_text(g.p, g.level))
-        answer = (f"Cannot tell: the rank test cannot tell the widest model's test accuracy from the best width's "
-                  f"({best}; {p})" + (f", past width {fit_from} where every run fits the training "
-                                                        "set: no cost shown, which is not evidence of none." if fitted
-                                                        else "; no narrower width fits the training set in every run."))
-        cannot.append(f"widest against best width ({best})")
-        if g.verdict == "floor":
-            limits.append(f"{len(g.a)} and {len(g.b)} seeds: the rank test of the widest against the best width "
-                          f"cannot reach p < {g.level:g} ({seeds_needed(g.level)} a width could)")
-
-    def acc(w):
-        v = W[w]["test_acc"]
-        return pct(mean(v)) + (f" ({pct(min(v))}–{pct(max(v))})" if len(v) > 1 else "")
-    number = (f"test accuracy of the widest model {acc(large)}" +
-              (f", of the best width ({best}) {acc(best)}" if best != large else ", the highest mean of all widths")
-              + f" ({seeds}; {W[widths[0]]['params']:,} to {W[large]['params']:,} parameters)")
-    # the section's other comparisons, each by the same rank test: where it cannot tell, the row says so
-    if ranked(W[large]["test_acc"], W[widths[0]]["test_acc"]).verdict not in ("higher", "lower"):
-        cannot.append("widest against narrowest (test accuracy)")
-    low = min(widths, key=lambda w: mean(W[w]["test_loss"]))
-    if low != large and ranked(W[large]["test_loss"], W[low]["test_loss"]).verdict not in ("higher", "lower"):
-        cannot.append(f"widest against lowest test loss (width {low})")
-    return Row(answer, number, seeds, limits, missed, cannot)
+    limits = []
+    if g is not None and g.verdict == "floor":
+        limits.append(f"{len(g.a)} and {len(g.b)} seeds: the rank test of the widest against the best width "
+                      f"cannot reach p < {g.level:g} ({seeds_needed(g.level)} a width could)")
+    return Row(answer_1_3b(R, W, best, g), number_1_3b(W, best, seeds), seeds, limits, missed, cannot_1_3b(W, best, g))
 
 
 # ------------------------------------------------------------------ 1-3c
@@ -659,7 +755,7 @@ def summary_1_3c(R: dict) -> Row:
     answer = "; ".join(parts)
     answer = answer[0].upper() + answer[1:] + "." + paired_1_3c(R["cases"])
     number = ("curvature of the training loss along the line (the smaller, the flatter): " + "; ".join(numbers)
-              if numbers else "no case ranks the ends") + " (one run per case: no uncertainty measured)"
+              if numbers else "no case ranks the ends") + " " + no_uncertainty("one run per case")
     models = {(m["batch_size"], m["lr"], m["seed"]): m for c in R["cases"] for m in c["models"]}
     lost = [f"batch {b} lr {lr:g} seed {s}" for (b, lr, s), m in models.items() if not m["reached"]]
     missed = [f"{join(lost)} missed the training-loss target ({R['params']['target_loss']:g})"] if lost else []
@@ -691,6 +787,76 @@ def paired_1_3c(cases: list[dict]) -> str:
 ALPHA_1_3D = 0.05  # t1_3d_sensitivity.ALPHA: the exact rank test's level for smallest against largest batch
 
 
+def trend_1_3d(trend: dict, name: str) -> tuple[str, list[str]]:
+    """The trend of the sensitivity with the batch size over all models, and what it leaves untold."""
+    t = direction(trend)
+    answer = {"up": f"The sensitivity of the {name} rises with the batch size over all models",
+              "down": f"The sensitivity of the {name} falls with the batch size over all models",
+              "none": f"No monotone trend of the sensitivity of the {name} with the batch size is established",
+              "unknown": "Too few models for a rank correlation with the batch size"}[t]
+    return answer, (["the trend of the sensitivity with the batch size"] if t in ("none", "unknown") else [])
+
+
+def held_1_3d(t: str, partial: dict | None) -> tuple[str, list[str]]:
+    """Whether the trend holds with the final training loss fixed (1-3d's controlled_text): the clause to add."""
+    held = direction(partial) if partial is not None else None
+    if held is not None and t in ("up", "down"):
+        if held == t:
+            return ", also with the final training loss held fixed", []
+        if held in ("none", "unknown"):
+            return (", but not with the final training loss held fixed",
+                    ["whether that trend is the batch size's or the training level's"])
+        return ", but it reverses with the final training loss held fixed", []
+    if held in ("up", "down"):
+        return f"; with the final training loss held fixed it {'rises' if held == 'up' else 'falls'}", []
+    return "", []
+
+
+def end_sides_1_3d(R: dict, rows: list[dict]) -> tuple[int, int, list[float], list[float]]:
+    """The smallest and the largest batch size among the models at the target, and their sensitivities."""
+    sens = {}
+    for r in sorted(rows, key=lambda r: r["batch_size"]):
+        sens.setdefault(r["batch_size"], []).append(r[f"sensitivity_{R['primary']}"])
+    small, large = next(iter(sens)), list(sens)[-1]
+    return small, large, sens[small], sens[large]
+
+
+def ends_1_3d(R: dict, rows: list[dict]) -> tuple[str, list[str]]:
+    """The smallest batch against the largest: ordered only where the exact rank test gives p < ALPHA."""
+    small, large, a, b = end_sides_1_3d(R, rows)
+    end = R["ends"][R["primary"]]
+    p = f"{end['p']:.2g}"
+    mean_a, mean_b = sum(a) / len(a), sum(b) / len(b)
+    if min(len(a), len(b)) < 2:
+        return (f"; batch {small} against {large} is not ranked (one seed on a side)",
+                [f"batch {small} against {large}"])
+    if float(p) < ALPHA_1_3D and end["side"] != 0 and mean_a != mean_b and (mean_b > mean_a) == (end["side"] > 0):
+        return (f"; batch {large} gives {'more' if mean_b > mean_a else 'less'} sensitive models than batch "
+                f"{small} (rank test p = {p})"), []
+    return (f"; the rank test cannot tell batch {small} from {large} (p = {p})",
+            [f"batch {small} against {large} (rank test)"])
+
+
+def gap_1_3d(link: dict) -> tuple[str, list[str]]:
+    """The link of the sensitivity to the generalization gap: the clause that ends the answer."""
+    g = direction(link)
+    answer = {"up": "; the more sensitive models have the larger generalization gap.",
+              "down": "; the more sensitive models have the smaller generalization gap.",
+              "none": "; no link to the generalization gap is established.",
+              "unknown": "; too few models for a rank correlation with the generalization gap."}[g]
+    return answer, (["the link of the sensitivity to the generalization gap"] if g in ("none", "unknown") else [])
+
+
+def number_1_3d(trend: dict, partial: dict | None, link: dict, n_models: int, seeds: str) -> str:
+    """The rank correlations with their 95 % intervals, where the results have them."""
+    parts = [f"with the batch size {interval(trend)}" if trend.get("rho") is not None else "",
+             f"partial, the training loss held fixed, {interval(partial)}"
+             if partial is not None and partial.get("rho") is not None else "",
+             f"with the gap {interval(link)}" if link.get("rho") is not None else ""]
+    number = "Spearman ρ (95 % interval) " + "; ".join(p for p in parts if p) if any(parts) else "no rank correlation"
+    return number + f" (over {plural(n_models, 'model')}, {seeds})"
+
+
 def summary_1_3d(R: dict) -> Row:
     """Reads primary, outputs[primary], models[*].{reached, batch_size, seed, sensitivity_<primary>},
     trends[primary].{batch_size, gap_loss}.{rho, low, high, n}, partial[primary].{rho, low, high} (where the
@@ -706,64 +872,17 @@ def summary_1_3d(R: dict) -> Row:
     if len({r["batch_size"] for r in rows}) < 2:
         return Row("Not compared: fewer than two batch sizes have a model at the target.", "—", seeds, missed=missed)
     trend, link = R["trends"][key]["batch_size"], R["trends"][key]["gap_loss"]
-    name = R["outputs"][key]
-    cannot = []
-    t = direction(trend)
-    answer = {"up": f"The sensitivity of the {name} rises with the batch size over all models",
-              "down": f"The sensitivity of the {name} falls with the batch size over all models",
-              "none": f"No monotone trend of the sensitivity of the {name} with the batch size is established",
-              "unknown": "Too few models for a rank correlation with the batch size"}[t]
-    if t in ("none", "unknown"):
-        cannot.append("the trend of the sensitivity with the batch size")
-    partial = R.get("partial", {}).get(key)  # the trend with the final training loss held fixed (1-3d's controlled_text)
-    held = direction(partial) if partial is not None else None
-    if held is not None and t in ("up", "down"):
-        if held == t:
-            answer += ", also with the final training loss held fixed"
-        elif held in ("none", "unknown"):
-            answer += ", but not with the final training loss held fixed"
-            cannot.append("whether that trend is the batch size's or the training level's")
-        else:
-            answer += ", but it reverses with the final training loss held fixed"
-    elif held in ("up", "down"):
-        answer += f"; with the final training loss held fixed it {'rises' if held == 'up' else 'falls'}"
-    # the smallest batch against the largest: ordered only where the exact rank test gives p < ALPHA
-    sens = {}
-    for r in sorted(rows, key=lambda r: r["batch_size"]):
-        sens.setdefault(r["batch_size"], []).append(r[f"sensitivity_{key}"])
-    small, large = next(iter(sens)), list(sens)[-1]
-    a, b = sens[small], sens[large]
+    partial = R.get("partial", {}).get(key)  # the trend with the final training loss held fixed
+    clauses = [trend_1_3d(trend, R["outputs"][key]), held_1_3d(direction(trend), partial), ends_1_3d(R, rows),
+               gap_1_3d(link)]
+    answer, cannot = "".join(c for c, _ in clauses), [x for _, more in clauses for x in more]
+    _, _, a, b = end_sides_1_3d(R, rows)
     end = R["ends"][key]
-    p = f"{end['p']:.2g}"
-    mean_a, mean_b = sum(a) / len(a), sum(b) / len(b)
-    if min(len(a), len(b)) < 2:
-        answer += f"; batch {small} against {large} is not ranked (one seed on a side)"
-        cannot.append(f"batch {small} against {large}")
-    elif float(p) < ALPHA_1_3D and end["side"] != 0 and mean_a != mean_b and (mean_b > mean_a) == (end["side"] > 0):
-        answer += (f"; batch {large} gives {'more' if mean_b > mean_a else 'less'} sensitive models than batch "
-                   f"{small} (rank test p = {p})")
-    else:
-        answer += f"; the rank test cannot tell batch {small} from {large} (p = {p})"
-        cannot.append(f"batch {small} against {large} (rank test)")
-    g = direction(link)
-    answer += {"up": "; the more sensitive models have the larger generalization gap.",
-               "down": "; the more sensitive models have the smaller generalization gap.",
-               "none": "; no link to the generalization gap is established.",
-               "unknown": "; too few models for a rank correlation with the generalization gap."}[g]
-    if g in ("none", "unknown"):
-        cannot.append("the link of the sensitivity to the generalization gap")
-    parts = [f"with the batch size {interval(trend)}" if trend.get("rho") is not None else "",
-             f"partial, the training loss held fixed, {interval(partial)}"
-             if partial is not None and partial.get("rho") is not None else "",
-             f"with the gap {interval(link)}" if link.get("rho") is not None else ""]
-    number = ("Spearman ρ (95 % interval) " + "; ".join(p for p in parts if p) if any(parts) else
-              "no rank correlation")
-    number += f" (over {plural(len(rows), 'model')}, {seeds})"
     limits = []
     if min(len(a), len(b)) >= 2 and end["min_p"] >= ALPHA_1_3D:
         limits.append(f"{seeds}, so the exact rank test of the smallest against the largest batch cannot "
                       f"reach p < {ALPHA_1_3D:g} (its smallest p is {end['min_p']:.2g})")
-    return Row(answer, number, seeds, limits, missed, cannot)
+    return Row(answer, number_1_3d(trend, partial, link, len(rows), seeds), seeds, limits, missed, cannot)
 
 
 # ------------------------------------------------------------------ 1-3e

@@ -36,7 +36,7 @@ def record(out_dir: Path, profile: str, name: str, seconds: float) -> None:
     path.write_text(f"{seconds:.1f}\n")
 
 
-def load(out_dir: Path, profile: str) -> dict[str, float]:
+def load_timings(out_dir: Path, profile: str) -> dict[str, float]:
     found = {}
     for path in sorted(folder(out_dir, profile).glob("*")):
         try:
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out-dir", type=paths.in_project, default=paths.out_dir())
     ap.add_argument("names", nargs="*")
     args = ap.parse_intermixed_args(argv)  # the names come after --profile
-    print(" ".join(order(args.names, load(args.out_dir, args.profile))))
+    print(" ".join(order(args.names, load_timings(args.out_dir, args.profile))))
     return 0
 
 

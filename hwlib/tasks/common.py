@@ -33,7 +33,7 @@ def train_limit(smoke: int) -> Param:
 
 def load_data(P) -> data.Dataset:
     """The one way a task loads its image dataset: from its settings (dataset, data_root, train_limit)."""
-    return data.load(P.dataset, P.device, root=P.data_root, train_limit=P.train_limit or None)
+    return data.load_dataset(P.dataset, P.device, root=P.data_root, train_limit=P.train_limit or None)
 
 
 def settings(task, namespace: dict):
@@ -50,7 +50,7 @@ def run(task, P) -> dict:
     seconds instead of training again. ``HWLIB_RECOMPUTE=1`` computes in any case. ``R["redrawn"]``
     says which happened (the report's appendix lists the redrawn notebooks)."""
     key = inputs.digest(task, P.settings, P.profile, P.device)
-    saved = results.load(task.NAME, P.out_dir)
+    saved = results.load_results(task.NAME, P.out_dir)
     if saved is not None and saved.get("inputs") == key and os.environ.get("HWLIB_RECOMPUTE", "") in ("", "0"):
         print(f"{task.SECTION}: redrawn from {results.results_path(task.NAME, P.out_dir)}: computed before "
               f"({saved['seconds']:.1f} s) from the same settings and code (HWLIB_RECOMPUTE=1 computes afresh)",

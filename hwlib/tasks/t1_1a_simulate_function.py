@@ -294,6 +294,59 @@ def _ratio(x: float) -> str:
 compare = compare_medians
 
 
+def _losses_line(name: str, done: list[int], loss: dict, test: dict, fmt: str, R: dict) -> str:
+    """The function's bullet: each finished depth's final training loss and test loss over the seeds."""
+    if not done:
+        return f"- **{name}**: every run diverged (the loss became NaN or infinite)."
+    train_losses = "; ".join(f"{layers(d)}: {_median_spread(loss[d], fmt)}" for d in done)
+    test_losses = "; ".join(f"{layers(d)}: {_median_spread(test[d], '.2e')}" for d in done)
+    return (f"- **{name}**: final training loss (each run's median over {window_words(R)}; the median over "
+            f"seeds, their range in brackets): {train_losses}. Test loss on the dense grid between the training "
+            f"points, after the last step: {test_losses}.")
+
+
+def _diverged_line(diverged: list[dict]) -> str:
+    return (f"  - {wording.plural(len(diverged), 'run')} diverged (the loss became NaN or infinite, "
+            f"× in the figure) and {'is' if len(diverged) == 1 else 'are'} left out.")
+
+
+def _epochs_line(runs: list[dict], done: list[int], loss: dict, P: dict) -> str:
+    """How long the finished runs trained, and whether any stopped at the epoch limit still improving."""
+    ok = [r for r in runs if r["diverged"] is None]
+    at_limit = sum(1 for r in ok if not r["stopped"] and r["epochs_run"] >= P["epochs"])
+    mean_epochs = {d: sum(r["epochs_run"] for r in ok if r["depth"] == d) / len(loss[d]) for d in done}
+    means = "; ".join(f"{layers(d)}: {mean_epochs[d]:,.0f}" for d in done)
+    if not at_limit:
+        return f"  - Mean epochs run: {means}. Every run stopped on the plateau rule before the epoch limit."
+    one = at_limit == 1
+    return (f"  - Mean epochs run: {means}. {wording.plural(at_limit, 'run')} of {len(ok)} reached the epoch "
+            f"limit without meeting the plateau rule: {'its loss was' if one else 'their losses were'} still "
+            f"falling, so more epochs may reduce {'it' if one else 'them'}.")
+
+
+def _cannot_tell_words(t: dict, n_deep: int, n_shallow: int, alpha: float) -> str:
+    """Why one comparison has no verdict: p at or above alpha, ranks and medians ordered apart, or a floor."""
+    test_words = f"exact two-sided rank test over the seeds, p = {t['p_text']}"
+    head = "cannot tell which final training loss is lower"
+    if t["verdict"] == "floor":
+        return (f"{head}: with {n_deep} and {n_shallow} finished seeds the exact two-sided rank test cannot go "
+                f"below p = {t['min_p']:.2g}, not below {alpha:g}")
+    if float(t["p_text"]) >= alpha:
+        return f"{head} ({test_words}, not below {alpha:g})"
+    return f"{head}: the {test_words}, but the seeds' medians order the other way"
+
+
+def _comparison_line(d: int, shallow: int, t: dict, loss: dict, alpha: float) -> str:
+    """One deeper MLP against the shallowest, by the rank test's verdict."""
+    head = f"  - The MLP with {layers(d)} against the one with {layers(shallow)}: "
+    if t["verdict"] in ("tie", "floor"):
+        return head + _cannot_tell_words(t, len(loss[d]), len(loss[shallow]), alpha) + "."
+    side = "**lower**" if t["verdict"] == "better" else "**higher**"
+    times = _ratio(t["median_deep"] / t["median_shallow"])
+    return (f"{head}{side} final training loss (its median {times} times the shallow one's; exact two-sided "
+            f"rank test over the seeds, p = {t['p_text']} < {alpha:g}).")
+
+
 def _function_comment(fn: str, runs: list[dict], R: dict) -> tuple[list[str], str | None]:
     """Bullet lines for one function and its verdict ('deeper', 'shallow', 'tie', 'floor', 'mixed' or None):
     every deeper model against the shallowest, on the seeds' final training losses."""
@@ -308,50 +361,62 @@ def _function_comment(fn: str, runs: list[dict], R: dict) -> tuple[list[str], st
     tests = {d: compare(loss[d], loss[done[0]], alpha) for d in done[1:]}
     ordered = [tuple(sorted((t["median_deep"], t["median_shallow"]))) for t in tests.values()
                if t["verdict"] in ("better", "worse")]
-    fmt = _fmt(ordered)
-    lines = [f"- **{name}**: final training loss (each run's median over {window_words(R)}; the median over "
-             "seeds, their range in brackets): "
-             + "; ".join(f"{layers(d)}: {_median_spread(loss[d], fmt)}" for d in done)
-             + ". Test loss on the dense grid between the training points, after the last step: "
-             + "; ".join(f"{layers(d)}: {_median_spread(test[d], '.2e')}" for d in done) + "."
-             if done else f"- **{name}**: every run diverged (the loss became NaN or infinite)."]
+    lines = [_losses_line(name, done, loss, test, _fmt(ordered), R)]
     diverged = [r for r in runs if r["diverged"] is not None]
     if diverged and done:
-        lines.append(f"  - {wording.plural(len(diverged), 'run')} diverged (the loss became NaN or infinite, "
-                     f"× in the figure) and {'is' if len(diverged) == 1 else 'are'} left out.")
+        lines.append(_diverged_line(diverged))
     if len(done) < 2:
         lines.append(f"  - Fewer than two depths have a finished run, so depth is not compared; a smaller "
                      f"learning rate (now lr={P['lr']:g}) may keep the runs finite.")
         return lines, None
-    ok = [r for r in runs if r["diverged"] is None]
-    at_limit = sum(1 for r in ok if not r["stopped"] and r["epochs_run"] >= P["epochs"])
-    mean_epochs = {d: sum(r["epochs_run"] for r in ok if r["depth"] == d) / len(loss[d]) for d in done}
-    lines.append("  - Mean epochs run: " + "; ".join(f"{layers(d)}: {mean_epochs[d]:,.0f}" for d in done)
-        + ". " + (f"{wording.plural(at_limit, 'run')} of {len(ok)} reached the epoch limit without meeting "
-                  f"the plateau rule: {'its loss was' if at_limit == 1 else 'their losses were'} still "
-                  f"falling, so more epochs may reduce {'it' if at_limit == 1 else 'them'}."
-                  if at_limit else "Every run stopped on the plateau rule before the epoch limit."))
-    shallow = done[0]
-    for d, t in tests.items():
-        test_words = f"exact two-sided rank test over the seeds, p = {t['p_text']}"
-        times = _ratio(t["median_deep"] / t["median_shallow"])
-        lines.append(f"  - The MLP with {layers(d)} against the one with {layers(shallow)}: " + {
-            "better": f"**lower** final training loss (its median {times} times the shallow one's; "
-                      f"{test_words} < {alpha:g})",
-            "worse": f"**higher** final training loss (its median {times} times the shallow one's; "
-                     f"{test_words} < {alpha:g})",
-            "tie": (f"cannot tell which final training loss is lower ({test_words}, not below {alpha:g})"
-                    if float(t["p_text"]) >= alpha else
-                    f"cannot tell which final training loss is lower: the {test_words}, but the seeds' "
-                    "medians order the other way"),
-            "floor": f"cannot tell which final training loss is lower: with {len(loss[d])} and "
-                     f"{len(loss[shallow])} finished seeds the exact two-sided rank test cannot go below "
-                     f"p = {t['min_p']:.2g}, not below {alpha:g}",
-        }[t["verdict"]] + ".")
-    kinds = {t["verdict"] for t in tests.values()}
+    lines.append(_epochs_line(runs, done, loss, P))
+    lines += [_comparison_line(d, done[0], t, loss, alpha) for d, t in tests.items()]
+    kinds = frozenset(t["verdict"] for t in tests.values())
     verdict = {frozenset({"better"}): "deeper", frozenset({"worse"}): "shallow", frozenset({"tie"}): "tie",
-               frozenset({"floor"}): "floor"}.get(frozenset(kinds), "mixed")
+               frozenset({"floor"}): "floor"}.get(kinds, "mixed")
     return lines, verdict
+
+
+# Across functions, where they got different verdicts: what each kind of verdict says of its functions.
+KIND_WORDS = (("deeper", "every deeper model reached a lower final training loss"),
+              ("shallow", "every deeper model reached a higher final training loss"),
+              ("tie", "the rank test could not tell any deeper model from the shallowest"),
+              ("floor", "too few seeds finished for the rank test to reach its level"),
+              ("mixed", "the deeper models got different verdicts"))
+
+
+def _mixed_verdict(decided: dict[str, str], budget: int) -> str:
+    """The across-functions sentence where the functions got different verdicts: which function got which."""
+    kinds = set(decided.values())
+    name = lambda fn: data.FUNCTIONS[fn][1]
+    parts = [f"on {wording.join([name(fn) for fn, v in decided.items() if v == kind])} {label}"
+             for kind, label in KIND_WORDS if kind in kinds]
+    return f"Depth had no consistent effect at about {budget:,} parameters: {wording.join(parts, 'and')}."
+
+
+def _overall_verdict(decided: dict[str, str], P: dict, alpha: float) -> str:
+    """The across-functions sentence: the verdict every compared function shares, or which got which."""
+    kinds = set(decided.values())
+    budget = f"At about {P['budget']:,} parameters"
+    if not decided:
+        return "No function has two depths with finished runs, so depth is not compared."
+    if kinds == {"deeper"}:
+        return (f"{budget} every deeper model reached a lower final training loss than the shallowest on every "
+                "function compared: here, depth paid off.")
+    if kinds == {"shallow"}:
+        return (f"{budget} every deeper model reached a higher final training loss than the shallowest: with this "
+                "training budget depth did not pay off.")
+    if kinds == {"tie"}:
+        return (f"{budget} the rank test could not tell any deeper model from the shallowest: the seeds vary too "
+                "much for these seed counts to separate the depths.")
+    if kinds == {"floor"} and P["seeds"] < seeds_needed(alpha):
+        return (f"With {wording.plural(P['seeds'], 'seed')} per model the exact rank test cannot reach "
+                f"p < {alpha:g}, so the report cannot tell whether depth helps; it takes {seeds_needed(alpha)} or "
+                "more seeds per model.")
+    if kinds == {"floor"}:
+        return (f"{budget} too few runs finished (the diverged ones are left out) for the exact rank test to "
+                f"reach p < {alpha:g}, so the report cannot tell whether depth helps.")
+    return _mixed_verdict(decided, P["budget"])
 
 
 def comment(R: dict) -> str:
@@ -361,39 +426,8 @@ def comment(R: dict) -> str:
     for fn in P["functions"]:
         more, verdicts[fn] = _function_comment(fn, R["runs"].get(fn, []), R)
         lines += more
-    name = lambda fn: data.FUNCTIONS[fn][1]
-    decided = {fn: v for fn, v in verdicts.items() if v}
-    kinds = set(decided.values())
+    verdict = _overall_verdict({fn: v for fn, v in verdicts.items() if v}, P, alpha)
     seeds = wording.plural(P["seeds"], "seed")
-    if not decided:
-        verdict = "No function has two depths with finished runs, so depth is not compared."
-    elif kinds == {"deeper"}:
-        verdict = (f"At about {P['budget']:,} parameters every deeper model reached a lower final training "
-                   f"loss than the shallowest on every function compared: here, depth paid off.")
-    elif kinds == {"shallow"}:
-        verdict = (f"At about {P['budget']:,} parameters every deeper model reached a higher final training "
-                   f"loss than the shallowest: with this training budget depth did not pay off.")
-    elif kinds == {"tie"}:
-        verdict = (f"At about {P['budget']:,} parameters the rank test could not tell any deeper model from "
-                   f"the shallowest: the seeds vary too much for these seed counts to separate the depths.")
-    elif kinds == {"floor"} and P["seeds"] < seeds_needed(alpha):
-        verdict = (f"With {seeds} per model the exact rank test cannot reach p < {alpha:g}, so the report "
-                   f"cannot tell whether depth helps; it takes {seeds_needed(alpha)} or more seeds per "
-                   "model.")
-    elif kinds == {"floor"}:
-        verdict = (f"At about {P['budget']:,} parameters too few runs finished (the diverged ones are left "
-                   f"out) for the exact rank test to reach p < {alpha:g}, so the report cannot tell whether "
-                   "depth helps.")
-    else:
-        parts = [f"on {wording.join([name(fn) for fn, v in decided.items() if v == kind])} {label}"
-                 for kind, label in (("deeper", "every deeper model reached a lower final training loss"),
-                                     ("shallow", "every deeper model reached a higher final training loss"),
-                                     ("tie", "the rank test could not tell any deeper model from the shallowest"),
-                                     ("floor", "too few seeds finished for the rank test to reach its level"),
-                                     ("mixed", "the deeper models got different verdicts"))
-                 if kind in kinds]
-        verdict = (f"Depth had no consistent effect at about {P['budget']:,} parameters: "
-                   f"{wording.join(parts, 'and')}.")
     lines.append(f"\n{verdict} A difference is called only where an exact two-sided rank test (Mann-Whitney, "
                  f"by permutation) of the seeds' final training losses gives p < {alpha:g}, each comparison "
                  f"on its own ({seeds} per model, {R['profile']} profile); a run's final training loss is "

@@ -69,7 +69,7 @@ def run(P) -> dict:
     start = time.perf_counter()
     runs, table = [], []
     for name in P.datasets:
-        ds = data.load(name, P.device, root=P.data_root, train_limit=P.train_limit or None)
+        ds = data.load_dataset(name, P.device, root=P.data_root, train_limit=P.train_limit or None)
         for depth, model in zip(P.depths, family(P, ds)):
             info = models.describe(model)
             table.append({"dataset": name, "model": model_name(depth), "channels": info["widths"],
@@ -249,6 +249,45 @@ def _groups(pairs: list[dict], verdict, measure: str, said: dict[str, str]) -> l
     return out
 
 
+def _nets_line(name: str, ok: list[dict], epochs: int) -> str:
+    """The dataset's bullet: each finished CNN's final training and test numbers."""
+    f = lambda r: r["history"]["final"]
+    nets = "; ".join(f"{r['model']} ({r['params']:,} parameters): training loss {f(r)['train_loss']:.3f}, "
+                     f"training accuracy {wording.pct(f(r)['train_acc'])}, "
+                     f"test loss {f(r)['test_loss']:.4f}, test accuracy {wording.pct(f(r)['test_acc'])}"
+                     for r in ok)
+    return (f"- **{name}** ({wording.plural(epochs, 'epoch')}, the same {ok[0]['n_test']:,} test images for every "
+            f"CNN): {nets}.")
+
+
+def _against_base(name: str, base: str, against: list[dict]) -> str:
+    """'On MNIST, against the 1-block CNN at the same parameter count, the test loss of … is lower (…) …'."""
+    level = f"McNemar p < {LEVEL:g}"
+    loss_said = {"lower": f"{PCT} interval below 0", "higher": f"{PCT} interval above 0",
+                 "cannot tell": f"{PCT} interval holds 0"}
+    acc_said = {"higher": level, "lower": level, "cannot tell": f"McNemar p ≥ {LEVEL:g}"}
+    clauses = (_groups(against, loss_verdict, "test loss", loss_said)
+               + _groups(against, accuracy_verdict, "test accuracy", acc_said))
+    return f"\nOn {name}, against the {base} at the same parameter count, {wording.join(clauses)}."
+
+
+def _depth_reading(against: list[dict], n: int) -> str:
+    """What the verdicts against the shallowest CNN say of depth, where they agree on a reading ('' if not)."""
+    loss_said = {loss_verdict(p) for p in against}
+    acc_said = {accuracy_verdict(p) for p in against}
+    if loss_said == {"lower"} and acc_said == {"cannot tell"}:
+        return (f" So depth lowered the test loss measurably here, but the accuracy differences are too "
+                f"small for {n:,} test images to tell apart.")
+    if loss_said == {"lower"} and acc_said == {"higher"}:
+        return " Here, spending the parameters on more conv blocks paid off on both measures."
+    if loss_said == {"higher"} and acc_said == {"lower"}:
+        return " Here, spending the parameters on more conv blocks did not pay off, on either measure."
+    if loss_said == acc_said == {"cannot tell"}:
+        return (f" These tests cannot tell the depths apart on {n:,} test images, which is not evidence "
+                f"that depth makes no difference.")
+    return ""
+
+
 def _dataset_comment(name: str, runs: list[dict], pairs: list[dict], epochs: int) -> list[str]:
     """Bullet lines for one dataset: each CNN's final numbers, each pair's paired tests, a summary against
     the shallowest finished CNN."""
@@ -258,37 +297,11 @@ def _dataset_comment(name: str, runs: list[dict], pairs: list[dict], epochs: int
     if len(ok) < 2 or not pairs:
         lines.append(f"- **{name}**: fewer than two CNNs finished, so depth cannot be compared here.")
         return lines
-    f = lambda r: r["history"]["final"]
-    n = ok[0]["n_test"]
-    nets = "; ".join(f"{r['model']} ({r['params']:,} parameters): training loss {f(r)['train_loss']:.3f}, "
-                     f"training accuracy {wording.pct(f(r)['train_acc'])}, "
-                     f"test loss {f(r)['test_loss']:.4f}, test accuracy {wording.pct(f(r)['test_acc'])}"
-                     for r in ok)
-    lines.append(f"- **{name}** ({wording.plural(epochs, 'epoch')}, the same {n:,} test images for every "
-                 f"CNN): {nets}.")
+    lines.append(_nets_line(name, ok, epochs))
     lines += [_pair_line(p) for p in pairs]
     base = pairs[0]["shallow"]  # pairs run shallowest first: the first pair's shallow CNN is the reference
     against = [p for p in pairs if p["shallow"] == base]
-    level = f"McNemar p < {LEVEL:g}"
-    clauses = (_groups(against, loss_verdict, "test loss", {
-        "lower": f"{PCT} interval below 0", "higher": f"{PCT} interval above 0",
-        "cannot tell": f"{PCT} interval holds 0"})
-        + _groups(against, accuracy_verdict, "test accuracy", {
-            "higher": level, "lower": level, "cannot tell": f"McNemar p ≥ {LEVEL:g}"}))
-    summary = f"\nOn {name}, against the {base} at the same parameter count, {wording.join(clauses)}."
-    loss_said = {loss_verdict(p) for p in against}
-    acc_said = {accuracy_verdict(p) for p in against}
-    if loss_said == {"lower"} and acc_said == {"cannot tell"}:
-        summary += (f" So depth lowered the test loss measurably here, but the accuracy differences are too "
-                    f"small for {n:,} test images to tell apart.")
-    elif loss_said == {"lower"} and acc_said == {"higher"}:
-        summary += " Here, spending the parameters on more conv blocks paid off on both measures."
-    elif loss_said == {"higher"} and acc_said == {"lower"}:
-        summary += " Here, spending the parameters on more conv blocks did not pay off, on either measure."
-    elif loss_said == acc_said == {"cannot tell"}:
-        summary += (f" These tests cannot tell the depths apart on {n:,} test images, which is not evidence "
-                    f"that depth makes no difference.")
-    lines.append(summary)
+    lines.append(_against_base(name, base, against) + _depth_reading(against, ok[0]["n_test"]))
     return lines
 
 

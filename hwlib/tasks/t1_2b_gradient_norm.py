@@ -75,7 +75,7 @@ def _one(P, name: str) -> dict:
         ds = data.function_data(name, P.device, n_train=P.function_n_train)
         widths, epochs, bs, lr = P.function_widths, P.function_epochs, P.function_n_train, P.function_lr
     else:
-        ds = data.load(name, P.device, root=P.data_root, train_limit=P.train_limit or None)
+        ds = data.load_dataset(name, P.device, root=P.data_root, train_limit=P.train_limit or None)
         widths, epochs, bs, lr = P.image_widths, P.image_epochs, P.image_batch_size, P.image_lr
     make = lambda: models.mlp(widths, in_dim=math.prod(ds.input_shape), out_dim=ds.out_dim)
     ens = ensemble.build(make, list(range(P.seeds)), P.device)
@@ -187,12 +187,11 @@ def _grad_norm_and_loss(D: dict):
 # the word "mean", and where the seeds go different ways the text names them and says it cannot tell.
 # Nothing here is a test over seeds: with 3 seeds even a unanimous sign gives a sign test p = 0.25.
 
-# Spearman |ρ| bands (the usual reading of a rank correlation). Over the iterations of one run the
-# values are autocorrelated, so ρ describes how closely the two curves follow each other, not a test.
-RHO_STRONG, RHO_MODERATE, RHO_WEAK = 0.6, 0.4, 0.2
+# ρ is read on wording's strength scale. Over the iterations of one run the values are autocorrelated,
+# so ρ describes how closely the two curves follow each other, not a test.
 # The running median "climbs before it falls" when its top is this many times its start and its end.
 HUMP = 1.5
-ONE_SEED = "one seed, so whether other seeds would agree is unknown"
+ONE_SEED = f"one seed, so {wording.OTHER_SEEDS_UNKNOWN}"
 
 
 def _seeds(runs: list[dict]) -> str:
@@ -229,7 +228,7 @@ def _change(runs: list[dict], key: str) -> tuple[str, str]:
         groups = [f"{d} in {_seeds([r for r, dr in zip(runs, dirs) if dr == d])}"
                   for d in ("falls", "rises", "stays level") if d in dirs]
         return (f"goes from {s:.3g} to {e:.3g} (means over the {n} seeds), but it {wording.join(groups)}: "
-                "the seeds cannot tell which way it goes"), ""
+                + wording.seeds_cannot_tell("which way it goes")), ""
     d = dirs[0]
     if d == "stays level":
         return (f"stays level at {s:.3g} ({ONE_SEED})" if n == 1 else
@@ -273,17 +272,6 @@ def _peaks(runs: list[dict]) -> str:
                             for r in runs]) + ".")
 
 
-def _printed(rho: float) -> float:
-    """ρ as printed (2 decimals): the words follow the number the reader sees."""
-    return float(f"{rho:.2f}")
-
-
-def _band(rho: float) -> str:
-    size = abs(_printed(rho))
-    return ("strong" if size >= RHO_STRONG else "moderate" if size >= RHO_MODERATE else
-            "weak" if size >= RHO_WEAK else "none")
-
-
 BAND_ORDER = ("none", "weak", "moderate", "strong")
 LINK = {"none": "no link", "weak": "a weak link", "moderate": "a moderate link", "strong": "a strong link"}
 MEANING = {"strong": "the two rise and fall together",
@@ -297,24 +285,24 @@ def _rho_words(runs: list[dict]) -> tuple[str, set[str]]:
     """(the sentence, the set of the seeds' strength bands) for the rank correlations of the seeds."""
     rhos = [r["spearman_grad_loss"] for r in runs]
     head = "Spearman rank correlation of gradient norm and loss over the iterations: ρ = "
-    bands = {_band(x) for x in rhos}
-    negative = any(_printed(x) <= -RHO_WEAK for x in rhos)
+    bands = {wording.rho_strength(x) for x in rhos}
+    negative = any(wording.rho_printed(x) <= -wording.RHO_WEAK for x in rhos)
     if len(runs) == 1:
-        b = _band(rhos[0])
+        b = wording.rho_strength(rhos[0])
         return (f"{head}{rhos[0]:.2f}, {LINK[b]}: {MEANING[b]}" + (f", and {OPPOSITE}" if negative else "")
                 + f" ({ONE_SEED}).", bands)
     head += (f"{float(np.mean(rhos)):.2f} (mean over the {len(runs)} seeds; "
              f"{_span(rhos, '.2f', ' to ')} by seed)")
-    if negative and any(_printed(x) >= RHO_WEAK for x in rhos):
+    if negative and any(wording.rho_printed(x) >= wording.RHO_WEAK for x in rhos):
         return f"{head}; the seeds disagree even on its sign, so no reading holds for all of them.", bands
     if len(bands) == 1:
         b, = bands
         return (f"{head}, {LINK[b]} in every seed: {MEANING[b]}" + (f", and {OPPOSITE}" if negative else "")
                 + ".", bands)
     lo, hi = (sorted(bands, key=BAND_ORDER.index)[i] for i in (0, -1))
-    name = lambda b: _seeds([r for r in runs if _band(r["spearman_grad_loss"]) == b])
+    name = lambda b: _seeds([r for r in runs if wording.rho_strength(r["spearman_grad_loss"]) == b])
     return (f"{head}: how closely the two follow each other depends on the seed, from {LINK[lo]} "
-            f"({name(lo)}) to {LINK[hi]} ({name(hi)}), so the seeds cannot tell"
+            f"({name(lo)}) to {LINK[hi]} ({name(hi)}), so {wording.seeds_cannot_tell()}"
             + (f"; where there is a link it runs {OPPOSITE}" if negative else "") + ".", bands)
 
 
@@ -328,7 +316,7 @@ def _jumps(runs: list[dict]) -> str:
     if len(runs) == 1:
         who = ("the gradient norm is the noisier of the two" if jg[0] > jl[0] else
                "the loss is the noisier of the two" if jl[0] > jg[0] else "neither is the noisier")
-        return f"In its one seed {who} ({nums}); whether other seeds would agree is unknown."
+        return f"In its one seed {who} ({nums}); {wording.OTHER_SEEDS_UNKNOWN}."
     grad = [r for r, g, l in zip(runs, jg, jl) if g > l]
     loss = [r for r, g, l in zip(runs, jg, jl) if l > g]
     level = [r for r, g, l in zip(runs, jg, jl) if l == g]
@@ -342,7 +330,7 @@ def _jumps(runs: list[dict]) -> str:
     groups = [f"{what} in {_seeds(g)}" for what, g in (("the gradient norm", grad), ("the loss", loss),
                                                         ("neither", level)) if g]
     return (f"Which of the two is the noisier depends on the seed, {wording.join(groups)} ({nums}): "
-            "the seeds cannot tell.")
+            f"{wording.seeds_cannot_tell()}.")
 
 
 def comment(R: dict) -> str:

@@ -293,9 +293,8 @@ FLAT_MOST, FLAT_MANY = 1 / 2, 1 / 3
 MOST_RUNS = 1 / 2
 # A negative eigenvalue is "shallow" when its size is below this fraction of the median largest one.
 SHALLOW = 0.01
-# Spearman |ρ| bands over the runs (the usual reading of a rank correlation), and the fewest runs
-# for which a ρ is read at all (with fewer, chance alone gives |ρ| > 0.6 often).
-RHO_STRONG, RHO_MODERATE, RHO_WEAK = 0.6, 0.4, 0.2
+# The fewest runs for which a ρ over the runs is read at all, on wording's strength scale (with fewer,
+# chance alone gives |ρ| > 0.6 often).
 MIN_RUNS_RHO = 10
 # A run fits a constant when its loss is within this fraction of the targets' variance.
 CONSTANT_RTOL = 0.01
@@ -318,10 +317,9 @@ def _rho_words(rho, n: int) -> str:
         return f"too few runs ({n}) to read a rank correlation"
     if rho is None or not math.isfinite(rho):
         return "no rank correlation can be computed (the ratio is the same in every run)"
-    size = round(abs(rho), 2)  # the words follow the number as printed
-    if size < RHO_WEAK:
+    strength = wording.rho_strength(rho)
+    if strength == "none":
         return f"no monotone relation with the loss (Spearman ρ = {rho:.2f})"
-    strength = "strong" if size >= RHO_STRONG else "moderate" if size >= RHO_MODERATE else "weak"
     way = "lower" if rho < 0 else "*higher*"
     return f"a {strength} tendency to a higher ratio at {way} loss (Spearman ρ = {rho:.2f})"
 

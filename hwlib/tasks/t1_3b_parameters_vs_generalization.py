@@ -207,7 +207,8 @@ def _by_width(runs: list[dict]) -> dict[int, dict[str, list[float]]]:
 
 
 def _mean(v: list[float]) -> float:
-    return sum(v) / len(v)
+    """Exactly rounded (fsum): equal accuracies over different seed counts tie, as a reader of the table sees them."""
+    return math.fsum(v) / len(v)
 
 
 def _said(g: wording.Ranked, words: dict[str, str]) -> str:

@@ -437,7 +437,7 @@ def pair_verdict(pair: str, cases: list[dict]) -> str:
     shared = ("; the cases share θ₁ (one trained model), so they are lines through one solution, not repeats"
               if len(cases) > 1 and len(ends) == 1 else "")
     return (f"- {pair.capitalize()}: the {names[i]} solution is the flatter one {agree}{shared}; with one run per case "
-            "the seed noise of the curvatures is unknown.")
+            f"{wording.noise_unknown('the curvatures')}.")
 
 
 # Keskar et al. 2017, "On Large-Batch Training for Deep Learning: Generalization Gap and Sharp Minima", the
@@ -480,52 +480,69 @@ def missed_text(R: dict, missed: list[dict]) -> str:
         "at the target.")
 
 
-def comment(R: dict) -> str:
+def _target_text(R: dict, trained: dict) -> str:
+    """The training criterion, and whether every model met it."""
     p = R["params"]
-    lines = []
-    trained = {(m["batch_size"], m["lr"], m["seed"]): m for c in R["cases"] for m in c["models"]}
     missed = [m for m in trained.values() if not m["reached"]]
     losses = [m["train_loss"] for m in trained.values()]
     crit = (f"Every model was trained until its training loss (eval mode, whole training set) was within "
             f"±{R['tolerance'] * 100:g} % of {p['target_loss']:g} (limit {p['max_steps']:,} steps): ")
-    lines.append(crit + (f"all reached it (training loss from {min(losses):.3g} to {max(losses):.3g})." if not missed
-                         else missed_text(R, missed)))
-    for c in R["cases"]:
-        v1, v2 = c["values"]
-        m = c["mid"]
-        at = c["alpha"]
-        e1, e2 = c["train_loss"][at.index(0.0)], c["train_loss"][at.index(1.0)]
-        lo, hi = c["unclipped_range"]
-        names = (f"{c['pair']} {v1:g}", f"{c['pair']} {v2:g}")
-        mid = at.index(0.5)
-        rc = c["recomputed"]
-        lines.append(
-            f"- **{c['pair']} {v1:g} → {v2:g}, {c['init']} initialization**: at α = 0.5 the train/test loss is "
+    if missed:
+        return crit + missed_text(R, missed)
+    return crit + f"all reached it (training loss from {min(losses):.3g} to {max(losses):.3g})."
+
+
+def _case_text(c: dict, n_test: int) -> str:
+    """One case's bullet: the midpoint against the ends, the re-estimated BatchNorm, curvature and tests."""
+    v1, v2 = c["values"]
+    m = c["mid"]
+    at = c["alpha"]
+    e1, e2 = c["train_loss"][at.index(0.0)], c["train_loss"][at.index(1.0)]
+    lo, hi = c["unclipped_range"]
+    names = (f"{c['pair']} {v1:g}", f"{c['pair']} {v2:g}")
+    mid = at.index(0.5)
+    rc = c["recomputed"]
+    return (f"- **{c['pair']} {v1:g} → {v2:g}, {c['init']} initialization**: at α = 0.5 the train/test loss is "
             f"**{m['train_loss']:.3g} / {m['test_loss']:.3g}** (accuracy {wording.pct(m['train_acc'])} / "
             f"{wording.pct(m['test_acc'])}), against {e1:.3g} (θ₁) and {e2:.3g} (θ₂) at the ends: {shape_text(c)}. "
             f"With the BatchNorm statistics re-estimated there instead of interpolated it is "
             f"{rc['train_loss'][mid]:.3g} / {rc['test_loss'][mid]:.3g}. No interpolated running variance is clipped "
             f"for α from {lo:g} to {hi:g}. {curvature_text(c, names)}{rise_text(c)}{eigen_text(c, names)}"
-            f"{paired_text(c, R['n_test'])}")
+            f"{paired_text(c, n_test)}")
+
+
+def _initialization_text(R: dict) -> str:
+    """Whether the midpoint losses separate the shared from the independent initializations ('' without both)."""
+    shared = [c for c in R["cases"] if c["init"] == "shared"]
+    indep = [c for c in R["cases"] if c["init"] == "independent"]
+    if not (shared and indep):
+        return ""
+    worst_shared = max(c["mid"]["train_loss"] for c in shared)
+    best_indep = min(c["mid"]["train_loss"] for c in indep)
+    if _shown(worst_shared) >= _shown(best_indep):  # not apart as printed
+        return "\nThe midpoint losses do not separate the shared from the independent initializations here."
+    return (f"\nThe initialization decides the shape of the slice. Solutions trained from one initialization are "
+            f"joined by a straight path of low loss (midpoint training loss at most {worst_shared:.3g}); "
+            f"independently initialized ones are separated by higher loss (midpoint training loss {best_indep:.3g} "
+            "or more). The slice says more about where the solutions came from than about their flatness.")
+
+
+CLIPPED = ("\nOutside the unclipped range (grey) some BatchNorm running variance extrapolates below zero and is "
+           "clipped; the layer then divides by about √eps, and the jumps there are that artifact, not a property of "
+           "the weights.")
+
+
+def comment(R: dict) -> str:
+    trained = {(m["batch_size"], m["lr"], m["seed"]): m for c in R["cases"] for m in c["models"]}
+    lines = [_target_text(R, trained)]
+    lines += [_case_text(c, R["n_test"]) for c in R["cases"]]
     lines.append("\nWhich solution is flatter along the line:")
     for pair in dict.fromkeys(c["pair"] for c in R["cases"]):
         lines.append(pair_verdict(pair, [c for c in R["cases"] if c["pair"] == pair]))
     lines.append(keskar_text(R))
-    shared = [c for c in R["cases"] if c["init"] == "shared"]
-    indep = [c for c in R["cases"] if c["init"] == "independent"]
-    if shared and indep:
-        worst_shared = max(c["mid"]["train_loss"] for c in shared)
-        best_indep = min(c["mid"]["train_loss"] for c in indep)
-        if _shown(worst_shared) < _shown(best_indep):  # apart as printed
-            lines.append(
-                f"\nThe initialization decides the shape of the slice. Solutions trained from one initialization are "
-                f"joined by a straight path of low loss (midpoint training loss at most {worst_shared:.3g}); "
-                f"independently initialized ones are separated by higher loss (midpoint training loss {best_indep:.3g} "
-                "or more). The slice says more about where the solutions came from than about their flatness.")
-        else:
-            lines.append("\nThe midpoint losses do not separate the shared from the independent initializations here.")
+    initialization = _initialization_text(R)
+    if initialization:
+        lines.append(initialization)
     if any(n for c in R["cases"] for n in c["clipped_variances"]):
-        lines.append("\nOutside the unclipped range (grey) some BatchNorm running variance extrapolates below zero and "
-                     "is clipped; the layer then divides by about √eps, and the jumps there are that artifact, not a "
-                     "property of the weights.")
+        lines.append(CLIPPED)
     return "\n".join(lines)

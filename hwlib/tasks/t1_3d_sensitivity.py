@@ -231,7 +231,7 @@ def _ends_text(R: dict, rows: list[dict]) -> str:
     if min(len(a), len(b)) < 2:
         where = ("one seed a side" if len(a) == len(b) else
                  f"one seed at batch {small if len(a) < 2 else large}")
-        return head + f"{where}, so the seed noise is unknown and the two are not ranked."
+        return head + f"{where}, so {wording.noise_unknown()} and the two are not ranked."
     test = f"exact two-sided rank test over the seeds, p = {p}"
     if ordered:
         more = "more" if mean_b > mean_a else "less"

@@ -1,4 +1,4 @@
-"""The stitched report: unique heading ids, a side table of contents, figures with their caption as
+"""hwlib.pipeline.stitch, the stitched report: unique heading ids, a side table of contents, figures with their caption as
 alt text (image and caption in one block), and the appendix's seeds in words."""
 
 import base64
@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from hwlib import plots, results
-from hwlib.pipeline import stitch as report
+from hwlib.pipeline import stitch
 
 
 def _png() -> str:
@@ -40,8 +40,8 @@ def stitched(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("report")
     paths = [_notebook(tmp / "9_1a.ipynb", "9-1a", "Loss of the <i>wide</i> net & the narrow one."),
              _notebook(tmp / "9_1b.ipynb", "9-1b", "Accuracy per epoch.")]
-    nb = report.build(paths, tmp)
-    return nb, report.to_html(nb)
+    nb = stitch.build(paths, tmp)
+    return nb, stitch.to_html(nb)
 
 
 def test_every_heading_id_is_unique_and_named_after_its_section(stitched):
@@ -63,7 +63,7 @@ def test_side_table_of_contents_links_every_section_and_subsection(stitched):
     assert "appendix-provenance" in links and "9-1b-comment" in links
     ids = set(re.findall(r'\bid="([^"]+)"', html))
     assert set(links) <= ids  # no link into nothing
-    css = (report.TEMPLATE_DIR / "report.css").read_text()
+    css = (stitch.TEMPLATE_DIR / "report.css").read_text()
     assert re.search(r"@media print \{[^@]*nav\.toc(, [^{]*)? \{ display: none; \}", css, re.S)  # not in the PDF
 
 
@@ -76,13 +76,13 @@ def test_every_image_has_its_caption_as_alt_text_in_one_figure(stitched):
     assert html.count("<figure") == 2 and all(re.search(r"<figure[^>]*>\s*<a [^>]*>\s*<img", html) for _ in imgs)
     widths = re.findall(r"--print-width: ([0-9.]+)in", html)
     assert len(widths) == 2 and all(6.0 < float(w) <= plots.WIDTH + 0.3 for w in widths)  # drawn size, in inches
-    assert report.figures_of(nb) == ["9-1a.1", "9-1b.1"]  # still counted once joined
+    assert stitch.figures_of(nb) == ["9-1a.1", "9-1b.1"]  # still counted once joined
     assert "epoch 1/2" not in html  # progress lines stay in the log
 
 
 def test_figures_of_reads_notebooks_as_plots_show_leaves_them(tmp_path):
     nb = nbformat.read(_notebook(tmp_path / "9_1a.ipynb", "9-1a", "x"), as_version=4)
-    assert report.figures_of(nb) == ["9-1a.1"]
+    assert stitch.figures_of(nb) == ["9-1a.1"]
 
 
 @pytest.mark.parametrize("res,text", [
@@ -98,14 +98,14 @@ def test_figures_of_reads_notebooks_as_plots_show_leaves_them(tmp_path):
     ({}, "—"),
 ])
 def test_seeds_in_words(res, text):
-    assert report.seeds_of(res) == text
+    assert stitch.seeds_of(res) == text
 
 
 def test_appendix_names_the_seeds_without_python_debris():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 1-2a · Visualize")])
     res = {"profile": "quick", "device": "cpu", "params": {"runs": 8, "seed_like": True},
            "runs": [{"seed": s} for s in range(8)]}
-    text = report.appendix([(Path("a.ipynb"), nb)], [res])
+    text = stitch.appendix([(Path("a.ipynb"), nb)], [res])
     assert "seeds 0 to 7" in text
     assert "seeds=" not in text and "[" not in text and "True" not in text
 
@@ -114,13 +114,13 @@ def test_title_page_and_appendix_name_the_environment_the_results_recorded(tmp_p
     nb = _notebook(tmp_path / "9_1a.ipynb", "9-1a", "A caption.")
     locked = {"lock": "requirements.lock sha256 0123456789ab", "matches_lock": True, "differs": [], "n_differ": 0}
     results.save("9_1a", {"profile": "quick", "environment": locked}, tmp_path)
-    title = report.build([nb], tmp_path).cells[0].source
+    title = stitch.build([nb], tmp_path).cells[0].source
     assert ('<th scope="row">Environment</th><td>requirements.lock sha256 0123456789ab (the installed packages '
             'match it)</td>') in title
     other = {**locked, "matches_lock": False, "differs": ["torch 2.15.0 (lock: 2.14.1)"], "n_differ": 1}
     nb2 = _notebook(tmp_path / "9_1b.ipynb", "9-1b", "Another caption.")
     results.save("9_1b", {"profile": "quick", "environment": other}, tmp_path)
-    built = report.build([nb, nb2], tmp_path)
+    built = stitch.build([nb, nb2], tmp_path)
     assert "1 installed package differs from it: torch 2.15.0 (lock: 2.14.1)" in built.cells[0].source
     assert "the notebooks ran in different environments" in built.cells[0].source
     assert "Environment: requirements.lock sha256 0123456789ab" in built.cells[-1].source  # the appendix
@@ -144,15 +144,15 @@ def test_map_links_each_section_and_figure_to_where_it_starts(stitched):
 def test_title_page_names_the_course_and_the_build_time_in_a_table_with_row_headers(stitched):
     nb, html = stitched
     title = nb.cells[0].source
-    assert report.COURSE in title and "Homework 1" in report.COURSE
+    assert stitch.COURSE in title and "Homework 1" in stitch.COURSE
     assert '<th scope="row">Build time</th><td>' in title
     assert "<th></th>" not in html and not re.search(r"<th>\s*</th>", html)  # no header without text
 
 
 def _timed(start: str, seconds: float):
     nb = nbformat.v4.new_notebook()
-    begin = report.dt.datetime.fromisoformat(start)
-    end = begin + report.dt.timedelta(seconds=seconds)
+    begin = stitch.dt.datetime.fromisoformat(start)
+    end = begin + stitch.dt.timedelta(seconds=seconds)
     nb.metadata["papermill"] = {"start_time": begin.isoformat(), "end_time": end.isoformat(), "duration": seconds}
     return Path("x.ipynb"), nb
 
@@ -160,18 +160,18 @@ def _timed(start: str, seconds: float):
 def test_build_time_spans_the_notebooks_of_the_last_build():
     one = [_timed("2026-01-01T10:00:00+00:00", 100), _timed("2026-01-01T10:00:00+00:00", 40),
            _timed("2026-01-01T10:00:41+00:00", 70)]  # two side by side: 111 s of wall time, 210 s of work
-    assert report.build_time(one) == ("1 min 51 s, from the first notebook's start to the last one's end (the "
+    assert stitch.build_time(one) == ("1 min 51 s, from the first notebook's start to the last one's end (the "
                                       "notebooks' own times add up to 3 min 30 s)")
     # a later build reran one notebook: only it is timed, and the rest is said
     later = one + [_timed("2026-01-02T09:00:00+00:00", 12)]
-    assert report.build_time(later) == ("12 s, from the first notebook's start to the last one's end (the "
+    assert stitch.build_time(later) == ("12 s, from the first notebook's start to the last one's end (the "
                                         "notebooks' own times add up to 12 s); this build ran 1 of the 4 "
                                         "notebooks, the others ran before it")
     # notebooks waiting for a product (1-3d's models) are still one build
     waited = [_timed("2026-01-01T10:00:00+00:00", 10), _timed("2026-01-01T10:05:00+00:00", 10)]
-    assert "this build ran" in report.build_time(waited)
-    assert "this build ran" not in report.build_time(waited, waited=300)
-    assert report.build_time([(Path("x.ipynb"), nbformat.v4.new_notebook())]) == "—"
+    assert "this build ran" in stitch.build_time(waited)
+    assert "this build ran" not in stitch.build_time(waited, waited=300)
+    assert stitch.build_time([(Path("x.ipynb"), nbformat.v4.new_notebook())]) == "—"
 
 
 def test_inlined_notebook_stylesheet_is_valid_css():
@@ -185,7 +185,7 @@ def test_inlined_notebook_stylesheet_is_valid_css():
     bad = ("::-webkit-scrollbar-track:horizontal", "::-webkit-scrollbar-track:vertical", "box-shadow: '",
            "overflow: overlay")
     assert all(b in css for b in bad)  # still there upstream: else this filter has nothing to do
-    cleaned = report.valid_css(css)
+    cleaned = stitch.valid_css(css)
     assert not any(b in cleaned for b in bad)
     assert 0 < len(css) - len(cleaned) < 400  # those few declarations and rules only
     assert ".jp-scrollbar-tiny::-webkit-scrollbar-thumb" in cleaned and "overflow: auto;" in cleaned
@@ -221,6 +221,6 @@ def test_scrollbar_rule_filter_removes_what_the_plain_pattern_removes():
     @settings(max_examples=400, deadline=None)
     @given(st.lists(pieces, max_size=30).map("".join))
     def check(css):
-        assert report.INVALID_CSS[0][0].sub("", css) == _PLAIN_SCROLLBAR_RULE.sub("", css)
+        assert stitch.INVALID_CSS[0][0].sub("", css) == _PLAIN_SCROLLBAR_RULE.sub("", css)
 
     check()
