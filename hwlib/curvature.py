@@ -21,6 +21,8 @@ import torch
 from torch import nn
 from torch.func import hessian, vmap
 
+from .flat_optim import FlatOptimizer
+
 # ----------------------------------------------------------------------------- exact Hessian
 
 def exact_hessian(loss_of_theta, theta: torch.Tensor) -> torch.Tensor:
@@ -144,16 +146,14 @@ def train_keeping_last_above(loss_and_grad, theta: torch.Tensor, *, steps: int, 
     phase a decade to go.
 
     ``loss_and_grad(Θ) -> (losses (K,), ∇L (K, P))``; the gradient each step needs is the test's too, so
-    the test costs one masked copy a step. The step is ``ensemble.train``'s own Adam (torch.optim's rule with
-    its defaults). Returns the kept θ, the
+    the test costs one masked copy a step. The step is ``ensemble.train``'s own Adam (``hwlib.flat_optim``).
+    Returns the kept θ, the
     loss and ‖∇L‖ there (as measured on the way), the steps each model had taken to its kept point, and
     the loss at every step (steps + 1, K).
     """
     theta = theta.detach().clone()
     k = theta.shape[0]
-    from .ensemble import _Optimizer  # here, not at the top: the ensemble module loads data and training code
-
-    adam = _Optimizer("adam", theta, lr)
+    adam = FlatOptimizer("adam", theta, lr)
     kept = theta.clone()
     kept_loss = torch.full((k,), float("nan"), dtype=theta.dtype, device=theta.device)
     kept_norm = torch.full_like(kept_loss, float("nan"))
@@ -183,12 +183,12 @@ def train_keeping_last_above(loss_and_grad, theta: torch.Tensor, *, steps: int, 
 
 
 def grad_norm_phase(loss_of_theta, theta: torch.Tensor, *, threshold: float, max_steps: int,
-                    lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, progress=None,
-                    batched_loss=None, batched_step=None) -> dict:
+                    lr: float = 1e-3, progress=None, batched_loss=None, batched_step=None) -> dict:
     """Minimize ‖∇L(θ)‖² for a stack of K models at once, each stopping at its own threshold.
 
     loss_of_theta(θ) -> scalar loss of ONE model (flat θ); theta is (K, P). The objective's
-    gradient is taken through the gradient (double backprop) and fed to Adam. A model whose
+    gradient is taken through the gradient (double backprop) and fed to Adam (``hwlib.flat_optim``, as
+    training uses it; only the rows still above the threshold step). A model whose
     ‖∇L‖ is below ``threshold`` at an evaluated point is frozen there, so the point we keep
     is exactly the one that was measured. A model that never gets below it keeps its BEST
     point — the lowest ‖∇L‖ it was evaluated at, not where the step limit left it (Adam on
@@ -219,6 +219,7 @@ def grad_norm_phase(loss_of_theta, theta: torch.Tensor, *, threshold: float, max
     theta = theta.detach().clone()
     k = theta.shape[0]
     m, v = torch.zeros_like(theta), torch.zeros_like(theta)
+    betas, eps = (0.9, 0.999), 1e-8
     rows = torch.arange(k, device=theta.device)  # the models still descending
     steps = torch.zeros(k, dtype=torch.long, device=theta.device)
     trace = torch.full((max_steps + 1, k), float("nan"), dtype=theta.dtype, device=theta.device)
