@@ -218,8 +218,7 @@ def grad_norm_phase(loss_of_theta, theta: torch.Tensor, *, threshold: float, max
 
     theta = theta.detach().clone()
     k = theta.shape[0]
-    m, v = torch.zeros_like(theta), torch.zeros_like(theta)
-    betas, eps = (0.9, 0.999), 1e-8
+    adam = FlatOptimizer("adam", theta, lr)
     rows = torch.arange(k, device=theta.device)  # the models still descending
     steps = torch.zeros(k, dtype=torch.long, device=theta.device)
     trace = torch.full((max_steps + 1, k), float("nan"), dtype=theta.dtype, device=theta.device)
@@ -244,10 +243,7 @@ def grad_norm_phase(loss_of_theta, theta: torch.Tensor, *, threshold: float, max
         rows, d = rows[keep], d[keep]
         if rows.numel() == 0:
             break
-        # Adam; every active row has taken exactly t steps, so the bias corrections are shared.
-        m[rows] = betas[0] * m[rows] + (1 - betas[0]) * d
-        v[rows] = betas[1] * v[rows] + (1 - betas[1]) * d * d
-        theta[rows] -= lr * (m[rows] / (1 - betas[0] ** t)) / ((v[rows] / (1 - betas[1] ** t)).sqrt() + eps)
+        adam.step(theta, d, rows)  # every active row has taken t - 1 steps before this one
         steps[rows] = t
         if progress is not None and t < max_steps and progress.due(t):  # the last line comes from done()
             progress.update(t, active=int(rows.numel()), max_grad_norm=float(norm.max()))
