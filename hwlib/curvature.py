@@ -209,7 +209,7 @@ def grad_norm_phase(loss_of_theta, theta: torch.Tensor, *, threshold: float, max
             return batched_step(theta)
         # Reverse-over-reverse on the stacked parameters: the models are independent, so the
         # gradient of the summed loss w.r.t. row k is model k's gradient, and the same holds for
-        # the summed ‖∇L‖². (Twice as fast here as nesting torch.func.grad inside vmap.)
+        # the summed ‖∇L‖² (faster here than nesting torch.func.grad inside vmap).
         th = theta.detach().requires_grad_()
         (g,) = torch.autograd.grad(loss_fn(th).sum(), th, create_graph=True)
         sq = (g * g).sum(1)

@@ -1,12 +1,13 @@
 """K models of one architecture trained at once, as one vectorized computation.
 
-Each model is a row of a (K, P) matrix of flat parameters. For an MLP, ``hwlib.batched_mlp`` runs
-each layer of all K models as one batched product and writes out the backward pass; for any other
-model the forward pass is ``vmap(functional_call)`` over the rows (torch.func) and the backward
-pass is ordinary autograd on the sum of the K losses (the models share nothing, so row k of that
-gradient is model k's own gradient). The optimizer is written out on the whole matrix. The per-step Python and
-kernel-launch overhead is then paid once for all K models instead of K times — the point on a
-CPU, where tiny models are overhead-bound.
+Each model is a row of a (K, P) matrix of flat parameters. How the K models compute is chosen once,
+when the ensemble is made (``backend``): for an MLP, ``hwlib.batched_mlp`` runs each layer of all K
+models as one batched product and writes out the backward pass; for any other model the forward
+pass is ``vmap(functional_call)`` over the rows (torch.func) and the backward pass is ordinary
+autograd on the sum of the K losses (the models share nothing, so row k of that gradient is model
+k's own gradient). The optimizer (``hwlib.flat_optim``) steps the whole matrix at once. The per-step
+Python and kernel-launch overhead is then paid once for all K models instead of K times — the point
+on a CPU, where tiny models are overhead-bound.
 
 Every model has its own seed: it sets the initialization (the model is built right after
 ``torch.manual_seed(seed)``) and the data order (a generator seeded the same way, drawing a
@@ -170,7 +171,7 @@ def evaluate(ens: Ensemble, theta: torch.Tensor, x: torch.Tensor, y: torch.Tenso
     total = torch.zeros(ens.k, device=x.device, dtype=torch.float64)
     correct = torch.zeros(ens.k, device=x.device, dtype=torch.float64)
     for i in range(0, len(x), chunk):
-        # (K, B, out); argmax on batched_mlp's transposed view was 5× slower
+        # (K, B, out), contiguous: argmax over batched_mlp's transposed view is a slow strided case
         out = ens.outputs(theta, x[i:i + chunk]).contiguous()
         yb = y[:, i:i + chunk] if per_model_y else y[i:i + chunk]
         total += per_model_loss(out, yb, kind) * out.shape[1]  # the chunk's summed loss, per model
@@ -305,7 +306,7 @@ def train(ens: Ensemble, data: Dataset, *, epochs: int, batch_size: int, lr: flo
             opt.step(theta, g)
             if record_steps:
                 step_loss[step] = losses
-                torch.linalg.vector_norm(g, dim=1, out=step_norm[step])  # not Tensor.norm: its Python wrapper cost 7 µs a step
+                torch.linalg.vector_norm(g, dim=1, out=step_norm[step])  # not Tensor.norm, whose Python wrapper outweighs it
             epoch_loss[epoch - 1].add_(losses, alpha=n if full_batch else xb.shape[1])  # one op, in float64
             step += 1
         if eval_every and (epoch % eval_every == 0 or epoch == epochs):
