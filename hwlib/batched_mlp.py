@@ -33,60 +33,6 @@ from torch import nn
 
 from .losses import LOSSES
 
-# ----------------------------------------------------------------------------- private torch operators, guarded
-# Two aten operators that torch does not document, each with a public fallback of the same result. Each is
-# tried once, here, on a small example, and used only where it runs and agrees: a torch release that renames
-# or drops one costs speed, never a result.
-
-
-def _relu_backward_public_(d: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-    """dL/d(input) of a ReLU in d's place, from dL/d(output) d and the ReLU's output: 0 where the output is ≤ 0."""
-    return d.masked_fill_(out <= 0, 0)
-
-
-def _add_relu_public_(h: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """h + b, then ReLU, in h's place: two passes over h."""
-    return h.add_(b).relu_()
-
-
-def _private_or_public(private: Callable[[], Callable], public: Callable, example: Callable[[], tuple]) -> Callable:
-    """``private()``'s operator where it exists and gives ``public``'s result on ``example()``, else ``public``."""
-    try:
-        fast = private()
-        if torch.equal(fast(*example()), public(*example())):
-            return fast
-    except (AttributeError, RuntimeError, TypeError, NotImplementedError):  # gone, renamed or refused
-        pass
-    return public
-
-
-def _gradient_and_relu_output() -> tuple[torch.Tensor, torch.Tensor]:  # outputs > 0 and = 0 (ReLU's are ≥ 0)
-    return torch.tensor([[-2.0, 0.5, 1.5], [3.0, -0.5, 4.0]]), torch.tensor([[0.0, 0.5, 2.0], [1.0, 0.0, 3.0]])
-
-
-def _outputs_and_bias() -> tuple[torch.Tensor, torch.Tensor]:  # sums on both sides of zero, and zero itself
-    return torch.tensor([[-2.0, 0.0, 1.5], [3.0, -0.5, 1.0]]), torch.tensor([[0.5], [-1.0]])
-
-
-def _relu_backward_private() -> Callable:
-    grad_input = torch.ops.aten.threshold_backward.grad_input  # autograd's own ReLU backward, bound once
-    return lambda d, out: grad_input(d, out, 0, grad_input=d)
-
-
-def choose_private_ops() -> tuple[Callable, Callable]:
-    """(ReLU backward in place, bias then ReLU in place on a CPU): aten's own kernels, one pass each, where they
-    run and agree; the public two-operator forms otherwise."""
-    return (_private_or_public(_relu_backward_private, _relu_backward_public_, _gradient_and_relu_output),
-            _private_or_public(lambda: torch._add_relu_, _add_relu_public_, _outputs_and_bias))  # a CPU-only kernel
-
-
-_relu_backward_, _add_relu_cpu_ = choose_private_ops()
-
-
-def _add_relu_(h: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return _add_relu_cpu_(h, b) if h.device.type == "cpu" else _add_relu_public_(h, b)
-
-
 # ----------------------------------------------------------------------------- activations: one record each
 
 @dataclass(frozen=True)
@@ -426,3 +372,57 @@ class _Buffers:
         if key not in self._kept:
             self._kept[key] = torch.empty(shape, dtype=like.dtype, device=like.device)
         return self._kept[key]
+
+
+# ----------------------------------------------------------------------------- private torch operators, guarded
+# Two aten operators that torch does not document, each with a public fallback of the same result. Each is
+# tried once, here, on a small example, and used only where it runs and agrees: a torch release that renames
+# or drops one costs speed, never a result.
+
+
+def _relu_backward_public_(d: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """dL/d(input) of a ReLU in d's place, from dL/d(output) d and the ReLU's output: 0 where the output is ≤ 0."""
+    return d.masked_fill_(out <= 0, 0)
+
+
+def _add_relu_public_(h: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """h + b, then ReLU, in h's place: two passes over h."""
+    return h.add_(b).relu_()
+
+
+def _private_or_public(private: Callable[[], Callable], public: Callable, example: Callable[[], tuple]) -> Callable:
+    """``private()``'s operator where it exists and gives ``public``'s result on ``example()``, else ``public``."""
+    try:
+        fast = private()
+        if torch.equal(fast(*example()), public(*example())):
+            return fast
+    except (AttributeError, RuntimeError, TypeError, NotImplementedError):  # gone, renamed or refused
+        pass
+    return public
+
+
+def _gradient_and_relu_output() -> tuple[torch.Tensor, torch.Tensor]:  # outputs > 0 and = 0 (ReLU's are ≥ 0)
+    return torch.tensor([[-2.0, 0.5, 1.5], [3.0, -0.5, 4.0]]), torch.tensor([[0.0, 0.5, 2.0], [1.0, 0.0, 3.0]])
+
+
+def _outputs_and_bias() -> tuple[torch.Tensor, torch.Tensor]:  # sums on both sides of zero, and zero itself
+    return torch.tensor([[-2.0, 0.0, 1.5], [3.0, -0.5, 1.0]]), torch.tensor([[0.5], [-1.0]])
+
+
+def _relu_backward_private() -> Callable:
+    grad_input = torch.ops.aten.threshold_backward.grad_input  # autograd's own ReLU backward, bound once
+    return lambda d, out: grad_input(d, out, 0, grad_input=d)
+
+
+def choose_private_ops() -> tuple[Callable, Callable]:
+    """(ReLU backward in place, bias then ReLU in place on a CPU): aten's own kernels, one pass each, where they
+    run and agree; the public two-operator forms otherwise."""
+    return (_private_or_public(_relu_backward_private, _relu_backward_public_, _gradient_and_relu_output),
+            _private_or_public(lambda: torch._add_relu_, _add_relu_public_, _outputs_and_bias))  # a CPU-only kernel
+
+
+_relu_backward_, _add_relu_cpu_ = choose_private_ops()
+
+
+def _add_relu_(h: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return _add_relu_cpu_(h, b) if h.device.type == "cpu" else _add_relu_public_(h, b)
