@@ -20,7 +20,7 @@ The bare loop does the least the same training needs and nothing else:
 - for ``ensemble.train``: the same flat (K, P) parameters, each model's minibatches drawn as the
   ensemble draws them, the same losses and gradient (``ensemble.step_gradient``, the function
   ``train`` calls: the written-out backward pass for an MLP, else autograd) and the same Adam update
-  on the (K, P) matrix (``ensemble._Optimizer``).
+  on the (K, P) matrix (``hwlib.flat_optim``).
 Both sides take the same number of optimizer steps (checked: the benchmark stops otherwise). Each line
 gives both medians per step (a run's median time over its steps), hwlib's speed as a fraction of the
 bare loop's (bare time / hwlib time) against the target ≥ 0.8 (hwlib's bookkeeping costs at most 20 %),
@@ -44,6 +44,7 @@ from common import bench_device, line, side_by_side, spread, target_text, thread
 from torch import nn
 
 from hwlib import data, ensemble, models
+from hwlib.flat_optim import FlatOptimizer
 from hwlib.labels import with_random_labels
 from hwlib.params import resolve
 from hwlib.tasks import batch_models
@@ -143,9 +144,9 @@ def bare_ensemble(base: ensemble.Ensemble, ds: data.Dataset, *, epochs: int, bat
     device, n = x.device, len(x)
     theta = base.theta.detach().clone()
     full_batch = batch_size >= n
-    loss_and_grad = ensemble.step_gradient(base, kind, full_batch, per_model_y)  # the step ensemble.train takes
+    loss_and_grad = ensemble.step_gradient(base, kind, full_batch)  # the step ensemble.train takes
     gens = ensemble.generators(base, device)
-    opt = ensemble._Optimizer("adam", theta, lr)
+    opt = FlatOptimizer("adam", theta, lr)
     steps = 0
     for _ in range(epochs):
         for xb, yb in ensemble.minibatches(x, y, gens, batch_size, per_model_y):

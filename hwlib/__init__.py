@@ -3,7 +3,8 @@
 - ``tasks/``: one module per sub-task, named after its notebook (``t1_3c_interpolation``): its
   settings (``SPEC``), its computation (``run``) and what the report shows of it (``table``,
   ``figures``, ``comment``), with ``tasks/common`` for what every notebook calls.
-- Science, one idea per module: ``data``, ``models``, ``train``, ``ensemble``, ``flat``,
+- Science, one idea per module: ``data``, ``models``, ``losses``, ``train``, ``ensemble`` (with
+  ``batched_mlp``, its fast path for MLPs, and ``flat_optim``, its optimizers), ``flat``,
   ``curvature``, ``trajectory``, ``landscape``, ``labels``, ``interpolation``, ``sensitivity``,
   ``sharpness``.
 - Support: ``params`` (profiles, validated settings), ``paths`` (relative paths resolve against the

@@ -1,40 +1,57 @@
 """K MLPs of one architecture as one computation on their (K, P) flat parameters.
 
-An MLP here is an ``nn.Sequential`` of an optional leading Flatten, biased Linear layers and
-elementwise activations. Row k of Θ is model k's parameters in ``named_parameters`` order (each
+An MLP here is an ``nn.Sequential`` of an optional leading Flatten, biased Linear layers and the
+activations of ``ACTIVATIONS``. Row k of Θ is model k's parameters in ``named_parameters`` order (each
 layer's weight, then its bias), as ``hwlib.flat`` lays them out, so every layer of all K models is
 one batched product on views of Θ.
 
 Inside, activations are features × samples, (K, features, B): each layer is W (out, in) @ h (in, B),
-with the samples along the long side of the product. CPU bmm with the samples on the short side,
-(B, in) @ (in, out), ran 2.6× slower per training step for 1-1a's 6-layer nets (K = 4, B = 1,000,
-one thread).
+with the samples along the long side of the product, where CPU bmm is fastest for these shapes.
 
-Three entry points:
-- ``forward(model)``: the outputs (evaluation; autograd differentiates them where nothing below applies,
-  e.g. GELU nets).
-- ``loss_and_grad(model)``: a training step's K losses and their gradient, with the backward pass
-  written out (and a shorter one for 1-1a's one-hidden-layer net, ``_hinge_grads``). A step of 1-1a's
-  3-layer nets is about 30 computing operations this way, against about
-  65 and some 80 views and slices through autograd (slice backward, zero-filled gradient buffers and
-  their sums; counted with the profiler).
-- ``grad_and_hvp(model)``: the same, and Hessian-vector products carried through the same pass
-  (1-2c's ‖∇L‖² phase and its exact Hessians), without autograd's double backward.
+Three entry points, each made once per model and then called every step:
+- ``forward(model)``: the outputs, differentiable by autograd (evaluation, and training where an
+  activation has no written-out derivative, e.g. GELU).
+- ``loss_and_grad(model)``: a training step's K losses and their gradient, by the forward pass below and
+  the backward pass written out.
+- ``grad_and_hvp(model)``: the same, and Hessian-vector products (Pearlmutter's R-operator carried through
+  the same two passes): 1-2c's ‖∇L‖² phase and its exact Hessians, without autograd's double backward.
+
+The written-out passes reuse their large intermediate tensors and Θ's views from one step to the next, and
+take three shortcuts, all for the layers to and from one unit of 1-1a's, 1-2b's and 1-2c's nets on a 1-D
+function: a layer from one input is an outer product (a broadcast multiply), its bias and a ReLU after it
+are one pass, and the one-hidden-layer net's gradients come from its ReLU's 0/1 pattern (``_hinge_grads``).
+bench/README.md has what each is worth.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-# Modules that act on each number alone: an MLP made of these and Linear layers runs batched here.
-ELEMENTWISE = (nn.ReLU, nn.Tanh, nn.GELU, nn.Sigmoid, nn.Identity)
-# Those whose derivative is a function of their output, so the backward pass needs no pre-activations.
-FROM_OUTPUT = (nn.ReLU, nn.Tanh, nn.Sigmoid, nn.Identity)
-RANK1_LOOP_WIDTH = 64  # from this width a CPU layer to/from one unit runs one addmm per model (see forward)
+from .losses import LOSSES
 
+# ----------------------------------------------------------------------------- activations: one record each
+
+@dataclass(frozen=True)
+class Activation:
+    """What the passes need of one elementwise activation σ. The written-out passes keep each activation's
+    output s = σ(z), not its input, so every derivative is a function of s. An activation without them (GELU,
+    whose derivative needs z) runs in ``forward`` only, and autograd differentiates it."""
+    apply_: Callable | None = None  # h -> σ(h), in h's place
+    backward_: Callable | None = None  # (d, s) -> d σ'(z), in d's place
+    slope: Callable | None = None  # s -> σ'(z), a new tensor
+    curvature: Callable | None = None  # s -> σ''(z) / σ'(z); None: σ'' = 0 wherever σ is differentiable (ReLU)
+
+
+RELU = Activation(torch.Tensor.relu_, lambda d, s: _relu_backward_(d, s), torch.sign)  # sign: 1 where s > 0, else 0
+TANH = Activation(torch.Tensor.tanh_, lambda d, s: d.mul_(1 - s * s), lambda s: 1 - s * s, lambda s: -2 * s)
+ACTIVATIONS: dict[type, Activation] = {nn.ReLU: RELU, nn.Tanh: TANH, nn.GELU: Activation()}
+
+
+# ----------------------------------------------------------------------------- the plan: layers as views of Θ
 
 @dataclass(frozen=True)
 class Layer:
@@ -52,15 +69,26 @@ class Layer:
 
 
 @dataclass(frozen=True)
+class Elementwise:
+    module: nn.Module  # called as it is in ``forward``, under autograd
+    act: Activation
+
+
+@dataclass(frozen=True)
 class Plan:
     flatten: bool  # a leading Flatten: inputs (B, ...) become (B, features)
-    steps: tuple  # Layer or an elementwise nn.Module, in order
+    steps: tuple  # Layer or Elementwise, in order
     n_params: int
 
     @property
     def first_layer(self) -> int:
         """Index of the first Layer among the steps: the backward pass ends there (nothing before has parameters)."""
         return next(i for i, s in enumerate(self.steps) if isinstance(s, Layer))
+
+    @property
+    def written_out(self) -> bool:
+        """Whether every activation's derivative follows from its output, as the written-out passes need."""
+        return all(isinstance(s, Layer) or s.act.backward_ is not None for s in self.steps)
 
 
 def plan(model: nn.Module) -> Plan | None:
@@ -74,8 +102,8 @@ def plan(model: nn.Module) -> Plan | None:
         if isinstance(m, nn.Linear) and m.bias is not None:
             steps.append(Layer(offset, m.out_features, m.in_features))
             offset += m.out_features * (m.in_features + 1)
-        elif isinstance(m, ELEMENTWISE):
-            steps.append(m)
+        elif type(m) in ACTIVATIONS:
+            steps.append(Elementwise(m, ACTIVATIONS[type(m)]))
         else:
             return None
     if not any(isinstance(s, Layer) for s in steps):
@@ -83,129 +111,60 @@ def plan(model: nn.Module) -> Plan | None:
     return Plan(flatten, tuple(steps), offset)
 
 
-def _plan_written_out(model: nn.Module) -> Plan | None:
-    """The plan, where every activation's derivative follows from its output (the written-out passes)."""
-    p = plan(model)
-    return p if p is not None and all(isinstance(s, (Layer, *FROM_OUTPUT)) for s in p.steps) else None
+# ----------------------------------------------------------------------------- the differentiable forward pass
 
-
-def _features_by_samples(p: Plan, theta: torch.Tensor, x: torch.Tensor, per_model_x: bool) -> torch.Tensor:
-    """x, shared (B, ...) or per model (K, B, ...), as (K, features, B)."""
-    if p.flatten:
-        x = x.flatten(2 if per_model_x else 1)
-    return x.transpose(-1, -2) if per_model_x else x.t().expand(theta.shape[0], *x.t().shape)
+RANK1_LOOP_WIDTH = 64  # from this width a CPU layer to/from one unit runs one addmm per model (see forward)
 
 
 def forward(model: nn.Module):
     """f(Θ, x, per_model_x) -> (K, B, out), the same function as ``vmap(functional_call)`` without its
-    per-operator dispatch (1.5-1.7× faster per step for 1-1a's nets on a CPU); None for any other model."""
+    per-operator dispatch; None for any other model."""
     p = plan(model)
     if p is None:
         return None
-    # A wide layer to or from one unit is a slow case of CPU bmm under autograd: 1-1a's one-hidden-layer
-    # net (190 units) took 10 ms a step for 4 models batched, 4 ms with one addmm chain per model
-    # (measured here). Such nets run model by model inside the one step.
+    # A wide layer to or from one unit is a slow case of CPU bmm under autograd: such nets (1-1a's
+    # one-hidden-layer net) run model by model inside the one call.
     per_model = any(isinstance(s, Layer) and min(s.n_out, s.n_in) == 1 and max(s.n_out, s.n_in) >= RANK1_LOOP_WIDTH
                     for s in p.steps)
 
     def f(theta: torch.Tensor, x: torch.Tensor, per_model_x: bool = False) -> torch.Tensor:
+        if p.flatten:
+            x = x.flatten(2 if per_model_x else 1)
         if per_model and theta.device.type == "cpu":
-            if p.flatten:
-                x = x.flatten(2 if per_model_x else 1)
             return torch.stack([_chain(theta[i], x[i] if per_model_x else x) for i in range(theta.shape[0])])
-        h = _features_by_samples(p, theta, x, per_model_x)
+        h = x.transpose(-1, -2) if per_model_x else x.t().expand(theta.shape[0], *x.t().shape)
         for step in p.steps:
-            h = torch.baddbmm(step.bias(theta)[:, :, None], step.weight(theta), h) if isinstance(step, Layer) else step(h)
+            h = torch.baddbmm(step.bias(theta)[:, :, None], step.weight(theta), h) if isinstance(step, Layer) \
+                else step.module(h)
         return h.transpose(1, 2)
 
     def _chain(row: torch.Tensor, h: torch.Tensor) -> torch.Tensor:  # one model: (B, in) -> (B, out)
         for step in p.steps:
-            if isinstance(step, Layer):
-                w = step.weight(row[None])[0]
-                h = torch.addmm(step.bias(row[None])[0], h, w.t())
-            else:
-                h = step(h)
+            h = torch.addmm(step.bias(row[None])[0], h, step.weight(row[None])[0].t()) if isinstance(step, Layer) \
+                else step.module(h)
         return h
 
     return f
 
 
+# ----------------------------------------------------------------------------- the written-out passes
+
 def loss_and_grad(model: nn.Module):
-    """g(Θ, x, y, kind, per_model_x) -> (losses (K,), ∇ (K, P)): each model's mean loss (``kind``
-    "regression": squared error, "classification": cross-entropy on logits) on its batch, and its
-    gradient, by a backward pass written out. y is shared (B, ...) or per model (K, B, ...). None
-    when the model is not such an MLP or has an activation whose derivative needs its input (GELU):
-    autograd then does it."""
-    p = _plan_written_out(model)
-    if p is None:
+    """g(Θ, x, y, kind, per_model_x) -> (losses (K,), ∇ (K, P)): each model's mean loss (``hwlib.losses``:
+    "regression" or "classification") on its batch, and its gradient, by a backward pass written out. x and y
+    are shared (B, ...) or per model (K, B, ...). None when the model is not such an MLP or has an activation
+    whose derivative needs its input (GELU): autograd then does it."""
+    p = plan(model)
+    if p is None or not p.written_out:
         return None
-    kept = _Buffers()
-    views = _LayerViews(p)
-    first = p.first_layer
-    hinge_output = _hinge_output(p)
-    steps = p.steps
-    is_layer = [isinstance(s, Layer) for s in steps]
-    # a Layer whose ReLU right after it comes with its bias in one pass (not after the per-model baddbmm)
-    relu_next = [i + 1 < len(steps) and isinstance(steps[i + 1], nn.ReLU) for i in range(len(steps))]
-    # what an activation step does to h in place and to the gradient in place; the work per step is a few
-    # microseconds of tensor operations, so the Python around them is kept short
-    forward_ = [None if is_layer[i] else _in_place_activation(s) for i, s in enumerate(steps)]
-    backward_ = [None if is_layer[i] else _in_place_activation_grad(s) for i, s in enumerate(steps)]
+    passes = _Passes(p, _Buffers())
+    hinge = _hinge_output(p)
 
     def g(theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor, kind: str, per_model_x: bool = False):
-        k = theta.shape[0]
-        layers = views.of(theta)
-        if p.flatten:
-            x = x.flatten(2 if per_model_x else 1)
-        # Shared inputs stay one (features, B) matrix: a product with it is one mm over all K models'
-        # rows. Expanded to (K, features, B) with a zero stride, CPU bmm took 6× longer (measured here).
-        h = x.transpose(-1, -2)
-        b_size = h.shape[-1]
-        tape = []  # each step's input if a Layer, its output if an activation
-        fresh = False  # h is this function's own tensor (not x), so an activation may overwrite it
-        relu_done = False  # this step is a ReLU already applied with the layer's bias
-        for i, step in enumerate(steps):
-            if is_layer[i]:
-                tape.append(h)
-                w, _, b = layers[i]
-                out = kept.get(("output", i), (k, step.n_out, b_size), theta)
-                if h.dim() == 3 and step.n_in > 1:
-                    h = torch.baddbmm(b, w, h, out=out)
-                else:  # an outer product (n_in = 1) by broadcast multiply, 1.5× faster than baddbmm here
-                    h = torch.mul(w, h, out=out) if step.n_in == 1 else torch.matmul(w, h, out=out)
-                    # the bias, and a ReLU right after it, in one pass over the output
-                    relu_done = relu_next[i]
-                    h = _add_relu_(h, b) if relu_done else h.add_(b)
-                fresh = True
-            elif relu_done:  # applied with the bias above
-                tape.append(h)
-                fresh = relu_done = False
-            else:
-                h = forward_[i](h) if fresh else step(h)
-                tape.append(h)
-                # the output is on the tape now; only Identity's (its input itself) is not needed there
-                fresh = fresh and isinstance(step, nn.Identity)
-        losses, d = _loss_and_output_grad(h, y, kind)  # d: a new tensor, so the steps below may overwrite it
-        grads = []
-        for i in range(len(tape) - 1, -1, -1):
-            t = tape[i]
-            if not is_layer[i]:
-                d = backward_[i](d, t)
-                continue
-            if i == hinge_output:  # this layer's and the first one's gradients from the ReLU's 0/1 pattern
-                grads += reversed(_hinge_grads(layers[first], layers[i][0], d, tape[first], tape[first + 1]))
-                break
-            # dL/dW = d · inputᵀ, dL/db
-            dw = torch.bmm(d, t.transpose(1, 2)) if t.dim() == 3 else torch.matmul(d, t.t())
-            grads += (d.sum(-1), dw.view(k, -1))
-            if i == first:
-                break  # nothing before this layer has parameters (the tape has one entry per step)
-            # dL/d(input) = Wᵀ d; to one output unit that is an outer product (broadcast)
-            w = layers[i][1]  # Wᵀ
-            into = kept.get(("input grad", i), (k, steps[i].n_in, b_size), theta)
-            d = torch.mul(w, d, out=into) if steps[i].n_out == 1 else torch.bmm(w, d, out=into)
-        grads.reverse()  # Θ's order: each layer's weight, then its bias
-        return losses, torch.cat(grads, 1)
+        layers = passes.views.of(theta)
+        tape, out = passes.forward(theta, layers, x, per_model_x)
+        losses, d = LOSSES[kind].with_output_grad(out, y)  # d: a new tensor, so the backward pass may overwrite it
+        return losses, passes.backward(theta, layers, tape, d, hinge)[0]
 
     return g
 
@@ -216,64 +175,133 @@ def grad_and_hvp(model: nn.Module):
     half the gradient of ‖∇L‖² (what 1-2c's second phase descends). H v is exact: Pearlmutter's R-operator
     (the derivative along v) carried through the same forward and backward pass, without autograd's
     double backward. None where ``loss_and_grad`` is None."""
-    p = _plan_written_out(model)
-    if p is None:
+    p = plan(model)
+    if p is None or not p.written_out:
         return None
-    views = _LayerViews(p)  # Θ's views, made once (phase 2 calls this every step on the same Θ)
-    act_grad = [None if isinstance(s, Layer) else _in_place_activation_grad(s) for s in p.steps]
+    # Fresh tensors each call: callers pass a different number of rows from call to call (1-2c's phase 2
+    # drops the rows that stopped), and kept buffers would pile up one set per row count.
+    passes = _Passes(p, None)
+    steps, first = p.steps, p.first_layer
 
     def h(theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor, kind: str, per_model_x: bool = False,
           v: torch.Tensor | None = None):
         k = theta.shape[0]
-        layers = views.of(theta)  # per Layer: W, Wᵀ, b (K, out, 1)
-        if p.flatten:
-            x = x.flatten(2 if per_model_x else 1)
-        values = [x.transpose(-1, -2)]  # values[i]: the input of step i; values[-1]: the outputs
-        for i, step in enumerate(p.steps):
-            t = values[-1]
-            values.append(_affine(layers[i][0], t, layers[i][2]) if isinstance(step, Layer) else step(t))
-        losses, d = _loss_and_output_grad(values[-1], y, kind)
-        out_grads = [None] * len(p.steps)  # out_grads[i]: dL/d(output of step i)
-        grads = []
-        for i in range(len(p.steps) - 1, -1, -1):
-            step, t = p.steps[i], values[i]
-            out_grads[i] = d
-            if isinstance(step, Layer):
-                grads.append((torch.matmul(d, t.transpose(-1, -2)).view(k, -1), d.sum(-1)))
-                d = torch.bmm(layers[i][1], d)
-            else:
-                d = act_grad[i](d.clone(), values[i + 1])
-        grad = torch.cat([t for pair in reversed(grads) for t in pair], 1)
+        layers = passes.views.of(theta)  # per Layer: W, Wᵀ, b (K, out, 1)
+        loss = LOSSES[kind]
+        tape, out = passes.forward(theta, layers, x, per_model_x)
+        losses, d = loss.with_output_grad(out, y)
+        grad, out_grads = passes.backward(theta, layers, tape, d, hinge=None, keep=True)
         v = grad if v is None else v
 
-        # R-forward: r[i] = the derivative of values[i] along v (None: zero, as for the inputs)
-        r = [None]
-        for i, step in enumerate(p.steps):
-            t, rt = values[i], r[-1]
+        # R-forward: r[i] = the derivative of step i's output along v (None: zero, as for the inputs)
+        r, rt = [], None
+        for i, step in enumerate(steps):
             if isinstance(step, Layer):
-                rz = _affine(step.weight(v), t, step.bias(v)[:, :, None])
-                r.append(rz if rt is None else rz.baddbmm_(layers[i][0], rt))
-            else:
-                r.append(None if rt is None else _activation_slope(step, values[i + 1]).mul_(rt))
-        rd = _output_grad_derivative(values[-1], r[-1], kind)
+                rz = _affine(step.weight(v), tape[i], step.bias(v)[:, :, None])
+                rt = rz if rt is None else rz.baddbmm_(layers[i][0], rt)
+            elif rt is not None:
+                rt = step.act.slope(tape[i]).mul_(rt)
+            r.append(rt)
+        rd = loss.output_grad_derivative(out, r[-1])
         # R-backward: rd = the derivative of d along v; H v collects the derivatives of the gradients
         hv = []
-        for i in range(len(p.steps) - 1, -1, -1):
-            step, t, rt, d = p.steps[i], values[i], r[i], out_grads[i]
+        for i in range(len(steps) - 1, first - 1, -1):
+            step, t, d = steps[i], tape[i], out_grads[i]
             if isinstance(step, Layer):
+                r_in = r[i - 1] if i > 0 else None
                 rw = torch.matmul(rd, t.transpose(-1, -2))
-                if rt is not None:
-                    rw.baddbmm_(d, rt.transpose(1, 2))
+                if r_in is not None:
+                    rw.baddbmm_(d, r_in.transpose(1, 2))
                 hv.append((rw.view(k, -1), rd.sum(-1)))
-                rd = torch.bmm(step.weight(v).transpose(1, 2), d).baddbmm_(layers[i][1], rd)
+                if i > first:
+                    rd = torch.bmm(step.weight(v).transpose(1, 2), d).baddbmm_(layers[i][1], rd)
             else:
-                out, r_out = values[i + 1], r[i + 1]
-                rd = _activation_slope(step, out) * rd  # out may be shared (2-D), rd is (K, n, B)
-                if r_out is not None and not isinstance(step, (nn.ReLU, nn.Identity)):  # their slope is locally constant
-                    rd.addcmul_(_activation_curvature(step, out), r_out * d)
+                rd = step.act.slope(t) * rd  # t may be shared (2-D), rd is (K, n, B)
+                if r[i] is not None and step.act.curvature is not None:
+                    rd.addcmul_(step.act.curvature(t), r[i] * d)
         return losses, grad, torch.cat([t for pair in reversed(hv) for t in pair], 1)
 
     return h
+
+
+class _Passes:
+    """The forward pass and the backward pass that ``loss_and_grad`` and ``grad_and_hvp`` share, with what they
+    keep from one call to the next: Θ's views and (``loss_and_grad``) the large intermediate tensors."""
+
+    def __init__(self, p: Plan, buffers: _Buffers | None):
+        self.p, self.views, self.buffers = p, _LayerViews(p), buffers
+        steps = p.steps
+        self.is_layer = [isinstance(s, Layer) for s in steps]
+        # a Layer whose ReLU right after it comes with its bias in one pass (not after the per-model product)
+        self.relu_next = [i + 1 < len(steps) and isinstance(steps[i + 1], Elementwise) and steps[i + 1].act is RELU
+                          for i in range(len(steps))]
+
+    def _tensor(self, role, shape: tuple, like: torch.Tensor) -> torch.Tensor | None:
+        """A kept buffer for ``out=``, or None (a new tensor) when nothing is kept."""
+        return None if self.buffers is None else self.buffers.get(role, shape, like)
+
+    def forward(self, theta: torch.Tensor, layers: list, x: torch.Tensor, per_model_x: bool):
+        """(tape, outputs (K, out, B)): the tape holds each step's input if a Layer, its output if an activation
+        (what the backward pass reads); activations overwrite the Layer outputs they act on."""
+        k, steps = theta.shape[0], self.p.steps
+        if self.p.flatten:
+            x = x.flatten(2 if per_model_x else 1)
+        # Shared inputs stay one (features, B) matrix: a product with it is one mm over all K models' rows,
+        # where a zero-stride (K, features, B) expansion is a slow case of CPU bmm.
+        h = x.transpose(-1, -2)
+        b_size = h.shape[-1]
+        tape = []
+        fresh = False  # h is this function's own tensor (not x, nor on the tape), so an activation may overwrite it
+        relu_done = False  # this step is a ReLU already applied with the layer's bias
+        for i, step in enumerate(steps):
+            if self.is_layer[i]:
+                tape.append(h)
+                w, _, b = layers[i]
+                out = self._tensor(("output", i), (k, step.n_out, b_size), theta)
+                if h.dim() == 3 and step.n_in > 1:
+                    h = torch.baddbmm(b, w, h, out=out)
+                else:  # from one input an outer product (a broadcast multiply); the bias, and a ReLU after it, in one pass
+                    h = torch.mul(w, h, out=out) if step.n_in == 1 else torch.matmul(w, h, out=out)
+                    relu_done = self.relu_next[i]
+                    h = _add_relu_(h, b) if relu_done else h.add_(b)
+                fresh = True
+            elif relu_done:  # applied with the bias above
+                tape.append(h)
+                fresh = relu_done = False
+            else:
+                h = step.act.apply_(h) if fresh else step.module(h)
+                tape.append(h)
+                fresh = False  # the output is on the tape now
+        return tape, h
+
+    def backward(self, theta: torch.Tensor, layers: list, tape: list, d: torch.Tensor, hinge: int | None,
+                 keep: bool = False):
+        """(∇ (K, P), the gradient at each step's output if ``keep`` else None), from the gradient d at the outputs.
+        Without ``keep`` it overwrites d, and the hidden layer of the ``hinge`` shortcut."""
+        k, steps, first = theta.shape[0], self.p.steps, self.p.first_layer
+        out_grads = [None] * len(steps) if keep else None
+        grads = []
+        for i in range(len(tape) - 1, first - 1, -1):
+            t = tape[i]
+            if keep:
+                out_grads[i] = d
+            if not self.is_layer[i]:
+                d = steps[i].act.backward_(d.clone() if keep else d, t)
+                continue
+            if i == hinge:  # this layer's and the first one's gradients from the ReLU's 0/1 pattern
+                grads += reversed(_hinge_grads(layers[first], layers[i][0], d, tape[first], tape[first + 1]))
+                break
+            # dL/dW = d · inputᵀ, dL/db
+            dw = torch.bmm(d, t.transpose(1, 2)) if t.dim() == 3 else torch.matmul(d, t.t())
+            grads += (d.sum(-1), dw.view(k, -1))
+            if i == first:
+                break  # nothing before this layer has parameters
+            # dL/d(input) = Wᵀ d; to one output unit that is an outer product (a broadcast multiply)
+            w = layers[i][1]  # Wᵀ
+            into = self._tensor(("input grad", i), (k, steps[i].n_in, d.shape[-1]), theta)
+            d = torch.mul(w, d, out=into) if steps[i].n_out == 1 else torch.bmm(w, d, out=into)
+        grads.reverse()  # Θ's order: each layer's weight, then its bias
+        return torch.cat(grads, 1), out_grads
 
 
 def _hinge_output(p: Plan) -> int | None:
@@ -281,7 +309,7 @@ def _hinge_output(p: Plan) -> int | None:
     1-1a's one-hidden-layer nets are; None otherwise. ``_hinge_grads`` then gives both layers' gradients."""
     i = p.first_layer
     s = p.steps
-    if (i + 2 < len(s) and s[i].n_in == 1 and isinstance(s[i + 1], nn.ReLU)
+    if (i + 2 < len(s) and s[i].n_in == 1 and isinstance(s[i + 1], Elementwise) and s[i + 1].act is RELU
             and isinstance(s[i + 2], Layer) and s[i + 2].n_out == 1):
         return i + 2
     return None
@@ -298,8 +326,7 @@ def _hinge_grads(first: tuple, w2: torch.Tensor, d: torch.Tensor, x: torch.Tenso
     two sums. Its rounding error is bounded as the direct sum's: both are ε |W₁ⱼ| Σₙ |dₙ| (|xₙ| + |b₁ⱼ / W₁ⱼ|)
     at most. The usual way reads the (K, H, B) hidden layer once more for dL/dW₂ and makes the (K, H, B)
     gradient, masks it and reads it twice: five passes over it against two here (the pattern, the product).
-    1-1a's depth-1 step (K = 4, H = 190, B = 1,000, one CPU thread) was 1.22–1.33× faster with the first
-    layer's sums, then 1.11–1.14× with dL/dW₂ from them (measured here, side by side)."""
+    The two sums are one (2, B) by (B, H) product: the other way round, (H, B) by (B, 2), is a slow MKL case."""
     w1, _, b1 = first
     pattern = hidden.sign_()  # 1 where the ReLU passed its input, 0 where not (its outputs are ≥ 0)
     s1, s0 = torch.bmm(torch.cat([d * x, d], 1), pattern.transpose(1, 2)).unbind(1)  # (K, H) each
@@ -308,53 +335,15 @@ def _hinge_grads(first: tuple, w2: torch.Tensor, d: torch.Tensor, x: torch.Tenso
     return w2 * s1, w2 * s0, torch.addcmul(b1[..., 0] * s0, w1[..., 0], s1), d.sum(-1)
 
 
-def _add_relu_(h: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """h + b, then ReLU, in h's place: one pass over h on a CPU (aten's fused kernel, which only the CPU
-    has), two elsewhere."""
-    if _fuses_add_relu(h):
-        return torch._add_relu_(h, b)
-    return h.add_(b).relu_()
-
-
-def _fuses_add_relu(h: torch.Tensor) -> bool:
-    return h.device.type == "cpu"
-
-
 def _affine(w: torch.Tensor, t: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """W t + b for weights (K, out, in), inputs (K, in, B) or shared (in, B), biases (K, out, 1)."""
     return torch.matmul(w, t).add_(b) if t.dim() == 2 else torch.baddbmm(b, w, t)
 
 
-def _activation_slope(m: nn.Module, out: torch.Tensor) -> torch.Tensor:
-    """σ'(z) from the output σ(z), as a new tensor."""
-    if isinstance(m, nn.ReLU):
-        return torch.sign(out)  # 1 where the output is > 0, else 0 (ReLU's outputs are ≥ 0)
-    if isinstance(m, nn.Tanh):
-        return 1 - out * out
-    if isinstance(m, nn.Sigmoid):
-        return out * (1 - out)
-    return torch.ones_like(out)
-
-
-def _activation_curvature(m: nn.Module, out: torch.Tensor) -> torch.Tensor:
-    """The derivative of σ'(z) with respect to σ(z): σ''(z) / σ'(z), from the output (tanh, sigmoid)."""
-    return -2 * out if isinstance(m, nn.Tanh) else 1 - 2 * out
-
-
-def _output_grad_derivative(out: torch.Tensor, r_out: torch.Tensor, kind: str) -> torch.Tensor:
-    """The derivative of ``_loss_and_output_grad``'s gradient along a change r_out of the outputs (K, out, B)."""
-    _, n_out, b = out.shape
-    if kind == "classification":  # the softmax's Jacobian: diag(p) − p pᵀ, per sample
-        prob = torch.softmax(out, 1)
-        return prob * (r_out - (prob * r_out).sum(1, keepdim=True)) / b
-    return r_out * (2.0 / (n_out * b))
-
-
 class _LayerViews:
     """Each Layer's weight (K, out, in), its transpose and its bias (K, out, 1), as views of one Θ, made once
-    for that Θ. Θ is updated in place from step to step, so the views follow it. Made anew each step they
-    were 7 view operations a layer; made once, a step's fixed cost (1-1a's nets, K = 4, 8 samples, one CPU
-    thread) fell 1.2× at depth 1 and 1.4× at depth 6 (measured here, side by side)."""
+    for that Θ (they are most of a small step's fixed cost). Θ is updated in place from step to step, so the
+    views follow it."""
 
     def __init__(self, p: Plan):
         self.p, self._key, self._views = p, None, None
@@ -371,9 +360,9 @@ class _LayerViews:
 
 
 class _Buffers:
-    """Tensors kept from one training step to the next, by role and shape. A step of 1-1a's one-hidden-layer
-    nets makes three (4, 190, 1,000) tensors; allocated anew each step they cost page faults and cold
-    caches, and reusing them made the step 1.6× faster on a CPU (measured here)."""
+    """Tensors kept from one training step to the next, by role and shape: allocated anew each step, large
+    ones (1-1a's one-hidden-layer nets make three (4, 190, 1,000) tensors a step) cost page faults and cold
+    caches."""
 
     def __init__(self):
         self._kept: dict = {}
@@ -385,41 +374,55 @@ class _Buffers:
         return self._kept[key]
 
 
-def _in_place_activation(m: nn.Module):
-    """h -> the activation of h, in h's place."""
-    if isinstance(m, nn.ReLU):
-        return torch.Tensor.relu_
-    if isinstance(m, nn.Tanh):
-        return torch.Tensor.tanh_
-    if isinstance(m, nn.Sigmoid):
-        return torch.Tensor.sigmoid_
-    return lambda h: h  # Identity
+# ----------------------------------------------------------------------------- private torch operators, guarded
+# Two aten operators that torch does not document, each with a public fallback of the same result. Each is
+# tried once, here, on a small example, and used only where it runs and agrees: a torch release that renames
+# or drops one costs speed, never a result.
 
 
-_RELU_GRAD_ = torch.ops.aten.threshold_backward.grad_input  # bound once: looked up per call it cost 1.5 µs
+def _relu_backward_public_(d: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """dL/d(input) of a ReLU in d's place, from dL/d(output) d and the ReLU's output: 0 where the output is ≤ 0."""
+    return d.masked_fill_(out <= 0, 0)
 
 
-def _in_place_activation_grad(m: nn.Module):
-    """(d, out) -> dL/d(input) of the activation from dL/d(output) d and its output, in d's place."""
-    if isinstance(m, nn.ReLU):  # autograd's own ReLU backward: zero where the output is ≤ 0
-        return lambda d, out: _RELU_GRAD_(d, out, 0, grad_input=d)
-    if isinstance(m, nn.Tanh):
-        return lambda d, out: d.mul_(1 - out * out)
-    if isinstance(m, nn.Sigmoid):
-        return lambda d, out: d.mul_(out * (1 - out))
-    return lambda d, out: d  # Identity
+def _add_relu_public_(h: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """h + b, then ReLU, in h's place: two passes over h."""
+    return h.add_(b).relu_()
 
 
-def _loss_and_output_grad(out: torch.Tensor, y: torch.Tensor, kind: str):
-    """(K,) mean losses of outputs (K, out, B) and their gradient with respect to those outputs."""
-    k, n_out, b = out.shape
-    if kind == "classification":
-        target = (y if y.dim() == 2 else y.expand(k, b))[:, None, :]  # (K, 1, B) class indices
-        lse = torch.logsumexp(out, 1, keepdim=True)  # (K, 1, B)
-        losses = (lse - out.gather(1, target)).mean((1, 2))
-        d = (out - lse).exp_()  # softmax
-        d.scatter_add_(1, target, torch.full(target.shape, -1.0, dtype=d.dtype, device=d.device))
-        return losses, d.div_(b)
-    r = out - y.transpose(-1, -2)  # y: (B, out) shared or (K, B, out) per model
-    losses = r.square().sum((1, 2)) / (n_out * b)
-    return losses, r.mul_(2.0 / (n_out * b))
+def _private_or_public(private: Callable[[], Callable], public: Callable, example: Callable[[], tuple]) -> Callable:
+    """``private()``'s operator where it exists and gives ``public``'s result on ``example()``, else ``public``."""
+    try:
+        fast = private()
+        if torch.equal(fast(*example()), public(*example())):
+            return fast
+    except (AttributeError, RuntimeError, TypeError, NotImplementedError):  # gone, renamed or refused
+        pass
+    return public
+
+
+def _gradient_and_relu_output() -> tuple[torch.Tensor, torch.Tensor]:  # outputs > 0 and = 0 (ReLU's are ≥ 0)
+    return torch.tensor([[-2.0, 0.5, 1.5], [3.0, -0.5, 4.0]]), torch.tensor([[0.0, 0.5, 2.0], [1.0, 0.0, 3.0]])
+
+
+def _outputs_and_bias() -> tuple[torch.Tensor, torch.Tensor]:  # sums on both sides of zero, and zero itself
+    return torch.tensor([[-2.0, 0.0, 1.5], [3.0, -0.5, 1.0]]), torch.tensor([[0.5], [-1.0]])
+
+
+def _relu_backward_private() -> Callable:
+    grad_input = torch.ops.aten.threshold_backward.grad_input  # autograd's own ReLU backward, bound once
+    return lambda d, out: grad_input(d, out, 0, grad_input=d)
+
+
+def choose_private_ops() -> tuple[Callable, Callable]:
+    """(ReLU backward in place, bias then ReLU in place on a CPU): aten's own kernels, one pass each, where they
+    run and agree; the public two-operator forms otherwise."""
+    return (_private_or_public(_relu_backward_private, _relu_backward_public_, _gradient_and_relu_output),
+            _private_or_public(lambda: torch._add_relu_, _add_relu_public_, _outputs_and_bias))  # a CPU-only kernel
+
+
+_relu_backward_, _add_relu_cpu_ = choose_private_ops()
+
+
+def _add_relu_(h: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return _add_relu_cpu_(h, b) if h.device.type == "cpu" else _add_relu_public_(h, b)

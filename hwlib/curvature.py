@@ -21,6 +21,8 @@ import torch
 from torch import nn
 from torch.func import hessian, vmap
 
+from .flat_optim import FlatOptimizer
+
 # ----------------------------------------------------------------------------- exact Hessian
 
 def exact_hessian(loss_of_theta, theta: torch.Tensor) -> torch.Tensor:
@@ -144,16 +146,14 @@ def train_keeping_last_above(loss_and_grad, theta: torch.Tensor, *, steps: int, 
     phase a decade to go.
 
     ``loss_and_grad(Θ) -> (losses (K,), ∇L (K, P))``; the gradient each step needs is the test's too, so
-    the test costs one masked copy a step. The step is ``ensemble.train``'s own Adam (torch.optim's rule with
-    its defaults). Returns the kept θ, the
+    the test costs one masked copy a step. The step is ``ensemble.train``'s own Adam (``hwlib.flat_optim``).
+    Returns the kept θ, the
     loss and ‖∇L‖ there (as measured on the way), the steps each model had taken to its kept point, and
     the loss at every step (steps + 1, K).
     """
     theta = theta.detach().clone()
     k = theta.shape[0]
-    from .ensemble import _Optimizer  # here, not at the top: the ensemble module loads data and training code
-
-    adam = _Optimizer("adam", theta, lr)
+    adam = FlatOptimizer("adam", theta, lr)
     kept = theta.clone()
     kept_loss = torch.full((k,), float("nan"), dtype=theta.dtype, device=theta.device)
     kept_norm = torch.full_like(kept_loss, float("nan"))
@@ -183,12 +183,12 @@ def train_keeping_last_above(loss_and_grad, theta: torch.Tensor, *, steps: int, 
 
 
 def grad_norm_phase(loss_of_theta, theta: torch.Tensor, *, threshold: float, max_steps: int,
-                    lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, progress=None,
-                    batched_loss=None, batched_step=None) -> dict:
+                    lr: float = 1e-3, progress=None, batched_loss=None, batched_step=None) -> dict:
     """Minimize ‖∇L(θ)‖² for a stack of K models at once, each stopping at its own threshold.
 
     loss_of_theta(θ) -> scalar loss of ONE model (flat θ); theta is (K, P). The objective's
-    gradient is taken through the gradient (double backprop) and fed to Adam. A model whose
+    gradient is taken through the gradient (double backprop) and fed to Adam (``hwlib.flat_optim``, as
+    training uses it; only the rows still above the threshold step). A model whose
     ‖∇L‖ is below ``threshold`` at an evaluated point is frozen there, so the point we keep
     is exactly the one that was measured. A model that never gets below it keeps its BEST
     point — the lowest ‖∇L‖ it was evaluated at, not where the step limit left it (Adam on
@@ -209,7 +209,7 @@ def grad_norm_phase(loss_of_theta, theta: torch.Tensor, *, threshold: float, max
             return batched_step(theta)
         # Reverse-over-reverse on the stacked parameters: the models are independent, so the
         # gradient of the summed loss w.r.t. row k is model k's gradient, and the same holds for
-        # the summed ‖∇L‖². (Twice as fast here as nesting torch.func.grad inside vmap.)
+        # the summed ‖∇L‖² (faster here than nesting torch.func.grad inside vmap).
         th = theta.detach().requires_grad_()
         (g,) = torch.autograd.grad(loss_fn(th).sum(), th, create_graph=True)
         sq = (g * g).sum(1)
@@ -218,7 +218,7 @@ def grad_norm_phase(loss_of_theta, theta: torch.Tensor, *, threshold: float, max
 
     theta = theta.detach().clone()
     k = theta.shape[0]
-    m, v = torch.zeros_like(theta), torch.zeros_like(theta)
+    adam = FlatOptimizer("adam", theta, lr)
     rows = torch.arange(k, device=theta.device)  # the models still descending
     steps = torch.zeros(k, dtype=torch.long, device=theta.device)
     trace = torch.full((max_steps + 1, k), float("nan"), dtype=theta.dtype, device=theta.device)
@@ -243,10 +243,7 @@ def grad_norm_phase(loss_of_theta, theta: torch.Tensor, *, threshold: float, max
         rows, d = rows[keep], d[keep]
         if rows.numel() == 0:
             break
-        # Adam; every active row has taken exactly t steps, so the bias corrections are shared.
-        m[rows] = betas[0] * m[rows] + (1 - betas[0]) * d
-        v[rows] = betas[1] * v[rows] + (1 - betas[1]) * d * d
-        theta[rows] -= lr * (m[rows] / (1 - betas[0] ** t)) / ((v[rows] / (1 - betas[1] ** t)).sqrt() + eps)
+        adam.step(theta, d, rows)  # every active row has taken t - 1 steps before this one
         steps[rows] = t
         if progress is not None and t < max_steps and progress.due(t):  # the last line comes from done()
             progress.update(t, active=int(rows.numel()), max_grad_norm=float(norm.max()))

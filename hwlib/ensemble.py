@@ -1,12 +1,13 @@
 """K models of one architecture trained at once, as one vectorized computation.
 
-Each model is a row of a (K, P) matrix of flat parameters. For an MLP, ``hwlib.batched_mlp`` runs
-each layer of all K models as one batched product and writes out the backward pass; for any other
-model the forward pass is ``vmap(functional_call)`` over the rows (torch.func) and the backward
-pass is ordinary autograd on the sum of the K losses (the models share nothing, so row k of that
-gradient is model k's own gradient). The optimizer is written out on the whole matrix. The per-step Python and
-kernel-launch overhead is then paid once for all K models instead of K times — the point on a
-CPU, where tiny models are overhead-bound.
+Each model is a row of a (K, P) matrix of flat parameters. How the K models compute is chosen once,
+when the ensemble is made (``backend``): for an MLP, ``hwlib.batched_mlp`` runs each layer of all K
+models as one batched product and writes out the backward pass; for any other model the forward
+pass is ``vmap(functional_call)`` over the rows (torch.func) and the backward pass is ordinary
+autograd on the sum of the K losses (the models share nothing, so row k of that gradient is model
+k's own gradient). The optimizer (``hwlib.flat_optim``) steps the whole matrix at once. The per-step
+Python and kernel-launch overhead is then paid once for all K models instead of K times — the point
+on a CPU, where tiny models are overhead-bound.
 
 Every model has its own seed: it sets the initialization (the model is built right after
 ``torch.manual_seed(seed)``) and the data order (a generator seeded the same way, drawing a
@@ -19,25 +20,68 @@ from __future__ import annotations
 import copy
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
 from torch import nn
-from torch.func import hessian, vmap
+from torch.func import vmap
 
 from . import batched_mlp, flat
 from .data import Dataset
+from .flat_optim import FlatOptimizer
+from .losses import LOSSES
 from .progress import Progress
-from .train import OPTIMIZERS, Plateau, check_interval, loss_function
+from .train import Plateau, check_interval, divergence
 
 
 def per_model_loss(out: torch.Tensor, y: torch.Tensor, kind: str) -> torch.Tensor:
     """(K,) mean loss of each model's outputs (K, B, ...) against shared y (B, ...) or its own y (K, B, ...)."""
-    k = out.shape[0]
-    if kind == "classification":
-        targets = y.flatten() if y.dim() == 2 else y.repeat(k)
-        return nn.functional.cross_entropy(out.flatten(0, 1), targets, reduction="none").view(k, -1).mean(1)
-    return ((out - y) ** 2).flatten(1).mean(1)
+    return LOSSES[kind].per_model(out, y)
+
+
+@dataclass(frozen=True)
+class Backend:
+    """How an ensemble computes, chosen once for its model: every method of ``Ensemble`` runs through these three."""
+    name: str
+    outputs: Callable  # (Θ, x, per_model_x) -> (K, B, out)
+    loss_and_grad: Callable  # (Θ, x, y, kind, per_model_x) -> (losses (K,), ∇ (K, P))
+    grad_and_hvp: Callable  # (Θ, x, y, kind, per_model_x, v) -> (losses (K,), ∇ (K, P), H v (K, P))
+
+
+def backend(model: nn.Module, batched: bool = True) -> Backend:
+    """An MLP of ReLU or tanh layers: ``hwlib.batched_mlp``'s batched forward pass and its written-out derivatives.
+    Any other MLP (GELU): its batched forward pass, differentiated by autograd. Any other model, or ``batched``
+    off (the tests' reference): ``vmap(functional_call)`` over the rows, differentiated by autograd."""
+    fast = batched_mlp.forward(model) if batched else None
+    written_out = batched_mlp.loss_and_grad(model) if batched else None
+    if written_out is not None:
+        return Backend("written out", fast, written_out, batched_mlp.grad_and_hvp(model))
+    if fast is not None:
+        return Backend("batched forward, autograd", fast, *_by_autograd(fast))
+    one = flat.flat_forward(model)
+    vmapped = lambda theta, x, per_model_x=False: vmap(one, in_dims=(0, 0 if per_model_x else None))(theta, x)
+    return Backend("vmap, autograd", vmapped, *_by_autograd(vmapped))
+
+
+def _by_autograd(outputs: Callable) -> tuple[Callable, Callable]:
+    """loss_and_grad and grad_and_hvp of ``Backend`` by autograd on the sum of the K losses: the models share
+    nothing, so row k of its gradient is model k's own gradient (and likewise for H v)."""
+
+    def loss_and_grad(theta, x, y, kind, per_model_x=False):
+        leaf = theta.detach().requires_grad_(True)  # the gradient of these K losses, not of what made Θ
+        losses = LOSSES[kind].per_model(outputs(leaf, x, per_model_x), y)
+        (g,) = torch.autograd.grad(losses.sum(), leaf)
+        return losses.detach(), g
+
+    def grad_and_hvp(theta, x, y, kind, per_model_x=False, v=None):
+        leaf = theta.detach().requires_grad_(True)
+        losses = LOSSES[kind].per_model(outputs(leaf, x, per_model_x), y)
+        (g,) = torch.autograd.grad(losses.sum(), leaf, create_graph=True)
+        (hv,) = torch.autograd.grad((g * (g.detach() if v is None else v)).sum(), leaf)
+        return losses.detach(), g.detach(), hv
+
+    return loss_and_grad, grad_and_hvp
 
 
 @dataclass
@@ -45,7 +89,11 @@ class Ensemble:
     model: nn.Module  # lends its structure to functional_call; its own weights are not used
     theta: torch.Tensor  # (K, P) flat parameters, one row per model
     seeds: list[int]
-    batched: bool = True  # use hwlib.batched_mlp where the model allows it (False: always vmap and autograd, for tests)
+    batched: bool = True  # hwlib.batched_mlp where the model allows it (False: vmap and autograd, the tests' reference)
+    backend: Backend = field(init=False, repr=False)
+
+    def __post_init__(self):
+        self.backend = backend(self.model, self.batched)
 
     @property
     def k(self) -> int:
@@ -55,66 +103,37 @@ class Ensemble:
     def spec(self) -> list[tuple[str, torch.Size]]:
         return flat.param_spec(self.model)
 
-    def forward_one(self):
-        """f(θ, x) for one flat θ (to be vmapped or differentiated)."""
-        return flat.flat_forward(self.model)
-
     def outputs(self, theta: torch.Tensor, x: torch.Tensor, per_model_x: bool = False) -> torch.Tensor:
         """(K, B, out): every model on x (B, ...) shared, or on its own x (K, B, ...)."""
-        fast = batched_mlp.forward(self.model) if self.batched else None
-        if fast is not None:
-            return fast(theta, x, per_model_x)
-        return vmap(self.forward_one(), in_dims=(0, 0 if per_model_x else None))(theta, x)
+        return self.backend.outputs(theta, x, per_model_x)
 
     def loss_of_theta(self, x: torch.Tensor, y: torch.Tensor, kind: str):
-        """θ -> scalar mean loss of ONE model on (x, y): what curvature's functions differentiate."""
-        f, loss_fn = self.forward_one(), loss_function(kind)
+        """θ -> scalar mean loss of ONE model on (x, y), torch's own loss: what curvature's functions differentiate."""
+        f, loss_fn = flat.flat_forward(self.model), LOSSES[kind].one
         return lambda theta: loss_fn(f(theta, x), y)
 
     def losses_of_theta(self, x: torch.Tensor, y: torch.Tensor, kind: str):
-        """Θ (K, P) -> (K,) mean loss of every model on (x, y) at once: ``vmap(loss_of_theta)``, through
-        ``batched_mlp.forward`` where the model allows it (1.6× faster per double-backward step for 1-2c's nets)."""
-        fast = batched_mlp.forward(self.model) if self.batched else None
-        if fast is None:
-            return vmap(self.loss_of_theta(x, y, kind))
-        return lambda theta: per_model_loss(fast(theta, x), y, kind)
-
-    def grad_norms(self, x: torch.Tensor, y: torch.Tensor, kind: str) -> torch.Tensor:
-        """(K,) ‖∇L‖ of every model on (x, y): by the written-out backward pass for an MLP, else
-        ``vmap(torch.func.grad)`` (whose first use imports torch._dynamo: 3 s on this CPU)."""
-        written_out = batched_mlp.loss_and_grad(self.model) if self.batched else None
-        if written_out is not None:
-            return written_out(self.theta.detach(), x, y, kind)[1].norm(dim=1)
-        return vmap(torch.func.grad(self.loss_of_theta(x, y, kind)))(self.theta).norm(dim=1)
+        """Θ (K, P) -> (K,) mean loss of every model on (x, y) at once."""
+        return lambda theta: per_model_loss(self.outputs(theta, x), y, kind)
 
     def grad_norm_step(self, x: torch.Tensor, y: torch.Tensor, kind: str):
         """Θ (K, P) -> (∇‖∇L‖² (K, P), ‖∇L‖² (K,)) of every model on (x, y): the step of
-        ``curvature.grad_norm_phase``, written out for an MLP (the gradient of ‖∇L‖² is 2 H ∇L, and
-        ``batched_mlp.grad_and_hvp`` gives H ∇L without double backprop); None for any other model."""
-        h = batched_mlp.grad_and_hvp(self.model) if self.batched else None
-        if h is None:
-            return None
+        ``curvature.grad_norm_phase``. The gradient of ‖∇L‖² is 2 H ∇L, a Hessian-vector product."""
 
         def step(theta: torch.Tensor):
-            _, g, hg = h(theta, x, y, kind)
+            _, g, hg = self.backend.grad_and_hvp(theta, x, y, kind)
             return 2 * hg, (g * g).sum(1)
 
         return step
 
     def hessians(self, x: torch.Tensor, y: torch.Tensor, kind: str, theta: torch.Tensor, chunk: int = 1) -> torch.Tensor:
         """(K, P, P) exact Hessians of every row's mean loss on (x, y), ``chunk`` rows per call to bound memory.
-        For an MLP, row j of each is H e_j: P Hessian-vector products with the unit vectors, every row of a
-        chunk in one ``batched_mlp.grad_and_hvp`` pass (2.3× faster than vmap(hessian) for 1-2c's 100 nets
-        in float64, one thread, measured here); any other model: ``vmap(torch.func.hessian)``."""
-        h = batched_mlp.grad_and_hvp(self.model) if self.batched else None
-        if h is None:
-            each = vmap(hessian(self.loss_of_theta(x, y, kind)))
-            return torch.cat([each(part) for part in theta.split(chunk)])
+        Row j of each is H e_j: P Hessian-vector products with the unit vectors, every row of a chunk in one pass."""
         p = theta.shape[1]
         eye = torch.eye(p, dtype=theta.dtype, device=theta.device)
         out = []
         for part in theta.split(chunk):
-            _, _, hv = h(part.repeat_interleave(p, 0), x, y, kind, False, eye.repeat(len(part), 1))
+            _, _, hv = self.backend.grad_and_hvp(part.repeat_interleave(p, 0), x, y, kind, False, eye.repeat(len(part), 1))
             out.append(hv.view(len(part), p, p))
         return torch.cat(out)
 
@@ -124,9 +143,10 @@ class Ensemble:
 
 
 def build(make_model, seeds: list[int], device: torch.device | str, dtype: torch.dtype = torch.float32,
-          distinct: bool = True) -> Ensemble:
+          distinct: bool = True, batched: bool = True) -> Ensemble:
     """Build one model per seed, each right after ``torch.manual_seed(seed)`` (its own init).
-    ``distinct=False`` allows a seed twice, for models that differ in their targets (``per_model_y``)."""
+    ``distinct=False`` allows a seed twice, for models that differ in their targets (``per_model_y``);
+    ``batched=False`` computes through vmap and autograd whatever the model (``backend``)."""
     if not seeds:
         raise ValueError("seeds=[] : an ensemble needs at least one seed")
     if distinct and len(set(seeds)) != len(seeds):
@@ -140,7 +160,7 @@ def build(make_model, seeds: list[int], device: torch.device | str, dtype: torch
     if any(True for _ in model.buffers()):
         raise ValueError("the model has buffers (e.g. BatchNorm): the flat-parameter ensemble supports "
                          "buffer-free models only")
-    return Ensemble(model, torch.stack(rows), list(seeds))
+    return Ensemble(model, torch.stack(rows), list(seeds), batched)
 
 
 @torch.no_grad()
@@ -151,7 +171,7 @@ def evaluate(ens: Ensemble, theta: torch.Tensor, x: torch.Tensor, y: torch.Tenso
     total = torch.zeros(ens.k, device=x.device, dtype=torch.float64)
     correct = torch.zeros(ens.k, device=x.device, dtype=torch.float64)
     for i in range(0, len(x), chunk):
-        # (K, B, out); argmax on batched_mlp's transposed view was 5× slower
+        # (K, B, out), contiguous: argmax over batched_mlp's transposed view is a slow strided case
         out = ens.outputs(theta, x[i:i + chunk]).contiguous()
         yb = y[:, i:i + chunk] if per_model_y else y[i:i + chunk]
         total += per_model_loss(out, yb, kind) * out.shape[1]  # the chunk's summed loss, per model
@@ -159,35 +179,6 @@ def evaluate(ens: Ensemble, theta: torch.Tensor, x: torch.Tensor, y: torch.Tenso
             correct += (out.argmax(-1) == yb).sum(1)
     n = max(len(x), 1)
     return total / n, (correct / n if kind == "classification" else None)
-
-
-class _Optimizer:
-    """Adam / SGD / SGD with momentum on the (K, P) matrix, with torch.optim's exact update rules."""
-
-    def __init__(self, name: str, theta: torch.Tensor, lr: float):
-        if name not in OPTIMIZERS:
-            raise ValueError(f"optimizer={name!r} is unknown: use one of {', '.join(OPTIMIZERS)}")
-        self.name, self.lr, self.t = name, lr, 0
-        self.m = torch.zeros_like(theta)
-        self.v = torch.zeros_like(theta)
-
-    @torch.no_grad()
-    def step(self, theta: torch.Tensor, g: torch.Tensor) -> None:
-        self.t += 1
-        if self.name == "sgd":
-            theta.add_(g, alpha=-self.lr)
-        elif self.name == "sgd_momentum":  # torch.optim.SGD(momentum=0.9): buf = 0.9·buf + g
-            if self.t == 1:
-                self.m.copy_(g)
-            else:
-                self.m.mul_(0.9).add_(g)
-            theta.add_(self.m, alpha=-self.lr)
-        else:  # torch.optim.Adam defaults: betas (0.9, 0.999), eps 1e-8
-            b1, b2, eps = 0.9, 0.999, 1e-8
-            self.m.lerp_(g, 1 - b1)
-            self.v.mul_(b2).addcmul_(g, g, value=1 - b2)
-            denom = (self.v.sqrt() / math.sqrt(1 - b2 ** self.t)).add_(eps)
-            theta.addcdiv_(self.m, denom, value=-self.lr / (1 - b1 ** self.t))
 
 
 def generators(ens: Ensemble, device: torch.device | str) -> list[torch.Generator]:
@@ -233,31 +224,11 @@ class EnsembleHistory:
         return [row[i] for row in self.train_loss[:self.epochs_run[i]]]
 
 
-def step_gradient(ens: Ensemble, kind: str, full_batch: bool, per_model_y: bool = False):
+def step_gradient(ens: Ensemble, kind: str, full_batch: bool):
     """(Θ, xb, yb) -> (the K losses (K,), their gradient (K, P)): one training step's, as ``train`` takes it.
-    For an MLP the backward pass written out (``batched_mlp.loss_and_grad``); for an MLP with GELU the
-    batched forward pass and autograd; for any other model ``vmap`` over the rows and autograd. xb and yb
-    are shared (full batch) or per model, as ``minibatches`` gives them."""
-    written_out = batched_mlp.loss_and_grad(ens.model) if ens.batched else None
-    if written_out is not None:
-        return lambda th, xb, yb: written_out(th.detach(), xb, yb, kind, not full_batch)
-    fast = batched_mlp.forward(ens.model) if ens.batched else None
-    if fast is not None:
-        def batched_loss(th, xb, yb):
-            return per_model_loss(fast(th, xb, not full_batch), yb, kind)
-    else:
-        f, loss_fn = ens.forward_one(), loss_function(kind)
-        y_dim = 0 if per_model_y else None
-        batched_loss = vmap(lambda th, xb, yb: loss_fn(f(th, xb), yb),
-                            in_dims=(0, None, y_dim) if full_batch else (0, 0, 0))
-
-    def loss_and_grad(th, xb, yb):
-        leaf = th.detach().requires_grad_(True)  # the gradient of these K losses, not of what made Θ
-        losses = batched_loss(leaf, xb, yb)
-        (g,) = torch.autograd.grad(losses.sum(), leaf)
-        return losses.detach(), g
-
-    return loss_and_grad
+    xb is shared (full batch) or per model, and yb shared or per model, as ``minibatches`` gives them."""
+    loss_and_grad = ens.backend.loss_and_grad
+    return lambda th, xb, yb: loss_and_grad(th.detach(), xb, yb, kind, not full_batch)
 
 
 def train(ens: Ensemble, data: Dataset, *, epochs: int, batch_size: int, lr: float, optimizer: str = "adam",
@@ -288,8 +259,8 @@ def train(ens: Ensemble, data: Dataset, *, epochs: int, batch_size: int, lr: flo
     full_batch = batch_size >= n
     gens = generators(ens, device)
     theta = ens.theta
-    opt = _Optimizer(optimizer, theta, lr)
-    loss_and_grad = step_gradient(ens, kind, full_batch, per_model_y)
+    opt = FlatOptimizer(optimizer, theta, lr)
+    loss_and_grad = step_gradient(ens, kind, full_batch)
     hist = EnsembleHistory()
     steps_per_epoch = math.ceil(n / batch_size)
     step_loss = torch.zeros(epochs * steps_per_epoch if record_steps else 0, k, device=device, dtype=theta.dtype)
@@ -310,12 +281,8 @@ def train(ens: Ensemble, data: Dataset, *, epochs: int, batch_size: int, lr: flo
             if not active[i]:
                 continue
             losses = host_loss[i]
-            if not math.isfinite(losses[-1]):
-                bad = next(j for j, v in enumerate(losses) if not math.isfinite(v))
-                finite = [v for v in losses[:bad] if math.isfinite(v)]
-                hist.diverged[i] = {"epoch": bad + 1, "last_finite_loss": finite[-1] if finite else None}
-                hist.stopped[i] = f"diverged: the training loss became {losses[bad]} at epoch {bad + 1}"
-                hist.epochs_run[i] = bad
+            if (found := divergence(losses)) is not None:
+                hist.epochs_run[i], hist.diverged[i], hist.stopped[i] = found
             elif plateau is not None and plateau.reached(losses):
                 hist.stopped[i] = f"plateau at epoch {epoch}: {plateau.describe()}"
                 hist.epochs_run[i] = epoch
@@ -339,7 +306,7 @@ def train(ens: Ensemble, data: Dataset, *, epochs: int, batch_size: int, lr: flo
             opt.step(theta, g)
             if record_steps:
                 step_loss[step] = losses
-                torch.linalg.vector_norm(g, dim=1, out=step_norm[step])  # not Tensor.norm: its Python wrapper cost 7 µs a step
+                torch.linalg.vector_norm(g, dim=1, out=step_norm[step])  # not Tensor.norm, whose Python wrapper outweighs it
             epoch_loss[epoch - 1].add_(losses, alpha=n if full_batch else xb.shape[1])  # one op, in float64
             step += 1
         if eval_every and (epoch % eval_every == 0 or epoch == epochs):

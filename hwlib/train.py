@@ -17,15 +17,27 @@ import torch
 from torch import nn
 
 from .data import Dataset
+from .flat_optim import OPTIMIZERS
+from .losses import LOSSES
 from .progress import Progress
 
-OPTIMIZERS = ("adam", "sgd", "sgd_momentum")
 EVAL_CHUNK = 8192  # rows per forward pass in evaluation: bounded memory, still few passes
 
 
 def loss_function(kind: str):
-    """Mean squared error for regression, cross-entropy (on logits) for classification."""
-    return nn.functional.mse_loss if kind == "regression" else nn.functional.cross_entropy
+    """Mean squared error for regression, cross-entropy (on logits) for classification: torch's own functions."""
+    return LOSSES[kind].one
+
+
+def divergence(losses: list[float]) -> tuple[int, dict, str] | None:
+    """None while the last of a run's epoch losses is finite; else (the epochs it trained before its loss first
+    became NaN or infinite, the record of where, why it stopped)."""
+    if math.isfinite(losses[-1]):
+        return None
+    bad = next(i for i, v in enumerate(losses) if not math.isfinite(v))
+    finite = [v for v in losses[:bad] if math.isfinite(v)]
+    return (bad, {"epoch": bad + 1, "last_finite_loss": finite[-1] if finite else None},
+            f"diverged: the training loss became {losses[bad]} at epoch {bad + 1}")
 
 
 def make_optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
@@ -221,11 +233,8 @@ def fit(model: nn.Module, data: Dataset, *, epochs: int, batch_size: int, lr: fl
         checkpoint = epoch % check_every == 0 or epoch == epochs
         if checkpoint or progress.due(epoch):
             sync(epoch)
-            if checkpoint and not math.isfinite(hist.train_loss[-1]):
-                bad = next(i for i, v in enumerate(hist.train_loss) if not math.isfinite(v))
-                finite = [v for v in hist.train_loss[:bad] if math.isfinite(v)]
-                hist.diverged = {"epoch": bad + 1, "last_finite_loss": finite[-1] if finite else None}
-                hist.stopped = f"diverged: the training loss became {hist.train_loss[bad]} at epoch {bad + 1}"
+            if checkpoint and (found := divergence(hist.train_loss)) is not None:
+                bad, hist.diverged, hist.stopped = found
                 del hist.epoch[bad:], hist.train_loss[bad:], hist.train_acc[bad:]
                 break
             if checkpoint and target_loss is not None and hist.train_loss[-1] <= target_loss:

@@ -1,6 +1,9 @@
 """K MLPs as one batched computation: its forward pass against vmap(functional_call), and its
 written-out backward pass against autograd, in float64."""
 
+import dataclasses
+import types
+
 import pytest
 import torch
 from torch import nn
@@ -24,7 +27,7 @@ def test_forward_equals_vmapped_functional_call(activation, widths, in_dim, out_
     own_x = torch.randn(3, 9, in_dim, dtype=torch.float64)
     images = torch.randn(9, 1, 1, in_dim, dtype=torch.float64)  # flattened by the MLP's leading Flatten
     theta = ens.theta.clone().requires_grad_(True)
-    ens.batched = False
+    ens = dataclasses.replace(ens, batched=False)
     for xs, per in ((x, False), (own_x, True), (images, False)):
         ref = ens.outputs(theta, xs, per_model_x=per)
         out = fast(theta, xs, per)
@@ -53,8 +56,8 @@ NETS = {  # (model maker, in_dim, out_dim): every kind of step the written-out b
     "1-1a depth 1": (lambda: models.mlp([80], in_dim=1, out_dim=1), 1, 1),  # outer products in and out, _hinge_grads
     "one input, two hidden layers": (lambda: models.mlp([6, 5], in_dim=1, out_dim=1), 1, 1),  # no hinge shortcut
     "1-unit hidden layer": (lambda: models.mlp([4, 1, 4], in_dim=2, out_dim=3), 2, 3),
-    "sigmoid, identity, two in a row": (lambda: nn.Sequential(
-        nn.Linear(3, 6), nn.Sigmoid(), nn.Linear(6, 5), nn.Identity(), nn.Tanh(), nn.Sigmoid(), nn.Linear(5, 2)), 3, 2),
+    "two activations in a row": (lambda: nn.Sequential(
+        nn.Linear(3, 6), nn.Tanh(), nn.Linear(6, 5), nn.Tanh(), nn.ReLU(), nn.Linear(5, 2)), 3, 2),
     "linear after linear, activation first": (lambda: nn.Sequential(
         nn.Tanh(), nn.Linear(3, 4), nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 2)), 3, 2),
 }
@@ -77,7 +80,7 @@ def test_loss_and_grad_equals_autograd(net, kind, batch):
     x, y = batch_of(ens.k, 11, in_dim, out_dim, kind, own_x, batch in ("shared x, own y", "own x and y"),
                     images=batch == "images", seed=1)
     if batch == "images" and not isinstance(ens.model[0], nn.Flatten):  # models.mlp starts with one
-        ens.model = nn.Sequential(nn.Flatten(), *ens.model)
+        ens = dataclasses.replace(ens, model=nn.Sequential(nn.Flatten(), *ens.model))
     x_before, theta = x.clone(), ens.theta.clone()
 
     step = batched_mlp.loss_and_grad(ens.model)
@@ -89,7 +92,7 @@ def test_loss_and_grad_equals_autograd(net, kind, batch):
     assert all(torch.equal(a, b) for a, b in zip(step(theta, x, y, kind, own_x), again))  # and it repeats
 
     assert torch.equal(x, x_before) and torch.equal(theta, ens.theta)  # inputs untouched (activations act in place)
-    ens.batched = False  # the reference: vmap(functional_call), the loss, autograd
+    ens = dataclasses.replace(ens, batched=False)  # the reference: vmap(functional_call), the loss, autograd
     ref = ensemble.per_model_loss(ens.outputs(theta.requires_grad_(True), x, own_x), y, kind)
     (ref_grad,) = torch.autograd.grad(ref.sum(), theta)
     torch.testing.assert_close(losses, ref.detach(), rtol=1e-12, atol=1e-14)
@@ -123,18 +126,48 @@ def test_the_hinge_shortcut_takes_only_one_input_relu_one_output():
         assert batched_mlp._hinge_output(batched_mlp.plan(other)) is None
 
 
-@pytest.mark.parametrize("net", ["relu", "1-1a depth 1", "one input, two hidden layers"])
-def test_bias_and_relu_without_the_fused_kernel(net, monkeypatch):
-    """Off a CPU the bias and the ReLU after it are two passes (aten's fused kernel is CPU-only): the same numbers."""
+def test_the_private_operators_serve_on_this_torch():
+    """The locked torch has both private operators, and they pass their check: the test below then compares two
+    different paths, not the public one with itself."""
+    relu_backward, add_relu = batched_mlp.choose_private_ops()
+    assert relu_backward is not batched_mlp._relu_backward_public_
+    assert add_relu is torch._add_relu_
+
+
+@pytest.mark.parametrize("net", ["relu", "1-1a depth 1", "one input, two hidden layers", "two activations in a row"])
+def test_without_the_private_operators_the_public_ones_give_the_same_numbers(net, monkeypatch):
+    """A torch without aten's ReLU backward or its fused bias-and-ReLU (CPU) gets the public two-operator forms,
+    with the same numbers bit for bit."""
     make, in_dim, out_dim = NETS[net]
     ens = stack(make)
     x, y = batch_of(ens.k, 11, in_dim, out_dim, "regression", False, True, seed=4)
-    fused = batched_mlp.loss_and_grad(ens.model)(ens.theta, x, y, "regression")
-    asked = []  # the step must ask, or this test would compare the fused path with itself
-    monkeypatch.setattr(batched_mlp, "_fuses_add_relu", lambda h: asked.append(h.device) or False)
-    unfused = batched_mlp.loss_and_grad(ens.model)(ens.theta, x, y, "regression")
-    assert asked
-    torch.testing.assert_close(unfused, fused, rtol=1e-13, atol=1e-15)
+    v = torch.randn(ens.theta.shape, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+
+    def results():
+        return (*batched_mlp.loss_and_grad(ens.model)(ens.theta, x, y, "regression"),
+                *batched_mlp.grad_and_hvp(ens.model)(ens.theta, x, y, "regression", False, v))
+
+    private = results()
+    monkeypatch.setattr(torch.ops.aten, "threshold_backward", types.SimpleNamespace())  # no .grad_input
+    monkeypatch.delattr(torch, "_add_relu_")
+    public_ops = batched_mlp.choose_private_ops()
+    assert public_ops == (batched_mlp._relu_backward_public_, batched_mlp._add_relu_public_)
+    monkeypatch.setattr(batched_mlp, "_relu_backward_", public_ops[0])
+    monkeypatch.setattr(batched_mlp, "_add_relu_cpu_", public_ops[1])
+    assert all(torch.equal(a, b) for a, b in zip(results(), private))
+
+
+def test_a_private_operator_that_fails_or_disagrees_is_not_used():
+    def public(h, b):
+        return h.add_(b)
+
+    def refused(h, b):
+        raise RuntimeError("not implemented for this device")
+
+    example = lambda: (torch.ones(2, 3), torch.ones(2, 1))
+    assert batched_mlp._private_or_public(lambda: refused, public, example) is public
+    assert batched_mlp._private_or_public(lambda: (lambda h, b: h.sub_(b)), public, example) is public
+    assert batched_mlp._private_or_public(lambda: torch.Tensor.add_, public, example) is torch.Tensor.add_
 
 
 def test_which_models_it_takes():
@@ -154,6 +187,9 @@ def test_which_models_it_takes():
 @pytest.mark.parametrize("kind", ["regression", "classification"])
 @pytest.mark.parametrize("batch", ["shared x and y", "own x and y"])
 def test_hessian_vector_products_equal_double_backward(net, kind, batch):
+    """Every net the plan takes, tanh included: 1-2c takes its Hessians of ReLU nets only, and tanh's curvature
+    (σ''/σ' from its output, one entry of its record) stays so that no net the plan takes gets a pass that
+    leaves a term out; this test is what reaches it."""
     ens, in_dim, out_dim = stack_of(net, kind)
     own = batch == "own x and y"
     x, y = batch_of(ens.k, 9, in_dim, out_dim, kind, own, own, seed=2)
@@ -163,7 +199,7 @@ def test_hessian_vector_products_equal_double_backward(net, kind, batch):
     losses, grad, hv = step(ens.theta, x, y, kind, own, v)
     _, _, hg = step(ens.theta, x, y, kind, own)  # v defaults to the gradient: H ∇L
 
-    ens.batched = False  # the reference: autograd twice through vmap(functional_call)
+    ens = dataclasses.replace(ens, batched=False)  # the reference: autograd twice through vmap(functional_call)
     theta = ens.theta.clone().requires_grad_(True)
     ref = ensemble.per_model_loss(ens.outputs(theta, x, own), y, kind)
     (ref_grad,) = torch.autograd.grad(ref.sum(), theta, create_graph=True)

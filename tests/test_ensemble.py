@@ -43,8 +43,7 @@ def test_ensemble_equals_sequential_fit(case, batched):
     data = make_data()
     seeds = [3, 11, 42]
     make = lambda: models.mlp(widths, in_dim=data.x_train.shape[1], out_dim=data.out_dim, activation=activation)
-    ens = ensemble.build(make, seeds, "cpu", dtype=torch.float64)
-    ens.batched = batched
+    ens = ensemble.build(make, seeds, "cpu", dtype=torch.float64, batched=batched)
     assert not torch.equal(ens.theta[0], ens.theta[1])  # each model its own init
     hist = ensemble.train(ens, data, epochs=4, batch_size=bs, lr=lr, optimizer=opt, record_steps=True, log=False)
     for i, s in enumerate(seeds):
@@ -163,11 +162,14 @@ def test_hessians_equal_torch_func_hessian(chunk):
             torch.testing.assert_close(h[i], hessian(loss)(ens.theta[i]), rtol=1e-9, atol=1e-12)
 
 
-def test_grad_norms_equal_torch_func_grad():
-    from torch.func import grad, vmap
-    x = torch.linspace(-1, 1, 40, dtype=torch.float64)[:, None]
-    y = torch.sin(3 * x)
-    for activation in ("relu", "gelu"):  # gelu: no written-out pass, the vmap path
-        ens = ensemble.build(lambda a=activation: models.mlp([5, 4], activation=a), [0, 1, 2], "cpu", dtype=torch.float64)
-        ref = vmap(grad(ens.loss_of_theta(x, y, "regression")))(ens.theta).norm(dim=1)
-        torch.testing.assert_close(ens.grad_norms(x, y, "regression"), ref, rtol=1e-10, atol=1e-14)
+def test_the_backend_is_chosen_once_for_the_model():
+    """ReLU and tanh MLPs: the written-out passes; GELU (1-1a's third activation): the batched forward pass under
+    autograd; any other model, or batched=False (the reference of the tests above): vmap and autograd."""
+    def backend(make, batched=True):
+        return ensemble.build(make, [0], "cpu", batched=batched).backend.name
+
+    assert backend(lambda: models.mlp([4], activation="relu")) == "written out"
+    assert backend(lambda: models.mlp([4], activation="tanh")) == "written out"
+    assert backend(lambda: models.mlp([4], activation="gelu")) == "batched forward, autograd"
+    assert backend(lambda: models.mlp([4]), batched=False) == "vmap, autograd"
+    assert backend(lambda: models.cnn((1, 8, 8), 10, [4])) == "vmap, autograd"
