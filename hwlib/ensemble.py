@@ -17,7 +17,6 @@ reproduces K separate ``fit`` runs, which tests/test_ensemble.py checks.
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 from collections.abc import Callable
@@ -136,10 +135,6 @@ class Ensemble:
             _, _, hv = self.backend.grad_and_hvp(part.repeat_interleave(p, 0), x, y, kind, False, eye.repeat(len(part), 1))
             out.append(hv.view(len(part), p, p))
         return torch.cat(out)
-
-    def member(self, i: int) -> nn.Module:
-        """Model i as an ordinary nn.Module (a deep copy holding row i)."""
-        return flat.load_flat(copy.deepcopy(self.model), self.theta[i])
 
 
 def build(make_model, seeds: list[int], device: torch.device | str, dtype: torch.dtype = torch.float32,
