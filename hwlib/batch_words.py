@@ -8,6 +8,7 @@ A direction is decided on the interval *as printed*, so that "rises" never stand
 from __future__ import annotations
 
 from . import wording
+from .wording import direction, fixed, interval  # one way to print a rank correlation, for every comment
 
 
 def by_batch(rows: list[dict], key: str) -> dict:
@@ -38,26 +39,6 @@ def _missed_how(r: dict, R: dict) -> str:
     if r["diverged"]:
         return "diverged"
     return "ended below the band" if r["train_loss"] < R["params"]["target_loss"] else "stopped"
-
-
-def fixed(v: float, digits: int = 2) -> str:
-    """v with ``digits`` decimals, and never "-0.00": a printed end of an interval is read against 0."""
-    text = f"{v:.{digits}f}"
-    return text[1:] if float(text) == 0 and text.startswith("-") else text
-
-
-def interval(c: dict, name: str = "ρ") -> str:
-    """'ρ = 0.71, 95 % interval 0.12 to 0.99 over 10 models'."""
-    return f"{name} = {fixed(c['rho'])}, 95 % interval {fixed(c['low'])} to {fixed(c['high'])} over {c['n']} models"
-
-
-def direction(c: dict) -> str:
-    """'up' / 'down' when the bootstrap interval as printed excludes 0, 'none' when it holds 0, 'unknown'
-    without ρ."""
-    if c.get("rho") is None:
-        return "unknown"
-    low, high = float(fixed(c["low"])), float(fixed(c["high"]))
-    return "up" if low > 0 else "down" if high < 0 else "none"
 
 
 def trend_text(c: dict, up: str, down: str, none: str) -> str:

@@ -128,9 +128,11 @@ def test_1_3c_flatter_is_the_task_modules(k1, k2):
 
 
 @PROPERTY
-@given(st.one_of(st.none(), st.just(float("nan")), st.floats(-1, 1), st.sampled_from([-0.195, 0.2, 0.595, 0.6])),
-       st.integers(2, 40))
-def test_1_2c_rho_words_are_the_task_modules(rho, n):
+@given(st.one_of(st.none(), st.floats(-1, 1), st.sampled_from([-0.195, 0.2, 0.595, 0.6])),
+       st.floats(0, 0.5), st.integers(2, 40))
+def test_1_2c_rho_words_are_the_task_modules(rho, half, n):
+    c = {"rho": rho, "low": None if rho is None else rho - half, "high": None if rho is None else rho + half, "n": n}
+    rho = c  # the two modules read one rank correlation
     assert S.rho_words_1_2c(rho, n).replace("−", "-").removeprefix("it shows ") == t1_2c._rho_words(rho, n) \
         .replace("a rank correlation", "its rank correlation with the loss") \
         .replace("no rank correlation can be computed", "its rank correlation with the loss cannot be computed") \
@@ -285,13 +287,13 @@ def test_1_2b_directions_seed_by_seed():
     assert row.limits == ["one seed a dataset, so whether other seeds would agree is unknown"]
 
 
-def R_2c(neg=100, n=100, rho=-0.71, missed=7, sweep=((1e-10, 0.26, 0.68), (1e-4, 0.16, 0.83))):
+def R_2c(neg=100, n=100, rho=-0.71, below=0.08, missed=7, sweep=((1e-10, 0.26, 0.68), (1e-4, 0.16, 0.83))):
     q = lambda m, a, b: {"min": a - 0.1, "q25": a, "median": m, "q75": b, "max": b + 0.1}
     return {"params": {"tol": 1e-6, "grad_threshold": 1e-3, "phase_steps": 4000}, "seeds": list(range(n)),
             "n_params": 141, "phase2": {"reached": [i >= missed for i in range(n)]},
             "ratio_all": [0.1 + 0.002 * i for i in range(n)],
             "summary": {"runs_with_negative": neg, "ratio_all": q(0.24, 0.21, 0.27), "ratio_nonzero": q(0.71, 0.68, 0.74),
-                        "spearman_all": rho,
+                        "rho_all": {"rho": rho, "low": rho - below, "high": rho + 0.1, "n": n},
                         "sweep_median": [{"tol": t, "ratio_all": a, "ratio_nonzero": b} for t, a, b in sweep]}}
 
 
@@ -299,16 +301,20 @@ def test_1_2c_saddles_and_the_ratio():
     row = _clean(S.summary_1_2c(R_2c()))
     assert row.answer == ("No: 100 of the 100 points have an eigenvalue below −1e-06, so all are "
                           "saddle points, not minima; a strong tendency to a higher ratio at lower loss (Spearman "
-                          "ρ = −0.71).")
+                          "ρ = −0.71, 95 % interval −0.79 to −0.61 over 100 runs, which excludes 0).")
     assert row.number == ("minimal ratio (tol = 1e-06) median 0.24, interquartile 0.21–0.27 over the 100 runs; among "
                           "the non-negligible eigenvalues 0.71 (0.68–0.74)")
     assert row.missed == ["7 of 100 runs hit the 4,000-step limit before ‖∇L‖ < 0.001 (kept in the figures, marked ×)"]
     assert row.limits == ["the minimal ratio depends on the tolerance (median 0.26 at tol = 1e-10, 0.16 at 0.0001)"]
     assert row.cannot == []  # the missed runs' ratios (0.1 to 0.112) lie below every other: clearly different
     assert S.summary_1_2c(R_2c(neg=30)).answer.startswith("Mostly: 70 of the 100 points curve upward")
-    assert S.summary_1_2c(R_2c(neg=0, rho=0.1)).answer == (
-        "Yes: all 100 points curve upward in every direction that is curved at all; it shows no monotone relation "
-        "with the loss (Spearman ρ = 0.10).")
+    assert S.summary_1_2c(R_2c(neg=0, rho=0.1)).answer.endswith(
+        "a slight tendency to a higher ratio at higher loss (Spearman ρ = 0.10, 95 % interval 0.02 to 0.20 over 100 "
+        "runs, which excludes 0).")
+    assert S.summary_1_2c(R_2c(neg=0, rho=0.1, below=0.15)).answer == (
+        "Yes: all 100 points curve upward in every direction that is curved at all; it shows no established "
+        "monotone relation with the loss (Spearman ρ = 0.10, 95 % interval −0.05 to 0.20 over 100 runs, which holds "
+        "0).")
     row = S.summary_1_2c(R_2c(n=8, neg=5, missed=0, sweep=((1e-10, 0.2, 0.7), (1e-4, 0.21, 0.71))))
     assert "Mostly not: 5 of the 8 points" in row.answer and "too few runs (8)" in row.answer
     assert row.missed == row.limits == []
@@ -780,8 +786,8 @@ def check_1_2c(R):
         assert row.answer.startswith(f"Mostly: {n - n_neg} of the {n} points curve upward")
     else:
         assert "every point curves upward" in comment and row.answer.startswith("Yes: ")
-    rho = t1_2c._rho_words(Ssum["spearman_all"], n).replace("*higher*", "higher")
-    assert f"over all eigenvalues {t1_2c._rho_words(Ssum['spearman_all'], n)};" in comment
+    rho = t1_2c._rho_words(Ssum["rho_all"], n).replace("*higher*", "higher")
+    assert f"over all eigenvalues {t1_2c._rho_words(Ssum['rho_all'], n)};" in comment
     mine = row.answer.replace("−", "-").removesuffix(".").rsplit("; ", 1)[1].removeprefix("it shows ")
     assert mine == rho.replace("a rank correlation", "its rank correlation with the loss").replace(
         "no rank correlation can be computed", "its rank correlation with the loss cannot be computed")

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from matplotlib.figure import Figure
 
 from hwlib import curvature as cv
+from hwlib import ranks
 from hwlib.params import ParamError, resolve_task
 from hwlib.plots import png
 from hwlib.tasks import t1_2c_minimal_ratio as t1_2c
@@ -79,6 +80,13 @@ def test_spectra_of_the_lowest_median_and_highest_loss():
     assert t1_2c._spectrum_picks([0.5]) == [0]  # one run: drawn once
 
 
+def _c(rho, n, half=0.1):
+    """A rank correlation as hwlib.ranks gives it: ρ and an interval ``half`` either side (None: undefined)."""
+    if rho is None or math.isnan(rho):
+        return {"rho": None, "low": None, "high": None, "n": n}
+    return {"rho": rho, "low": rho - half, "high": rho + half, "n": n}
+
+
 def make_R(n=12, reached=None, ratio_all=None, ratio_nonzero=None, loss=None, negligible=None, p=20,
            n_negative=None, most_negative=-1e-3, top=10.0, rho=(-0.7, -0.45), sweep=(0.30, 0.20, 0.70, 0.80),
            phase1_loss=None, constant_loss=0.09, steps=None):
@@ -100,7 +108,7 @@ def make_R(n=12, reached=None, ratio_all=None, ratio_nonzero=None, loss=None, ne
         "sweep": [{"tol": 1e-6, "negligible": negligible}],
         "summary": {"ratio_all": q(ratio_all), "ratio_nonzero": q(ratio_nonzero), "negligible": q(negligible),
                     "runs_with_negative": n if n_negative is None else n_negative, "most_negative": most_negative,
-                    "spearman_all": rho[0], "spearman_nonzero": rho[1],
+                    "rho_all": _c(rho[0], n), "rho_nonzero": _c(rho[1], n),
                     "sweep_median": [{"tol": 1e-10, "ratio_all": sweep[0], "ratio_nonzero": sweep[2]},
                                      {"tol": 1e-4, "ratio_all": sweep[1], "ratio_nonzero": sweep[3]}]},
     }
@@ -184,9 +192,12 @@ def test_negative_eigenvalues_few_none_and_not_small():
     assert "not small beside" in t1_2c.comment(make_R(most_negative=-1.0))
 
 
-@pytest.mark.parametrize("rho, words", [(0.65, "a strong tendency to a higher ratio at *higher* loss"),
+@pytest.mark.parametrize("rho, words", [(0.65, "a strong tendency to a higher ratio at *higher* loss (Spearman ρ = "
+                                               "0.65, 95 % interval 0.55 to 0.75 over 12 runs, which excludes 0)"),
                                         (-0.3965, "a moderate tendency"),  # printed -0.40: words follow the print
-                                        (-0.39, "a weak tendency"), (0.1, "no monotone relation"),
+                                        (-0.39, "a weak tendency"),
+                                        (0.1, "no established monotone relation with the loss (Spearman ρ = 0.10, "
+                                              "95 % interval 0.00 to 0.20 over 12 runs, which holds 0)"),
                                         (float("nan"), "no rank correlation can be computed"),
                                         (None, "no rank correlation can be computed")])
 def test_rho_words(rho, words):
@@ -194,8 +205,16 @@ def test_rho_words(rho, words):
 
 
 def test_rho_words_print_rounding():
-    assert "moderate" in t1_2c._rho_words(-0.3965, 100) and "weak" in t1_2c._rho_words(-0.394, 100)
-    assert "too few runs (6)" in t1_2c._rho_words(-0.9, 6)
+    assert "moderate" in t1_2c._rho_words(_c(-0.3965, 100), 100)
+    assert "weak" in t1_2c._rho_words(_c(-0.394, 100), 100)
+    assert "too few runs (6)" in t1_2c._rho_words(_c(-0.9, 6), 6)
+    # an interval that excludes 0 around a ρ too small to call weak: a slight tendency, not none
+    assert "a slight tendency to a higher ratio at lower loss" in t1_2c._rho_words(_c(-0.15, 100, 0.05), 100)
+
+
+def test_rank_correlation_over_the_runs_with_a_ratio():
+    c = t1_2c._rank_correlation([0.1, 0.2, 0.3, 0.4, 0.5], [5.0, None, 3.0, float("nan"), 1.0])
+    assert c["n"] == 3 and c["rho"] == pytest.approx(-1.0)
 
 
 def test_tolerance_hardly_matters():
@@ -275,8 +294,6 @@ def results(draw):
               "ratio_nonzero": [cv.minimal_ratio(e, tol, over="nonzero") for e in eig],
               "negligible": [sum(abs(x) <= tol for x in e) for e in eig]} for tol in SWEEP]
     main = sweep[SWEEP.index(TOL)]
-    rho = draw(st.one_of(st.none(), st.just(float("nan")), st.floats(-1, 1)))
-    rho2 = draw(st.floats(-1, 1))
     lowest = min(e[0] for e in eig)
     return {
         "params": {"grad_threshold": THR, "phase_steps": LIMIT, "tol": TOL, "epochs": 1500,
@@ -290,7 +307,8 @@ def results(draw):
                     "ratio_nonzero": t1_2c.quantiles(main["ratio_nonzero"]),
                     "negligible": t1_2c.quantiles(main["negligible"]),
                     "runs_with_negative": sum(e[0] < -TOL for e in eig), "most_negative": lowest,
-                    "spearman_all": rho, "spearman_nonzero": rho2,
+                    "rho_all": t1_2c._rank_correlation(loss2, main["ratio_all"]),
+                    "rho_nonzero": t1_2c._rank_correlation(loss2, main["ratio_nonzero"]),
                     "sweep_median": [{"tol": s["tol"], "ratio_all": float(np.median(s["ratio_all"])),
                                       "ratio_nonzero": float(np.nanmedian(s["ratio_nonzero"])),
                                       "negligible": float(np.median(s["negligible"]))} for s in sweep]},
@@ -421,25 +439,34 @@ def check_comment(R, text):
     assert bool(m) == bool(ones)
     if ones:
         assert int(m[1]) == len(ones) and [int(s) for s in re.findall(r"\d+", m[2])] == ones
-    # the rank correlation: its words follow the number as printed
-    for rho, label in ((R["summary"]["spearman_all"], "over all eigenvalues"),
-                       (R["summary"]["spearman_nonzero"], "over the non-negligible ones")):
+    # the rank correlation: ρ re-derived from the runs, its words follow the interval as printed
+    for key, label in (("ratio_all", "over all eigenvalues"), ("ratio_nonzero", "over the non-negligible ones")):
+        kept = [(loss, r) for loss, r in zip(R["phase2"]["loss"], R[key]) if r is not None and math.isfinite(r)]
+        c = R["summary"]["rho_" + key.split("_")[1]]
         m = re.search(rf"Against the loss:\*\*.*?{label} ([^;]*?)(?:;|\.\n)", text)
         assert m, label
         words = m[1]
         if n < 10:
             assert words.startswith(f"too few runs ({n})")
-        elif rho is None or math.isnan(rho):
-            assert words.startswith("no rank correlation can be computed")
+            continue
+        if len(kept) < 3 or len({r for _, r in kept}) == 1 or len({loss for loss, _ in kept}) == 1:
+            assert words.startswith("no rank correlation can be computed"), words
+            continue
+        r = re.search(rf"\(Spearman ρ = {NUM}, 95 % interval {NUM} to {NUM} over (\d+) runs, which (holds|excludes) 0\)",
+                      words)
+        assert r, words
+        assert agrees(r[1], ranks.spearman([l for l, _ in kept], [v for _, v in kept])) and int(r[4]) == len(kept)
+        assert agrees(r[2], c["low"]) and agrees(r[3], c["high"])
+        low, high, rho = float(r[2]), float(r[3]), float(r[1])
+        assert (r[5] == "holds") == (low <= 0 <= high)
+        if low <= 0 <= high:
+            assert words.startswith("no established monotone relation"), words
         else:
-            r = re.search(rf"Spearman ρ = {NUM}\)", words)
-            assert r and agrees(r[1], rho)
-            size = abs(float(r[1]))
-            want = ("no monotone" if size < 0.2 else "a strong" if size >= 0.6
+            size = abs(rho)
+            want = ("a slight" if size < 0.2 else "a strong" if size >= 0.6
                     else "a moderate" if size >= 0.4 else "a weak")
             assert words.startswith(want), (words, rho)
-            if size >= 0.2:
-                assert ("*higher* loss" in words) == (float(r[1]) > 0)
+            assert ("*higher* loss" in words) == (low > 0)
     # the tolerance sweep
     m = re.search(rf"from tol = {NUM} to {NUM} the median ratio over all eigenvalues moves from {NUM} to "
                   rf"{NUM} and over the non-negligible ones from {NUM} to {NUM}", text)

@@ -28,6 +28,8 @@ from ..wording import (
     OTHER_SEEDS_UNKNOWN,
     RHO_WEAK,
     amount,
+    direction,
+    fixed,
     gap,
     join,
     no_uncertainty,
@@ -91,24 +93,9 @@ def at_least(p: float) -> str:
     return f"{float((exact / unit).to_integral_value(ROUND_FLOOR) * unit):.2g}"
 
 
-def fixed(v: float, digits: int = 2) -> str:
-    """v with ``digits`` decimals and never '-0.00' (1-3d's ``_fixed``): interval ends are read against 0."""
-    text = f"{v:.{digits}f}"
-    return text[1:] if float(text) == 0 and text.startswith("-") else text
-
-
 def interval(c: dict) -> str:
     """'0.71 (0.12 to 0.99)': a rank correlation and its 95 % interval, as 1-3d and 1-3e print them."""
     return f"{minus(fixed(c['rho']))} ({minus(fixed(c['low']))} to {minus(fixed(c['high']))})"
-
-
-def direction(c: dict) -> str:
-    """1-3d's ``direction``: 'up' / 'down' where the printed 95 % interval excludes 0, 'none' where it holds
-    0, 'unknown' without ρ."""
-    if c.get("rho") is None:
-        return "unknown"
-    low, high = float(fixed(c["low"])), float(fixed(c["high"]))
-    return "up" if low > 0 else "down" if high < 0 else "none"
 
 
 def span(values, fmt: str = ".3g", sep: str = "–") -> str:
@@ -455,22 +442,26 @@ MIN_RUNS_RHO_1_2C = 10  # t1_2c_minimal_ratio.MIN_RUNS_RHO: fewest runs for whic
 TOL_MATTERS_1_2C = 0.05  # t1_2c_minimal_ratio.TOL_MATTERS: the median ratio moves by more: the tolerance matters
 
 
-def rho_words_1_2c(rho, n: int) -> str:
-    """1-2c's ``_rho_words`` for the summary: what the ratio's ρ with the loss over n runs says."""
+def rho_words_1_2c(c: dict | None, n: int) -> str:
+    """1-2c's ``_rho_words`` for the summary: what the ratio's rank correlation with the loss over n runs says,
+    a tendency only where its printed 95 % interval excludes 0."""
     if n < MIN_RUNS_RHO_1_2C:
         return f"too few runs ({n}) to read its rank correlation with the loss"
-    if rho is None or not math.isfinite(rho):
+    d = direction(c or {})
+    if d == "unknown":
         return "its rank correlation with the loss cannot be computed (the ratio is the same in every run)"
-    strength = rho_strength(rho)
-    if strength == "none":
-        return f"it shows no monotone relation with the loss (Spearman ρ = {minus(f'{rho:.2f}')})"
-    return (f"a {strength} tendency to a higher ratio at {'lower' if rho < 0 else 'higher'} loss (Spearman "
-            f"ρ = {minus(f'{rho:.2f}')})")
+    said = (f"Spearman ρ = {minus(fixed(c['rho']))}, 95 % interval {minus(fixed(c['low']))} to "
+            f"{minus(fixed(c['high']))} over {c['n']} runs")
+    if d == "none":
+        return f"it shows no established monotone relation with the loss ({said}, which holds 0)"
+    strength = rho_strength(c["rho"])
+    return (f"a {'slight' if strength == 'none' else strength} tendency to a higher ratio at "
+            f"{'lower' if d == 'down' else 'higher'} loss ({said}, which excludes 0)")
 
 
 def summary_1_2c(R: dict) -> Row:
     """Reads seeds, n_params, params.{tol, grad_threshold, phase_steps}, phase2.reached, ratio_all and
-    summary.{runs_with_negative, ratio_all, ratio_nonzero, spearman_all, sweep_median}: how many of the
+    summary.{runs_with_negative, ratio_all, ratio_nonzero, rho_all, sweep_median}: how many of the
     near-zero-gradient points have a negative eigenvalue (saddles), and the minimal ratio."""
     P, S = R["params"], R["summary"]
     n, n_neg, tol = len(R["seeds"]), S["runs_with_negative"], P["tol"]
@@ -483,7 +474,7 @@ def summary_1_2c(R: dict) -> Row:
                   f"{n_neg} {'is a saddle point' if n_neg == 1 else 'are saddle points'}")
     else:
         answer = f"Yes: all {n} points curve upward in every direction that is curved at all"
-    answer += f"; {rho_words_1_2c(S['spearman_all'], n)}."
+    answer += f"; {rho_words_1_2c(S['rho_all'], n)}."
     ra, rn = S["ratio_all"], S["ratio_nonzero"]
     number = (f"minimal ratio (tol = {tol:g}) median {ra['median']:.2f}, interquartile {ra['q25']:.2f}–"
               f"{ra['q75']:.2f} over the {n} runs; among the non-negligible eigenvalues {rn['median']:.2f} "

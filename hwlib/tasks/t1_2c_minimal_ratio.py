@@ -126,8 +126,8 @@ def run(P) -> dict:
         "runs_with_negative": int((eig[:, 0] < -P.tol).sum()),  # a λ < -tol: a saddle direction
         "most_negative": float(eig[:, 0].min()),
         # rank correlation with the loss: negative means "higher ratio at lower loss"
-        "spearman_all": ranks.spearman(final_loss, main["ratio_all"], omit_nan=True),
-        "spearman_nonzero": ranks.spearman(final_loss, main["ratio_nonzero"], omit_nan=True),
+        "rho_all": _rank_correlation(final_loss, main["ratio_all"]),
+        "rho_nonzero": _rank_correlation(final_loss, main["ratio_nonzero"]),
         "sweep_median": [{"tol": s["tol"], "ratio_all": float(np.median(s["ratio_all"])),
                           "ratio_nonzero": float(np.nanmedian(s["ratio_nonzero"])),
                           "negligible": float(np.median(s["negligible"]))} for s in sweep],
@@ -311,17 +311,28 @@ def _spread(values, fmt: str = ".2g") -> str:
     return f"median {float(np.median(v)):{fmt}} (range {float(v.min()):{fmt}}–{float(v.max()):{fmt}})"
 
 
-def _rho_words(rho, n: int) -> str:
-    """What a Spearman ρ of the minimal ratio against the loss over n runs says."""
+def _rank_correlation(loss, ratio) -> dict:
+    """Spearman ρ of the ratio against the loss over the runs whose ratio is defined, with its 95 % bootstrap
+    interval (hwlib.ranks)."""
+    kept = [(float(l), float(r)) for l, r in zip(loss, ratio) if r is not None and math.isfinite(r)]
+    return ranks.rank_correlation([l for l, _ in kept], [r for _, r in kept])
+
+
+def _rho_words(c: dict | None, n: int) -> str:
+    """What the minimal ratio's rank correlation with the loss over n runs says: a tendency, with its strength,
+    only where the printed 95 % bootstrap interval excludes 0."""
     if n < MIN_RUNS_RHO:
         return f"too few runs ({n}) to read a rank correlation"
-    if rho is None or not math.isfinite(rho):
+    d = wording.direction(c or {})
+    if d == "unknown":
         return "no rank correlation can be computed (the ratio is the same in every run)"
-    strength = wording.rho_strength(rho)
-    if strength == "none":
-        return f"no monotone relation with the loss (Spearman ρ = {rho:.2f})"
-    way = "lower" if rho < 0 else "*higher*"
-    return f"a {strength} tendency to a higher ratio at {way} loss (Spearman ρ = {rho:.2f})"
+    said = wording.interval(c, "Spearman ρ", over="runs")
+    if d == "none":
+        return f"no established monotone relation with the loss ({said}, which holds 0)"
+    strength = wording.rho_strength(c["rho"])
+    way = "lower" if d == "down" else "*higher*"
+    return (f"a {'slight' if strength == 'none' else strength} tendency to a higher ratio at {way} loss "
+            f"({said}, which excludes 0)")
 
 
 def _degenerate(R: dict, main: dict) -> str:
@@ -477,6 +488,6 @@ def comment(R: dict) -> str:
     S, n = R["summary"], len(R["seeds"])
     main = next(s for s in R["sweep"] if s["tol"] == R["params"]["tol"])
     return (_reaching(R) + _constant_fits(R, main) + _ratios(R) + _negatives(R) + _degenerate(R, main)
-            + f"- **Against the loss:** over all eigenvalues {_rho_words(S['spearman_all'], n)}; over the "
-              f"non-negligible ones {_rho_words(S['spearman_nonzero'], n)}.\n"
+            + f"- **Against the loss:** over all eigenvalues {_rho_words(S['rho_all'], n)}; over the "
+              f"non-negligible ones {_rho_words(S['rho_nonzero'], n)}.\n"
             + _tolerance(R))
