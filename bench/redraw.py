@@ -8,6 +8,7 @@ Prints both wall times, their ratio, and how many notebooks computed in the seco
 
     .venv/bin/python bench/redraw.py            # quick profile (minutes)
     .venv/bin/python bench/redraw.py smoke
+    BENCH_KEEP=/tmp/quick-report .venv/bin/python bench/redraw.py   # keep the clean build's report/ there
 
 Not run by `make bench`: it builds the report twice. The clone gets a virtual environment of its own that sees
 the project's installed packages (a .pth line) and installs the clone's hwlib, before the clock starts: the
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -39,6 +41,9 @@ def overlay_venv(clone: Path) -> None:
                            "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                           check=True, capture_output=True, text=True).stdout.strip()
     (Path(site) / "project-venv.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    # nbconvert finds its templates under the environment's prefix (share/jupyter), not through sys.path
+    (clone / ".venv" / "share").mkdir(exist_ok=True)
+    (clone / ".venv" / "share" / "jupyter").symlink_to(Path(sys.prefix) / "share" / "jupyter")
     subprocess.run(["make", "-C", str(clone), "venv"], check=True, capture_output=True, env=ENV)
 
 
@@ -63,6 +68,8 @@ def main(argv: list[str]) -> int:
         subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
         overlay_venv(clone)
         clean, _ = make_report(clone, profile)
+        if os.environ.get("BENCH_KEEP"):  # the fresh clone's report, to read or grade afterwards
+            shutil.copytree(clone / "report", os.environ["BENCH_KEEP"], dirs_exist_ok=True)
         (clone / "hwlib" / "wording.py").touch()
         redraw, log = make_report(clone, profile)
         saved = [json.loads(p.read_text()) for p in sorted((clone / "report" / "results").glob("*.json"))]

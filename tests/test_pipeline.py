@@ -3,6 +3,7 @@ never half-written, and a diverging run is recorded while the notebook still com
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -162,3 +163,21 @@ def test_auto_profile_is_resolved_by_the_kernel_not_the_runner(tmp_path, monkeyp
         assert runner.run(notebook, tmp_path / "executed" / notebook.name, profile, {}, tmp_path) == 0
         assert seen["profile"] == sent
         assert f"(profile {shown})" in capsys.readouterr().out
+
+
+def test_a_cold_build_trains_the_shared_models_first(tmp_path):
+    """The first build (no timings yet) starts 1-3d's models before any notebook, and lists 1-3e, which waits
+    for them, before the short notebooks: make comes back to a notebook whose product was still running only
+    after the whole list, so where 1-3e stands decides whether it runs beside the others or alone at the end."""
+    for name in ("Makefile", "pyproject.toml", "requirements.lock"):
+        shutil.copy2(ROOT / name, tmp_path / name)
+    (tmp_path / "hwlib").symlink_to(ROOT / "hwlib")
+    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
+    out = _make(tmp_path, "-n", "report").communicate()[0]
+    runs = re.findall(r"hwlib\.pipeline\.runner run notebooks/(\S+)\.ipynb", out)
+    product = [i for i, line in enumerate(out.splitlines()) if "hwlib.pipeline.runner product " in line]
+    first_run = next(i for i, line in enumerate(out.splitlines()) if "hwlib.pipeline.runner run " in line)
+    assert product and product[0] < first_run, out
+    names = runs
+    assert names.index("1_3e_sharpness") < names.index("1_2b_gradient_norm"), names
+    assert names[0] == "1_1a_simulate_function", names

@@ -376,7 +376,7 @@ def _drawn_case(draw, alphas, pair, init, m1, m2, mid):
 @st.composite
 def _results(draw):
     # grids with a point at one distance on each side of both ends, and one without (-0.3 to 1.3)
-    lo, hi, n = draw(st.sampled_from([(-1.0, 2.0, 61), (-1.0, 2.0, 31), (-0.5, 1.5, 31), (-0.3, 1.3, 31)]))
+    lo, hi, n = draw(st.sampled_from([(-1.0, 2.0, 61), (-1.0, 2.0, 46), (-1.0, 2.0, 31), (-0.5, 1.5, 31), (-0.3, 1.3, 31)]))
     alphas = task.alpha_grid(SimpleNamespace(alpha_min=lo, alpha_max=hi, n_alpha=n))
     bs = draw(st.lists(st.sampled_from([16, 64, 256, 1024]), min_size=2, max_size=2, unique=True))
     lrs = draw(st.lists(st.sampled_from([1e-3, 1e-2, 3e-4, 0.1]), min_size=2, max_size=2, unique=True))
