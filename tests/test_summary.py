@@ -256,10 +256,10 @@ def test_1_2a_runs_end_apart_together_or_cannot_tell():
     assert S.summary_1_2a(R_2a(evr=(0.3, 0.2004))).limits[0].startswith("the 2-D PCA plane holds 50.0 %")
 
 
-def _2b_run(seed, loss=(1.0, 0.1), grad=(1.0, 0.1), rho=0.5, jumps=(1.0, 0.1)):
+def _2b_run(seed, loss=(1.0, 0.1), grad=(1.0, 0.1), rho=0.5, jumps=(1.0, 0.1), peak=None):
     return {"seed": seed, "start_loss": loss[0], "end_loss": loss[1], "start_grad_norm": grad[0],
             "end_grad_norm": grad[1], "spearman_grad_loss": rho, "max_jump_grad_norm": jumps[0],
-            "max_jump_loss": jumps[1]}
+            "max_jump_loss": jumps[1], "trend_peak_grad_norm": max(grad) if peak is None else peak}
 
 
 def R_2b(sinc, digits):
@@ -278,6 +278,9 @@ def test_1_2b_directions_seed_by_seed():
     assert row.number.startswith("sinc: ‖∇L‖ falls by a factor of 10–20 start to end; digits: ‖∇L‖ rises by a "
                                  "factor of 1.5–2 start to end")
     assert row.cannot == ["the strength of their link on digits"]
+    R["per_dataset"]["digits"]["runs"] = [_2b_run(0, grad=(0.3, 0.6), peak=1.1), _2b_run(1, grad=(0.3, 0.45), peak=0.5)]
+    assert S.summary_1_2b(R).answer.endswith("the gradient norm rises in every seed (start to end: its running median "
+                                             "first climbs well above both in some seeds).")
     R = R_2b([_2b_run(0, grad=(1, 0.1)), _2b_run(1, grad=(1, 2), jumps=(0.1, 1))], [_2b_run(0)])
     row = _clean(S.summary_1_2b(R))
     assert "on sinc (full batch) the loss falls in every seed and the seeds cannot tell which way the gradient " \
@@ -422,14 +425,21 @@ def test_1_3c_flatter_end_per_choice():
         _3c_case("batch size", "shared", (-0.0004, 0.0011)), _3c_case("batch size", "independent", (8.62, 11.8)),
         _3c_case("learning rate", "shared", (-2.66, 0.118)), _3c_case("learning rate", "independent", (29.5, 3.2))]}
     row = _clean(S.summary_1_3c(R))
-    assert row.answer == ("Batch size 64 gives the flatter solution in 1 of 2 initialization cases, the other ends "
-                          "not ranked; learning rate 0.01 gives the flatter solution in 1 of 2 initialization cases, "
-                          "the other ends not ranked.")
+    assert row.answer == ("The batch size 64 solution is the flatter end in 1 of 2 initialization cases, the other "
+                          "ends not ranked; the learning rate 0.01 solution is the flatter end in 1 of 2 initialization "
+                          "cases, the other ends not ranked.")
     assert row.number == ("curvature of the training loss along the line (the smaller, the flatter): batch size 64 "
                           "against 1024 (independent initialization): 8.62 against 11.8; learning rate 0.001 against "
                           "0.01 (independent initialization): 29.5 against 3.2 (one run per case: no uncertainty "
                           "measured)")
-    assert row.cannot == ["1 of the batch size cases (ends not ranked)", "1 of the learning rate cases (ends not ranked)"]
+    assert row.cannot == ["whether the batch size decides which solution is flatter (one run per case)",
+                          "1 of the batch size cases (ends not ranked)",
+                          "whether the learning rate decides which solution is flatter (one run per case)",
+                          "1 of the learning rate cases (ends not ranked)"]
+    R["cases"] = [_3c_case("learning rate", "shared", (2.0, 0.1)), _3c_case("learning rate", "independent", (3.0, 0.4))]
+    assert _clean(S.summary_1_3c(R)).answer.startswith(
+        "The learning rate 0.01 solution is the flatter end in 2 of 2 initialization cases (cases that share θ₁, so "
+        "not repeats).")
     R["cases"] = [_3c_case("batch size", "shared", (1.0, 5.0)), _3c_case("batch size", "independent", (9.0, 2.0),
                                                                          reached=(True, False))]
     row = _clean(S.summary_1_3c(R))
@@ -742,6 +752,11 @@ def check_1_2b(R):
         every = " in every seed" if len(runs) > 1 else ""
         how = "full batch" if D["full_batch"] else f"minibatches of {D['batch_size']}"
         part = re.search(rf"[Oo]n {name} \({how}\) (.*?)(?=; on |\.$)", row.answer)[1]
+        climbs = [r["trend_peak_grad_norm"] > t1_2b.HUMP * max(r["start_grad_norm"], r["end_grad_norm"]) for r in runs]
+        hump = ("" if not any(climbs) else " in every seed" if all(climbs) and len(runs) > 1 else "" if all(climbs)
+                else " in some seeds")
+        assert part.endswith(f" (start to end: its running median first climbs well above both{hump})") == any(climbs)
+        part = part.split(" (start to end: ")[0]
         if loss_dir and loss_dir == grad_dir:
             both = {"falls": "fall", "rises": "rise", "stays level": "stay level"}[loss_dir]
             assert part == f"the loss and the gradient norm both {both}{every}"
@@ -800,7 +815,7 @@ def check_1_2c(R):
     if out:
         assert row.missed[0].startswith(f"{out} of {n} runs hit the {P['phase_steps']:,}-step limit")
     assert bool(row.limits) == ("a single number means little without its tolerance" in comment)
-    assert bool(row.cannot) == ("overlap: no clear difference" in comment or "cannot be told" in comment)
+    assert bool(row.cannot) == ("overlap: these runs cannot tell" in comment or "cannot be told" in comment)
     return row
 
 
@@ -838,7 +853,8 @@ def results_1_2d(draw):
                              "ring_full": None if ring is None else draw(loss)},
             "pca_plane": {"explained_variance_ratio": [0.9, 0.05], "max_off_plane": 0.1, "min_loss": draw(loss),
                           "argmin": [-1.7, -0.66], "min_ahead": draw(st.booleans()), "path_start_loss": draw(loss),
-                          "path_end_loss": centre}}
+                          "path_end_loss": centre, "alphas": [draw(st.sampled_from([-2.0, -1.7])), 8.0],
+                          "betas": [-1.0, 2.0]}}
 
 
 @PROPERTY
@@ -957,8 +973,12 @@ def check_1_3c(R):
         else:
             m = re.search(r"the (.+?) solution is the flatter one in (?:all (\d+)|(\d+) of (\d+)) initialization", said)
             k, n = (m[2], m[2]) if m[2] else (m[3], m[4])
-            assert (f"{m[1]} gives the flatter solution in {k} of {n} initialization case"
+            assert (f"the {m[1]} solution is the flatter end in {k} of {n} initialization case"
                     in row.answer.lower()), (said, row.answer)
+            assert f"whether the {pair} decides which solution is flatter (one run per case)" in row.cannot
+            firsts = {(c["models"][0]["batch_size"], c["models"][0]["lr"], c["models"][0]["seed"]) for c in cases}
+            part = next(p for p in row.answer.split("; ") if f"the {m[1]} solution" in p.lower())
+            assert ("(cases that share θ₁, so not repeats)" in part) == (int(k) > 1 and len(firsts) == 1 < len(cases))
         for c in cases:
             assert S.flatter_1_3c(c) == t1_3c.flatter(c)
             if t1_3c.flatter(c) in ("θ₁", "θ₂"):

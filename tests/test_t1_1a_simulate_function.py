@@ -176,6 +176,9 @@ def test_runs_at_the_epoch_limit_are_still_falling():
     many = _R({"sinc": [_runs(1, [0.1, 0.2], stopped=None), _runs(3, [0.01, 0.02])]}, seeds=2)
     assert "2 runs of 4 reached the epoch limit" in _comment(many)
     assert "their losses were still falling, so more epochs may reduce them" in t1_1a.comment(many)
+    assert t1_1a.comment(many).endswith("within 100 epochs under the plateau rule, and 2 of 4 runs were stopped by "
+                                        "that limit while still falling: the verdicts are about this budget, and a "
+                                        "longer one could change them.")
     every = _R({"sinc": [SHALLOW, _runs(3, [0.01, 0.02])]})
     assert "Every run stopped on the plateau rule" in _comment(every)
 
@@ -366,6 +369,16 @@ def _verify_function(R, fn, fl, window, alpha):
             frozenset({"floor"}): "floor"}.get(frozenset(kinds), "mixed")
 
 
+def _budget(R):
+    """The sentence a build with runs stopped by the epoch limit ends on, re-derived from the runs."""
+    P = R["params"]
+    ok = [r for fn in P["functions"] for r in R["runs"].get(fn, []) if r["diverged"] is None]
+    k = sum(not r["stopped"] and r["epochs_run"] >= P["epochs"] for r in ok)
+    return (f" The losses compared are those reached within {P['epochs']:,} epochs under the plateau rule, and {k} "
+            f"of {len(ok)} runs were stopped by that limit while still falling: the verdicts are about this budget, "
+            "and a longer one could change them.") if k else ""
+
+
 def _verify_tail(R, tail, verdicts, window, alpha):
     P = R["params"]
     seeds = f"{P['seeds']} seed{'s' * (P['seeds'] != 1)}"
@@ -373,7 +386,7 @@ def _verify_tail(R, tail, verdicts, window, alpha):
                          f"permutation) of the seeds' final training losses gives p < {alpha:g}, each "
                          f"comparison on its own ({seeds} per model, {R['profile']} profile); a run's final "
                          f"training loss is the median of its training loss over the last {window} % of the "
-                         "epochs it ran, not the loss after its last step."), tail
+                         "epochs it ran, not the loss after its last step." + _budget(R)), tail
     decided = {fn: v for fn, v in verdicts.items() if v}
     kinds = set(decided.values())
     lower, higher = "every deeper model reached a lower", "every deeper model reached a higher"

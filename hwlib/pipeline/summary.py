@@ -388,6 +388,19 @@ def directions_1_2b(D: dict, loss_dir: str, grad_dir: str) -> str:
     return f"on {D['name']} ({how}) {loss_words} {'but' if loss_dir and grad_dir else 'and'} {grad_words}"
 
 
+HUMP_1_2B = 1.5  # t1_2b_gradient_norm.HUMP: a running median this many times both ends' is a climb on the way
+
+
+def hump_1_2b(runs: list[dict]) -> str:
+    """1-2b's ``_hump`` in a clause: start and end do not tell how the gradient norm got there where its running
+    median first climbs well above both ends."""
+    climbs = [r["trend_peak_grad_norm"] > HUMP_1_2B * max(r["start_grad_norm"], r["end_grad_norm"]) for r in runs]
+    if not any(climbs):
+        return ""
+    where = "in every seed" if all(climbs) and len(runs) > 1 else "" if all(climbs) else "in some seeds"
+    return f" (start to end: {' '.join(['its running median first climbs well above both', where]).rstrip()})"
+
+
 def number_1_2b(D: dict, grad_dir: str, factors: list[float]) -> str:
     """The gradient norm's factor start to end where every seed shares its direction, else its means."""
     runs, name = D["runs"], D["name"]
@@ -424,7 +437,7 @@ def summary_1_2b(R: dict) -> Row:
     for D in R["per_dataset"].values():
         loss_dir, _ = change_1_2b(D["runs"], "loss")
         grad_dir, factors = change_1_2b(D["runs"], "grad_norm")
-        parts.append(directions_1_2b(D, loss_dir, grad_dir))
+        parts.append(directions_1_2b(D, loss_dir, grad_dir) + hump_1_2b(D["runs"]))
         numbers.append(number_1_2b(D, grad_dir, factors))
         cannot += cannot_1_2b(D, loss_dir, grad_dir)
     answer = "; ".join(parts)
@@ -733,9 +746,11 @@ def summary_1_3c(R: dict) -> Row:
             cannot.append(f"which {pair} gives the flatter solution")
         else:
             value = cases[0]["values"][0 if decided[0] == "θ₁" else 1]
-            parts.append(f"{pair} {value:g} gives the flatter solution in {len(decided)} of "
+            parts.append(f"the {pair} {value:g} solution is the flatter end in {len(decided)} of "
                          f"{plural(len(cases), 'initialization case')}"
-                         + ("" if len(decided) == len(cases) else ", the other ends not ranked"))
+                         + ("" if len(decided) == len(cases) else ", the other ends not ranked")
+                         + (" (cases that share θ₁, so not repeats)" if len(decided) > 1 and shared_theta1_1_3c(cases) else ""))
+            cannot.append(f"whether the {pair} decides which solution is flatter (one run per case)")
             if len(decided) < len(cases):
                 cannot.append(f"{len(cases) - len(decided)} of the {pair} cases (ends not ranked)")
         for c, v in zip(cases, verdicts):
@@ -751,6 +766,12 @@ def summary_1_3c(R: dict) -> Row:
     lost = [f"batch {b} lr {lr:g} seed {s}" for (b, lr, s), m in models.items() if not m["reached"]]
     missed = [f"{join(lost)} missed the training-loss target ({R['params']['target_loss']:g})"] if lost else []
     return Row(answer, number, "one run a case", missed=missed, cannot=cannot, single=True)
+
+
+def shared_theta1_1_3c(cases: list[dict]) -> bool:
+    """Whether the cases' θ₁ is one trained model (same batch size, learning rate and seed)."""
+    firsts = {(c["models"][0]["batch_size"], c["models"][0]["lr"], c["models"][0]["seed"]) for c in cases}
+    return len(cases) > 1 and len(firsts) == 1
 
 
 ALPHA_1_3C = 0.05  # t1_3c_interpolation.ALPHA: McNemar's level for a pair's two test accuracies

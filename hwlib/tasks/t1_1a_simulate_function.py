@@ -431,5 +431,18 @@ def comment(R: dict) -> str:
     lines.append(f"\n{verdict} A difference is called only where an exact two-sided rank test (Mann-Whitney, "
                  f"by permutation) of the seeds' final training losses gives p < {alpha:g}, each comparison "
                  f"on its own ({seeds} per model, {R['profile']} profile); a run's final training loss is "
-                 f"the median of its training loss over {window_words(R)}, not the loss after its last step.")
+                 f"the median of its training loss over {window_words(R)}, not the loss after its last step."
+                 + _budget_text(R))
     return "\n".join(lines)
+
+
+def _budget_text(R: dict) -> str:
+    """Where runs stopped at the epoch limit, still falling: the verdicts are about this budget, not convergence."""
+    P = R["params"]
+    ok = [r for fn in P["functions"] for r in R["runs"].get(fn, []) if r["diverged"] is None]
+    at_limit = sum(1 for r in ok if not r["stopped"] and r["epochs_run"] >= P["epochs"])
+    if not at_limit:
+        return ""
+    return (f" The losses compared are those reached within {P['epochs']:,} epochs under the plateau rule, and "
+            f"{at_limit} of {len(ok)} runs were stopped by that limit while still falling: the verdicts are about this "
+            "budget, and a longer one could change them.")

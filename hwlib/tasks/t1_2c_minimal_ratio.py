@@ -431,7 +431,7 @@ def _missed(R: dict, reached: list[int], out: list[int]) -> str:
                    "b": "Their minimal ratios are below those of every run that reached it. ",
                    # overlapping ranges: not "within the range", which a partial overlap would make false
                    "tie": "The ranges of their minimal ratios and of the runs that reached it overlap: "
-                          "no clear difference. ",
+                          "these runs cannot tell the two groups apart. ",
                    "unknown": "With one run on a side, whether its minimal ratio differs from the others "
                               "cannot be told. "}[g.verdict]
 

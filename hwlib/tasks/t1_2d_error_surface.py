@@ -263,7 +263,15 @@ def _pca_plane(R: dict) -> str:
     return text + (f"The plane holds loss more than {MARGIN} below the end point's: {m:.3g} at "
                    f"({PP['argmin'][0]:.2g}, {PP['argmin'][1]:.2g}), "
                    + ("ahead of it along the direction of the last step, which suggests training had not finished "
-                      "descending." if PP["min_ahead"] else "not ahead of it along the direction of the last step."))
+                      "descending." if PP["min_ahead"] else "not ahead of it along the direction of the last step.")
+                   + (" It lies on the edge of the grid drawn, so the plane's lowest point may lie farther out."
+                      if _on_edge(PP) else ""))
+
+
+def _on_edge(PP: dict) -> bool:
+    """Whether the plane's lowest grid point is on the grid's border (the true minimum may lie beyond)."""
+    a, b = PP["argmin"]
+    return a in (PP["alphas"][0], PP["alphas"][-1]) or b in (PP["betas"][0], PP["betas"][-1])
 
 
 def comment(R: dict) -> str:
