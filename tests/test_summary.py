@@ -814,7 +814,13 @@ def check_1_2c(R):
     assert bool(row.missed) == bool(out) == ("-step limit first" in comment)
     if out:
         assert row.missed[0].startswith(f"{out} of {n} runs hit the {P['phase_steps']:,}-step limit")
-    assert bool(row.limits) == ("a single number means little without its tolerance" in comment)
+    ratio_limit = [x for x in row.limits if x.startswith("the minimal ratio depends")]
+    assert bool(ratio_limit) == ("a single number means little without its tolerance" in comment)
+    counts = {s["tol"]: sum(e[0] < -s["tol"] for e in R["eigenvalues"]) for s in R.get("sweep", [])}
+    saddle_limit = [x for x in row.limits if x.startswith("the saddle count depends")]
+    assert bool(saddle_limit) == (len(set(counts.values())) > 1)
+    for tol, c in counts.items():
+        assert not saddle_limit or f"{c} of {n} at tol = {tol:g}" in saddle_limit[0]
     assert bool(row.cannot) == ("overlap: these runs cannot tell" in comment or "cannot be told" in comment)
     return row
 

@@ -421,10 +421,19 @@ def check_comment(R, text):
     assert m and agrees(m[1], med) and agrees(m[2], q1) and agrees(m[3], q3)
     n_neg = sum(e[0] < -TOL for e in eig)
     assert int(m[4]) == n_neg
+    # the count at the sweep's other tolerances and among the runs that reached the threshold, from the spectra
+    reached_idx = [i for i, r in enumerate(R["phase2"]["reached"]) if r]
+    want = [f"with tol = {t:g}: {sum(e[0] < -t for e in eig)}" for t in SWEEP if t != TOL]
+    if len(reached_idx) < n:
+        want.append(f"among the {len(reached_idx)} that reached the gradient threshold: "
+                    f"{sum(eig[i][0] < -TOL for i in reached_idx)}")
+    m = re.search(rf"have an eigenvalue below −{TOL:g}(?: \(([^()]*)\))?[:.]", text)
+    inner = m[1].split("; ") if m[1] else []
+    assert inner[1 if n_neg else 0:] == want, (inner, want)
     if n_neg:
         most, top = min(e[0] for e in eig), float(np.median([e[-1] for e in eig]))
         m = re.search(rf"the most negative is {NUM}, (not small|small) beside the median largest "
-                      rf"eigenvalue, {NUM}\)", text)
+                      rf"eigenvalue, {NUM}(?:\)|;)", text)
         assert m and agrees(m[1], most) and agrees(m[3], top)
         assert (m[2] == "small") == (abs(most) < 0.01 * top)
     assert ("not minima but saddle points" in text) == (n_neg > n / 2)

@@ -461,16 +461,30 @@ def _negatives(R: dict) -> str:
     text = (f"- **Among the non-negligible eigenvalues** the ratio is median {rn['median']:.2f} (interquartile "
             f"{rn['q25']:.2f}–{rn['q75']:.2f}). {n_neg} of {wording.plural(n, 'run')} have an eigenvalue below "
             f"−{P['tol']:g}")
+    inner = _saddle_counts(R)
     if n_neg:
         shallow = abs(S["most_negative"]) < SHALLOW * med_top
-        text += (f" (the most negative is {S['most_negative']:.2g}, {'small' if shallow else 'not small'} beside "
-                 f"the median largest eigenvalue, {med_top:.3g})")
+        inner.insert(0, f"the most negative is {S['most_negative']:.2g}, {'small' if shallow else 'not small'} beside "
+                        f"the median largest eigenvalue, {med_top:.3g}")
+    text += f" ({'; '.join(inner)})" if inner else ""
     if n_neg > MOST_RUNS * n:
         return text + (f": {'all' if n_neg == n else 'most'} of these near-zero-gradient points are not minima but "
                        "saddle points, with downhill directions beside the upward ones.\n")
     if n_neg:
         return text + ": most of these points curve upward in every curved direction; the rest are saddle points.\n"
     return text + ": every point curves upward in every direction that is curved at all.\n"
+
+
+def _saddle_counts(R: dict) -> list[str]:
+    """The same count at the sweep's other tolerances, and among the runs that reached the gradient threshold:
+    how much the saddle count owes to the tolerance and to the runs that stopped short."""
+    eig, P = R["eigenvalues"], R["params"]
+    parts = [f"with tol = {s['tol']:g}: {sum(e[0] < -s['tol'] for e in eig)}" for s in R["sweep"] if s["tol"] != P["tol"]]
+    reached = [i for i, r in enumerate(R["phase2"]["reached"]) if r]
+    if len(reached) < len(eig):
+        parts.append(f"among the {len(reached)} that reached the gradient threshold: "
+                     f"{sum(eig[i][0] < -P['tol'] for i in reached)}")
+    return parts
 
 
 def _tolerance(R: dict) -> str:
