@@ -149,6 +149,9 @@ def test_paired_test_not_below_the_level_or_the_other_way():
     # p printed with the digits that keep it below the level
     text = _clean(t1_3a.comment(_R(MEMORIZED, REFERENCE, paired=(20, 8, 0.0496))))
     assert "p = 0.0496, below 0.05): training accuracy alone" in text
+    # p exactly at the level is not below it
+    text = _clean(t1_3a.comment(_R(MEMORIZED, REFERENCE, paired=(20, 8, 0.05))))
+    assert "p = 0.05, not below 0.05), so this run cannot show" in text
     text = _clean(t1_3a.comment(_R(MEMORIZED, REFERENCE, paired=(1, 20, 1e-5))))
     assert "the random-label net tests higher (" in text and "this run cannot show" in text
 
@@ -447,7 +450,8 @@ def paired_test(draw, runs: list[dict], n: int) -> dict:
     only_true, only_random = ka - both, kb - both
     p = binomtest(min(only_true, only_random), only_true + only_random, 0.5).pvalue if only_true + only_random else 1.0
     if only_true != only_random:  # equal counts give p = 1 only
-        p = draw(st.one_of(st.just(p), st.sampled_from([0.0496, 0.04999, 0.05, 0.0501, 0.001, 0.000999, 1e-300])))
+        p = draw(st.one_of(st.just(p), st.sampled_from([0.05, 0.0496, 0.04999, 0.0501]),
+                           st.sampled_from([0.001, 0.000999, 1e-300])))
     return {"only_true": only_true, "only_random": only_random, "p": p}
 
 
