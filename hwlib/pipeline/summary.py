@@ -25,6 +25,7 @@ import numpy as np
 from ..ranks import compare_medians
 from ..results import load_results
 from ..wording import (
+    ALPHA,
     OTHER_SEEDS_UNKNOWN,
     RHO_WEAK,
     amount,
@@ -565,17 +566,31 @@ def against_band_1_3a(acc: float, level: float, n: int) -> str:
     return "above" if shown(acc) > shown(hi) else "below" if shown(acc) < shown(lo) else "same"
 
 
-def higher_1_3a(acc: float, other: float, n: int) -> bool:
-    """1-3a's ``test_acc_vs`` is 'above': one measured accuracy above another on the same n images by more
-    than NOISE_Z standard deviations of their difference, both as printed."""
-    threshold = NOISE_Z_1_3A * math.sqrt(max(acc * (1 - acc), other * (1 - other)) * 2 / n)
-    return float(f"{100 * (acc - other):.1f}") > float(f"{100 * threshold:.1f}")
+def paired_side_1_3a(t: dict) -> str:
+    """1-3a's ``paired_side``: the true-label net's test accuracy against the random-label net's on the shared
+    test set, 'higher' / 'lower' where McNemar's exact test gives p < ALPHA, else 'cannot tell'."""
+    if t["p"] >= ALPHA or t["only_true"] == t["only_random"]:
+        return "cannot tell"
+    return "higher" if t["only_true"] > t["only_random"] else "lower"
+
+
+def test_acc_1_3a(R: dict) -> str:
+    """Where the random-label net's test accuracy ended against chance's band, and where its best epoch lies
+    when that is outside the band on another side."""
+    rand, chance, n = R["runs"][0], R["chance"], R["n_test"]
+    end, best = against_band_1_3a(rand["final"]["test_acc"], chance, n), against_band_1_3a(rand["best_test_acc"], chance, n)
+    text = {"same": "; its test accuracy ended at chance level", "above": "; its test accuracy ended above chance",
+            "below": "; its test accuracy ended below chance"}[end]
+    if best not in ("same", end):
+        text += f" (at its best epoch {pct(rand['best_test_acc'])}, {best} the band)"
+    return text + "."
 
 
 def summary_1_3a(R: dict) -> Row:
-    """Reads runs[0].{epochs_to_target, final.{train_acc, test_acc}}, the true-label run runs[*].{label,
-    epochs_to_target, final.test_acc}, chance, n_test, n_train, model.params and params.{target_acc, epochs}:
-    whether the random labels were memorized, and the test accuracy against chance's sampling band."""
+    """Reads runs[0].{epochs_to_target, best_test_acc, final.{train_acc, test_acc}}, the true-label run
+    runs[*].{label, epochs_to_target, final.test_acc}, test_paired.{only_true, only_random, p}, chance, n_test,
+    n_train, model.params and params.{target_acc, epochs}: whether the random labels were memorized, the test
+    accuracy against chance's sampling band, and the two nets paired on the shared test set."""
     rand, P = R["runs"][0], R["params"]
     e, acc, chance, n = rand["epochs_to_target"], rand["final"]["test_acc"], R["chance"], R["n_test"]
     target = pct(P["target_acc"], 0)
@@ -586,25 +601,32 @@ def summary_1_3a(R: dict) -> Row:
     else:
         answer = (f"Not within {plural(P['epochs'], 'epoch')}: the training accuracy on random labels ended at "
                   f"{pct(rand['final']['train_acc'], 2)}, below {target}")
-    answer += {"same": "; its test accuracy stayed at chance level.",
-               "above": "; its test accuracy ended above chance.",
-               "below": "; its test accuracy ended below chance."}[against_band_1_3a(acc, chance, n)]
     lo, hi = band_1_3a(chance, n)
     number = (f"test accuracy {pct(acc)}; chance {pct(chance, 0)}, {NOISE_Z_1_3A} binomial standard deviations on "
               f"{n:,} test images: {pct(lo)} to {pct(hi)}")
+    ref = next((r for r in R["runs"][1:] if r["label"] == "true labels"), None)
+    if ref is not None:
+        t = R["test_paired"]
+        number += (f"; the true-label net {pct(ref['final']['test_acc'])}, McNemar {p_text(t['p'])} on the shared test "
+                   f"images ({t['only_true']:,} against {t['only_random']:,} images only one net gets right)")
     missed = ([f"the random labels did not reach {target} training accuracy in {plural(P['epochs'], 'epoch')}"]
               if e is None else [])
-    # the section's conclusion: what this run cannot answer or show
-    ref = next((r for r in R["runs"][1:] if r["label"] == "true labels"), None)
-    if e is None:
-        cannot = ["whether the net fits random labels (it did not within these epochs)"]
-    elif ref is None or ref["epochs_to_target"] is None:
-        cannot = ["whether training accuracy hides the difference (no true-label run that fits)"]
-    elif not higher_1_3a(ref["final"]["test_acc"], acc, n):
-        cannot = ["whether the true-label net tests higher (within the sampling noise)"]
-    else:
-        cannot = []
-    return Row(answer, number, "one run per kind of label", missed=missed, cannot=cannot, single=True)
+    return Row(answer + test_acc_1_3a(R), number, "one run per kind of label", missed=missed,
+               cannot=cannot_1_3a(R, ref), single=True)
+
+
+def cannot_1_3a(R: dict, ref: dict | None) -> list[str]:
+    """The section's conclusion: what this run cannot answer or show."""
+    if R["runs"][0]["epochs_to_target"] is None:
+        return ["whether the net fits random labels (it did not within these epochs)"]
+    if ref is None or ref["epochs_to_target"] is None:
+        return ["whether training accuracy hides the difference (no true-label run that fits)"]
+    t = R["test_paired"]
+    side = paired_side_1_3a(t)
+    if side == "higher":
+        return []
+    why = "the random-label net tests higher" if side == "lower" else f"not below {ALPHA:g}"
+    return [f"whether the true-label net tests higher (McNemar {p_text(t['p'])} on the shared test images, {why})"]
 
 
 # ------------------------------------------------------------------ 1-3b

@@ -6,18 +6,21 @@ replaced by a seeded random class; the test labels stay true. A fully connected 
 parameters than training images is trained on them and, for reference, the identical net (same
 initialization, same data order) on the true labels. The training set is evaluated in eval mode
 after every epoch, so "epochs to 99 %" is measured on fixed weights, not on a running average over
-an epoch of changing weights.
+an epoch of changing weights. Both final models are scored on the same test images, so their test
+accuracies are compared paired, image by image (McNemar's exact test, ``hwlib.paired``).
 """
 
 from __future__ import annotations
 
 import math
 import time
+from fractions import Fraction
 
 import torch
 
 from .. import data, models, train, wording
 from ..labels import agreement, with_random_labels
+from ..paired import mcnemar
 from ..params import Param, same
 from ..plots import figure, legend_below, palette, whole_number_ticks
 from ..results import envelope
@@ -63,6 +66,17 @@ def first_epoch_reaching(acc: list[float], target: float) -> int | None:
     return next((i + 1 for i, a in enumerate(acc) if a >= target), None)
 
 
+@torch.no_grad()
+def test_correct(model: torch.nn.Module, ds: data.Dataset) -> list[bool]:
+    """Whether each test image is classified right by the model as it is now, in eval mode."""
+    was_training = model.training
+    model.eval()
+    correct = torch.cat([model(ds.x_test[i:i + train.EVAL_CHUNK]).argmax(1) == ds.y_test[i:i + train.EVAL_CHUNK]
+                         for i in range(0, len(ds.x_test), train.EVAL_CHUNK)])
+    model.train(was_training)
+    return correct.tolist()
+
+
 def train_one(P, ds: data.Dataset, label: str):
     torch.manual_seed(P.seed)  # same initialization for the random- and the true-label run
     model = models.mlp(P.widths, in_dim=math.prod(ds.input_shape), out_dim=ds.n_classes).to(P.device)
@@ -79,6 +93,7 @@ def train_one(P, ds: data.Dataset, label: str):
         "best_test_acc": max(h.test_acc) if h.test_acc else None,
         "min_test_loss_epoch": h.eval_epoch[min(range(len(h.test_loss)), key=h.test_loss.__getitem__)]
         if h.test_loss else None,
+        "test_correct": test_correct(model, ds),  # the final model, image by image: for the paired test in run()
     }
 
 
@@ -88,14 +103,20 @@ def run(P) -> dict:
     noisy = with_random_labels(ds, seed=P.label_seed)
     model, random_run = train_one(P, noisy, "random labels")
     runs = [random_run]
+    paired = None
     if P.true_labels_reference:
         runs.append(train_one(P, ds, "true labels")[1])
+        # the two final models on the same test images: true-label net (a) against random-label net (b)
+        t = mcnemar(runs[1]["test_correct"], random_run["test_correct"])
+        paired = {"only_true": t["only_a"], "only_random": t["only_b"], "p": t["p"]}
+    for r in runs:
+        del r["test_correct"]  # the whole test set per run: the paired test above is what is kept
     info = models.describe(model)
     return envelope(P, NAME, SECTION, time.perf_counter() - start,
                     dataset=ds.describe(), n_train=len(ds.x_train), n_test=len(ds.x_test),
                     chance=1 / ds.n_classes, label_agreement=agreement(noisy.y_train, ds.y_train),
                     model={"widths": info["widths"], "structure": info["structure"], "params": info["params"]},
-                    steps_per_epoch=math.ceil(len(ds.x_train) / P.batch_size), runs=runs)
+                    steps_per_epoch=math.ceil(len(ds.x_train) / P.batch_size), runs=runs, test_paired=paired)
 
 
 # ------------------------------------------------------------------ table and figures
@@ -176,13 +197,12 @@ def against_band(acc: float, level: float, n: int) -> str:
     return "above" if _shown(acc) > _shown(hi) else "below" if _shown(acc) < _shown(lo) else "same"
 
 
-def test_acc_vs(acc: float, other: float, n: int) -> tuple[str, float]:
-    """'above' / 'below' / 'same': one measured accuracy against another on the same n test images (both
-    noisy: the larger variance, twice), by more than NOISE_Z standard deviations of their difference as
-    printed; and that threshold."""
-    threshold = NOISE_Z * math.sqrt(max(acc * (1 - acc), other * (1 - other)) * 2 / n)
-    d, t = _shown(acc - other), _shown(threshold)
-    return ("above" if d > t else "below" if -d > t else "same"), threshold
+def paired_side(t: dict | None) -> str:
+    """The true-label net's test accuracy against the random-label net's, paired on the shared test set:
+    'higher' / 'lower' where McNemar's exact test gives p < wording.ALPHA, else 'cannot tell'."""
+    if t["p"] >= wording.ALPHA or t["only_true"] == t["only_random"]:
+        return "cannot tell"
+    return "higher" if t["only_true"] > t["only_random"] else "lower"
 
 
 def _band_words(level: float, n: int, what: str) -> str:
@@ -222,7 +242,9 @@ def _test_set(R: dict) -> list[str]:
              + {"same": "within that band, so at chance level",
                 "above": "above that band: the net learned something about the true labels along the way",
                 "below": "below that band, so below chance"}[against_band(acc, chance, n)]
-             + f" (best over the epochs: {wording.pct(rand['best_test_acc'])})."]
+             + f" (best over the epochs: {wording.pct(rand['best_test_acc'])}, "
+             + {"same": "within", "above": "above", "below": "below"}[against_band(rand["best_test_acc"], chance, n)]
+             + " the band)."]
     first, last = rand["test_loss"][0], rand["test_loss"][-1]
     # decided on the printed values (a tolerance for the float product), so "more than 10 %" holds for them
     a, b = float(f"{first:.3g}"), float(f"{last:.3g}")
@@ -248,24 +270,32 @@ def _reference(R: dict, ref: dict) -> str:
 
 def _conclusion(R: dict, ref: dict | None) -> str:
     P, rand = R["params"], R["runs"][0]
-    e, target, n = rand["epochs_to_target"], wording.pct(P["target_acc"], 0), R["n_test"]
+    e, target = rand["epochs_to_target"], wording.pct(P["target_acc"], 0)
     if e is None:
         return (f"This run does not show memorization within {wording.plural(P['epochs'], 'epoch')}, so it cannot "
                 "answer the question; more epochs or a larger model may.")
     if ref is None or ref["epochs_to_target"] is None:
         return ("A network this large can fit labels that carry no information. Without a true-label run that fits "
                 "the training set too, this run cannot show that training accuracy hides the difference.")
-    a, b = ref["final"]["test_acc"], rand["final"]["test_acc"]
-    side, threshold = test_acc_vs(a, b, n)
-    test = (f"{wording.pct(a)} against {wording.pct(b)}, {100 * (a - b):.1f} points apart; {NOISE_Z} standard "
-            f"deviations of that difference on {n:,} test images: {100 * threshold:.1f} points")
-    if side != "above":
-        return (f"A network this large can fit labels that carry no information; the true-label net does not test "
-                f"higher by more than the sampling noise ({test}), so this run cannot show that training accuracy "
-                "hides the difference.")
+    side, test = paired_side(R["test_paired"]), _paired_words(R, ref)
+    if side != "higher":
+        what = ("the random-label net tests higher" if side == "lower" else
+                "the two nets' test accuracies do not differ beyond the test set's noise")
+        return (f"A network this large can fit labels that carry no information; {what} ({test}), so this run cannot "
+                "show that training accuracy hides the difference.")
     return (f"The same network reached {target} training accuracy on labels that mean nothing and on the true ones, "
             f"yet the true-label net tests higher ({test}): training accuracy alone cannot tell the two apart, so the "
             "model's capacity alone does not explain why it generalizes.")
+
+
+def _paired_words(R: dict, ref: dict) -> str:
+    """Both final test accuracies and McNemar's exact test of them on the shared test images."""
+    t, acc = R["test_paired"], R["runs"][0]["final"]["test_acc"]
+    below = "not below" if paired_side(t) == "cannot tell" else "below"
+    return (f"{wording.pct(ref['final']['test_acc'])} against {wording.pct(acc)}; McNemar's exact test, paired on the "
+            f"shared {R['n_test']:,} test images: {wording.plural(t['only_true'], 'image')} only the true-label net "
+            f"classifies right, {t['only_random']:,} only the random-label net, {wording.p_text(t['p'])}, {below} "
+            f"{wording.ALPHA:g}")
 
 
 def comment(R: dict) -> str:
@@ -281,6 +311,42 @@ ZHANG = ("Zhang et al. (2017) found that networks fit random labels perfectly gi
          "ones, by a small constant factor")
 
 
+# Their Figure 1a (CIFAR-10): fitting random labels took about 2 to 3 times as long as fitting the true ones.
+ZHANG_FACTOR = (2, 3)
+
+
+def factor_bounds(e: int, er: int) -> tuple[str, str | None]:
+    """The slow-down factor e / er as far as whole epochs fix it: each net reached the target after more than
+    one epoch fewer than counted and at most the epochs counted, so the factor lies between (e − 1) / er and
+    e / (er − 1) (no upper bound where er is 1), printed rounded outward to one decimal."""
+    low = math.floor(Fraction(10 * (e - 1), er))
+    high = math.ceil(Fraction(10 * e, er - 1)) if er > 1 else None
+    return f"{low / 10:.1f}", (f"{high / 10:.1f}" if high is not None else None)
+
+
+def against_zhang(e: int, er: int) -> str:
+    """'larger' / 'smaller' / 'overlaps': the factor's whole-epoch bounds, as printed, against ZHANG_FACTOR."""
+    low, high = factor_bounds(e, er)
+    return ("larger" if float(low) > ZHANG_FACTOR[1] else
+            "smaller" if high is not None and float(high) < ZHANG_FACTOR[0] else "overlaps")
+
+
+def _speed(e: int, er: int) -> tuple[list[str], list[str]]:
+    """Their third finding against this run: (agreeing clauses, differing clauses)."""
+    counts = f"{e} against {er}, counted in whole epochs"
+    if e <= er:
+        return [], [f"fitting them took {'as many epochs as' if e == er else 'fewer epochs than'} the true labels "
+                    f"({counts}) {wording.no_uncertainty('one run each')}"]
+    low, high = factor_bounds(e, er)
+    factor = (f"{e / er:.1f} times as many epochs as the true labels {wording.no_uncertainty('one run each')}, "
+              f"{counts}, so " + (f"between {low} and {high}" if high else f"at least {low}"))
+    paper = f"the roughly {ZHANG_FACTOR[0]} to {ZHANG_FACTOR[1]} times their Figure 1a shows (CIFAR-10)"
+    side = against_zhang(e, er)
+    if side == "overlaps":
+        return [f"fitting them took longer, by a factor whose range reaches {paper}: {factor}"], []
+    return ["fitting them took longer"], [f"the factor is {side} than {paper}: {factor}"]
+
+
 def _zhang(R: dict, ref: dict | None) -> str:
     """Whether this run agrees with Zhang et al. on each of their three findings, and what differs here."""
     P, rand = R["params"], R["runs"][0]
@@ -294,22 +360,30 @@ def _zhang(R: dict, ref: dict | None) -> str:
         f"{wording.pct(rand['final']['train_acc'], 2)} after {wording.plural(P['epochs'], 'epoch')})")
     level = against_band(acc, R["chance"], R["n_test"])
     (agree if level == "same" else differ).append(
-        f"its test accuracy is at chance within {NOISE_Z} binomial standard deviations" if level == "same" else
-        f"its test accuracy is {level} chance by more than {NOISE_Z} binomial standard deviations")
-    unknown = None
-    if e is None or er is None:
-        unknown = f"the speed cannot be compared without both nets reaching {target}"
-    elif e > er:
-        agree.append(f"fitting them took longer ({e / er:.1f} times as many epochs as the true labels)")
-    else:
-        differ.append(f"fitting them took {'as many epochs as' if e == er else 'fewer epochs than'} the true labels "
-                      f"({e} against {er}, counted in whole epochs)")
+        f"its test accuracy ended at chance within {NOISE_Z} binomial standard deviations" if level == "same" else
+        f"its test accuracy ended {level} chance by more than {NOISE_Z} binomial standard deviations")
+    unknown = f"the speed cannot be compared without both nets reaching {target}" if e is None or er is None else None
+    if not unknown:
+        longer, unlike = _speed(e, er)
+        agree, differ = agree + longer, differ + unlike
+    factor = against_zhang(e, er) if not unknown and e > er else None
     verdict = ("agrees" if not differ and not unknown else "does not agree" if not agree else
                "agrees where it can be compared" if not differ else "agrees in part")
-    setting = (f"{R['dataset'].split(':')[0]} and an MLP of {R['model']['params']:,} parameters trained for "
-               f"{wording.plural(P['epochs'], 'epoch')} (the {R['profile']} profile)")
     return (f"{ZHANG}. This run **{verdict}**: "
             + "; ".join(([f"as they found, {wording.join(agree)}"] if agree else [])
                         + ([f"unlike their finding, {wording.join(differ)}"] if differ else [])
                         + ([unknown] if unknown else []))
-            + (f". The setting differs: here {setting}; theirs, CIFAR-10 and ImageNet." if differ or unknown else "."))
+            + ("" if unknown else f". {wording.OTHER_SEEDS_UNKNOWN[0].upper()}{wording.OTHER_SEEDS_UNKNOWN[1:]}")
+            + _setting(R, bool(differ or unknown), factor))
+
+
+def _setting(R: dict, differs: bool, factor: str | None) -> str:
+    """Where this run differs from theirs, its setting, and what may explain a factor unlike theirs."""
+    P = R["params"]
+    if not differs:
+        return "."
+    why = (f" The dataset, the size of the net or the learning rate may explain the {factor} factor; this run does "
+           "not test that." if factor in ("larger", "smaller") else "")
+    return (f". The setting differs: here {R['dataset'].split(':')[0]} and an MLP of {R['model']['params']:,} "
+            f"parameters trained for {wording.plural(P['epochs'], 'epoch')} by {P['optimizer']} at learning rate "
+            f"{P['lr']:g} (the {R['profile']} profile); theirs, CIFAR-10 and ImageNet.{why}")
