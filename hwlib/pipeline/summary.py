@@ -509,11 +509,17 @@ def summary_1_2c(R: dict) -> Row:
     if moves > TOL_MATTERS_1_2C:
         limits.append(f"the minimal ratio depends on the tolerance (median {sw[0]['ratio_all']:.2f} at tol = "
                       f"{sw[0]['tol']:g}, {sw[-1]['ratio_all']:.2f} at {sw[-1]['tol']:g})")
-    counts = {s["tol"]: sum(e[0] < -s["tol"] for e in R["eigenvalues"]) for s in R.get("sweep", [])}
-    if len(set(counts.values())) > 1:
-        limits.append("the saddle count depends on the tolerance (" + ", ".join(
-            f"{c} of {n} at tol = {t:g}" for t, c in sorted(counts.items())) + ")")
+    limits += saddle_limit_1_2c(R, n)
     return Row(answer, number, f"{n} runs", limits, missed, cannot)
+
+
+def saddle_limit_1_2c(R: dict, n: int) -> list[str]:
+    """Reads eigenvalues and sweep[*].tol: the saddle count at each tolerance of the sweep, where it moves."""
+    counts = {s["tol"]: sum(e[0] < -s["tol"] for e in R["eigenvalues"]) for s in R.get("sweep", [])}
+    if len(set(counts.values())) < 2:
+        return []
+    return ["the saddle count depends on the tolerance (" + ", ".join(
+        f"{c} of {n} at tol = {t:g}" for t, c in sorted(counts.items())) + ")"]
 
 
 # ------------------------------------------------------------------ 1-2d
