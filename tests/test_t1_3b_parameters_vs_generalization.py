@@ -531,6 +531,10 @@ def _order_case() -> dict:
 @settings(max_examples=200, deadline=None)
 @given(random_results())
 @example(_order_case())
+# the widest above the narrowest and below the best width by the rank test: the literature disagrees
+@example(_R(_four(8, 0.90, train_acc=0.95), _four(64, 0.975), _four(512, 0.95, test_loss=0.3), seeds=FOUR))
+# exactly as many parameters as training images: short of the over-parameterized regime
+@example({**_R(_four(2, 0.50), _four(8, 0.90), seeds=FOUR), "n_train": PARAMS[8]})
 def test_comment_rederived_from_random_results(R):
     check_comment(R)
 
