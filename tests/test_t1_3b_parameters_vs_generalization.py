@@ -97,6 +97,8 @@ def test_two_seeds_a_side_call_no_difference():
     assert "clearly" not in text and "**higher**" not in text and "limited by its size" not in text
     assert "the rank test cannot tell the widest model's test accuracy (210 parameters per training image)" in text
     assert "With 2 seeds a side the test cannot reach p < 0.05; 4 or more seeds per width could." in text
+    assert ("This run does not contradict the literature the experiment repeats (Zhang et al. (2017) and Novak et al. "
+            "(2018) find") in text and "but it cannot confirm a rise either" in text
 
 
 def test_four_seeds_widest_lower_than_the_best_width():
@@ -105,7 +107,10 @@ def test_four_seeds_widest_lower_than_the_best_width():
     assert ("the widest model's is 95.2 %, **lower** (exact two-sided rank test over the seeds, p = 0.029, "
             "below 0.05)") in text
     assert "tests lower than width 64 (exact two-sided rank test" in text and "cost some test accuracy" in text
-    assert "lowest at width 64 (8,970 parameters)" in text and "0.301, **higher** (exact" in text
+    assert ("Test loss: the lowest mean is at width 64 (8,970 parameters), 0.0235; at the widest it is 0.301, "
+            "**higher** (exact") in text
+    assert "This disagrees with the literature the experiment repeats: Zhang et al. (2017)" in text
+    assert "here the widest model tests lower than width 64." in text
     assert "The narrowest model is limited by its size" in text and "(exact two-sided rank test over the seeds, p = 0.029" in text
 
 
@@ -113,10 +118,45 @@ def test_four_seeds_widest_lower_than_the_narrowest_and_widest_best():
     lower = _clean(t1_3b.comment(_R(_four(8, 0.90), _four(512, 0.80), seeds=FOUR)))
     assert "widest against narrowest: 80.2 % against 90.1 %, **lower** (exact" in lower
     best = _clean(t1_3b.comment(_R(_four(8, 0.90), _four(512, 0.95), seeds=FOUR)))
-    assert "90.1 %, **higher** (exact" in best
-    assert "The widest model also has the highest mean test accuracy" in best
-    assert "Test loss: lowest at the widest model" in best
-    assert "adding parameters (up to 210 per training image) did not lower the mean test accuracy" in best
+    assert "widest against narrowest: 95.2 % against 90.1 %, **higher** (exact" in best
+    assert ("The widest model also has the highest mean test accuracy of all widths; against the next highest, width 8 "
+            "(682 parameters): 95.2 % against 90.1 %, **higher** (exact") in best
+    assert ("- Test loss: the lowest mean is the widest model's; against the next lowest, width 8 (682 parameters): "
+            "0.0485 against 0.0985, **lower** (exact two-sided rank test over the seeds, p = 0.029, below 0.05).") in best
+    assert ("adding parameters (up to 210 per training image) did not lower the mean test accuracy: the widest model's "
+            "is the highest, above the next highest width's by the rank test.") in best
+    assert "This agrees with the literature the experiment repeats" in best
+    assert "here the widest model tests higher than the narrowest." in best
+    assert "here the widest model tests lower than width 8." in lower and "This disagrees" in lower
+
+
+def test_widest_highest_mean_but_the_rank_test_cannot_tell_it_from_the_next():
+    # the quick run's case: the widest has the highest mean test accuracy and the lowest mean test loss, each by a
+    # hair over width 64, the seeds interleaved: the rank test cannot tell either, and the comment says so
+    R = _R(_four(8, 0.90, train_acc=0.95), _runs(64, (0.973, 0.976, 0.974, 0.977), (1.0,) * 4),
+           _runs(512, (0.972, 0.979, 0.975, 0.977), (1.0,) * 4), seeds=FOUR)
+    text = _clean(t1_3b.comment(R))
+    assert ("- The widest model also has the highest mean test accuracy of all widths; against the next highest, "
+            "width 64 (8,970 parameters): 97.6 % against 97.5 %, cannot tell (exact two-sided rank test over the "
+            "seeds, p = 0.74, not below 0.05).") in text
+    assert ("- Test loss: the lowest mean is the widest model's; against the next lowest, width 64 (8,970 parameters): "
+            "0.0243 against 0.025, cannot tell (exact two-sided rank test over the seeds, p = 0.74") in text
+    assert ("the rank test cannot tell the widest model's test accuracy (210 parameters per training image) from the "
+            "next highest width's: this run shows no cost") in text
+    assert "did not lower" not in text and "shows none" not in text
+    assert ("This agrees with the literature the experiment repeats: Zhang et al. (2017) and Novak et al. (2018) find "
+            "that networks with more parameters than training images fit the training set and still generalize, their "
+            "test accuracy not falling as parameters are added; here the widest model tests higher than the narrowest "
+            "and not lower than width 64.") in text
+    check_comment(R)
+
+
+def test_a_widest_model_short_of_the_training_images_is_said_to_be():
+    R = _R(_four(2, 0.50), _four(8, 0.90), seeds=FOUR)  # 682 parameters for 1,437 images
+    text = _clean(t1_3b.comment(R))
+    assert ("Its widest model has no more parameters than training images (0.47 per image), short of the regime they "
+            "study.") in text
+    check_comment(R)
 
 
 def test_overlapping_seeds_cannot_tell():
@@ -313,7 +353,14 @@ def check_train(lines: list[str], W: dict, pw) -> list[str]:
     return rest, fit_from
 
 
-def check_test_lines(lines: list[str], W: dict, pw) -> int:
+def narrowest_at(W: dict, widths: list, key: str, pick) -> int:
+    """The narrowest of ``widths`` whose mean ``key`` is ``pick`` (max or min) of them all."""
+    top = pick(mean(W[w][key]) for w in widths)
+    return next(w for w in widths if mean(W[w][key]) == top)
+
+
+def check_test_lines(lines: list[str], W: dict, pw) -> tuple[int, int]:
+    """The test accuracy and test loss lines; the best width and the width the widest is held against."""
     widths = list(W)
     small, large = widths[0], widths[-1]
     acc = lambda w, text: shows(text, mean(W[w]["test_acc"]), pct)
@@ -321,67 +368,104 @@ def check_test_lines(lines: list[str], W: dict, pw) -> int:
     assert m and acc(large, m[1]) and acc(small, m[3]), lines[0]
     m = [None, m[5]]
     check_verdict(m[1], W[large]["test_acc"], W[small]["test_acc"])
-    top = max(mean(W[w]["test_acc"]) for w in widths)
-    best = next(w for w in widths if mean(W[w]["test_acc"]) == top)  # the narrowest of the best
-    if best == large:
-        top_narrower = max(mean(W[w]["test_acc"]) for w in widths[:-1])
-        near = next(w for w in widths[:-1] if mean(W[w]["test_acc"]) == top_narrower)
-        m = re.fullmatch(rf"- The widest model also has the highest mean test accuracy of all widths \(({NUM} %)\); "
-                         rf"against the next highest, ({NUM} %) at {re.escape(pw(near))}, it tests (.+)\.", lines[1])
+    best = narrowest_at(W, widths, "test_acc", max)
+    if best == large:  # the highest mean is held against the next highest
+        near = narrowest_at(W, widths[:-1], "test_acc", max)
+        m = re.fullmatch(rf"- The widest model also has the highest mean test accuracy of all widths; against the next "
+                         rf"highest, {re.escape(pw(near))}: ({NUM} %) against ({NUM} %), (.+)\.", lines[1])
         assert m and acc(large, m[1]) and acc(near, m[3]), lines[1]
         check_verdict(m[5], W[large]["test_acc"], W[near]["test_acc"], allowed=("higher",))
     else:
+        near = best
         m = re.fullmatch(rf"- The best mean test accuracy is ({NUM} %) at {re.escape(pw(best))}; the widest model's is "
                          rf"({NUM} %), (.+)\.", lines[1])
         assert m and acc(best, m[1]) and acc(large, m[3]), (lines[1], best)
         check_verdict(m[5], W[large]["test_acc"], W[best]["test_acc"], allowed=("lower",))
-    low_loss = min(mean(W[w]["test_loss"]) for w in widths)
-    low = next(w for w in widths if mean(W[w]["test_loss"]) == low_loss)
+    low = narrowest_at(W, widths, "test_loss", min)
     loss = lambda w, text: shows(text, mean(W[w]["test_loss"]), lambda x: f"{x:.3g}")
-    if low == large:
-        m = re.fullmatch(rf"- Test loss: lowest at the widest model \({NUM}\)\.", lines[2])
-        assert m and loss(large, m[1]), lines[2]
+    if low == large:  # the lowest mean is held against the next lowest
+        nxt = narrowest_at(W, widths[:-1], "test_loss", min)
+        m = re.fullmatch(rf"- Test loss: the lowest mean is the widest model's; against the next lowest, "
+                         rf"{re.escape(pw(nxt))}: {NUM} against {NUM}, (.+)\.", lines[2])
+        assert m and loss(large, m[1]) and loss(nxt, m[2]), (lines[2], nxt)
+        check_verdict(m[3], W[large]["test_loss"], W[nxt]["test_loss"], allowed=("lower",))
     else:
-        m = re.fullmatch(rf"- Test loss: lowest at {re.escape(pw(low))}, {NUM}; at the widest it is {NUM}, (.+)\.",
-                         lines[2])
+        m = re.fullmatch(rf"- Test loss: the lowest mean is at {re.escape(pw(low))}, {NUM}; at the widest it is {NUM}, "
+                         r"(.+)\.", lines[2])
         assert m and loss(low, m[1]) and loss(large, m[2]), (lines[2], low)
         check_verdict(m[3], W[large]["test_loss"], W[low]["test_loss"], allowed=("higher",))
     assert len(lines) == 3
-    return best
+    return best, near
 
 
 TAIL = (" A difference is called only where an exact two-sided rank test (Mann-Whitney, by permutation) over the "
         "seeds of two widths gives p < 0.05, each comparison on its own.")
+LITERATURE = ("Zhang et al. (2017) and Novak et al. (2018) find that networks with more parameters than training "
+              "images fit the training set and still generalize, their test accuracy not falling as parameters are added")
 
 
-def check_final(text: str, R: dict, W: dict, best: int, fit_from):
+def called(a: list[float], b: list[float]) -> str:
+    """'higher' / 'lower' where the brute-force rank test calls a against b (ranks and means alike), else 'cannot'."""
+    p, floor, side = brute_rank(a, b)
+    means = (mean(a) > mean(b)) - (mean(a) < mean(b))
+    return {1: "higher", -1: "lower"}[side] if floor < 0.05 and p < 0.05 and side == means != 0 else "cannot"
+
+
+def check_literature(text: str, R: dict, W: dict, near: int):
+    """Disagrees where a rank test finds the widest lower than a narrower width; agrees where it finds it higher than
+    the narrowest; else does not contradict, cannot confirm; and says where the widest is not over-parameterized."""
+    widths = list(W)
+    small, large = widths[0], widths[-1]
+    vs_small, vs_near = called(W[large]["test_acc"], W[small]["test_acc"]), called(W[large]["test_acc"], W[near]["test_acc"])
+    if "lower" in (vs_small, vs_near):
+        want = (f"This disagrees with the literature the experiment repeats: {LITERATURE}; here the widest model tests "
+                f"lower than width {small if vs_small == 'lower' else near}.")
+    elif vs_small == "higher":
+        want = (f"This agrees with the literature the experiment repeats: {LITERATURE}; here the widest model tests "
+                f"higher than the narrowest{f' and not lower than width {near}' if near != small else ''}.")
+    else:
+        want = (f"This run does not contradict the literature the experiment repeats ({LITERATURE}), but it cannot "
+                "confirm a rise either: the rank test cannot tell the widest model's test accuracy from the narrowest's.")
+    per = W[large]["params"] / R["n_train"]
+    if W[large]["params"] <= R["n_train"]:
+        want += (" Its widest model has no more parameters than training images "
+                 f"({f'{per:,.0f}' if per >= 10 else f'{per:.2g}'} per image), short of the regime they study.")
+    assert text == want, (text, want)
+
+
+def check_final(text: str, R: dict, W: dict, best: int, near: int, fit_from):
     assert text.endswith(TAIL), text
-    text = text.removesuffix(TAIL)
+    m = re.fullmatch(r"(.+?) (This (?:agrees|disagrees|run does not contradict) .+)", text.removesuffix(TAIL))
+    assert m, text
+    text = m[1]
+    check_literature(m[2], R, W, near)
     large = list(W)[-1]
     per = W[large]["params"] / R["n_train"]
     per = f"{per:,.0f}" if per >= 10 else f"{per:.2g}"
     fitted = fit_from is not None and fit_from != large
-    if best == large:
+    a, b = W[large]["test_acc"], W[near]["test_acc"]
+    if best == large and called(a, b) == "higher":
         assert text == ((f"Past the width where every run fits the training set, adding parameters (up to {per} per "
-                         "training image) did not lower the mean test accuracy: the widest model's is the highest. The "
-                         "classical bias–variance picture expects a cost there; this run shows none.") if fitted else
+                         "training image) did not lower the mean test accuracy: the widest model's is the highest, above "
+                         "the next highest width's by the rank test. The classical bias–variance picture expects a cost "
+                         "there; this run shows none.") if fitted else
                         ("The widest model has the highest mean test accuracy, but no narrower width fits the training "
                          "set in every run, so this run does not show what happens beyond the point of fitting it.")), text
         return
-    a, b = W[large]["test_acc"], W[best]["test_acc"]
     if m := re.fullmatch(rf"The widest model \({re.escape(per)} parameters per training image\) tests lower than "
                          rf"width {best} \((.+)\): in this run, that much extra width cost some test accuracy\.", text):
-        assert check_test(m[1], a, b) == "lower"
+        assert best != large and check_test(m[1], a, b) == "lower"
         return
+    assert called(a, b) == "cannot", text  # "lower" (or, where the widest is best, "higher") would be due
     p, floor, side = brute_rank(a, b)
-    assert not (floor < 0.05 and p < 0.05 and side < 0 and mean(a) < mean(b)), text  # "lower" would be due
+    rival = "the best width's" if best != large else "the next highest width's"
     more = (f" With {min(len(a), len(b))} seed{'s' * (min(len(a), len(b)) != 1)} a side the test cannot reach "
             "p < 0.05; 4 or more seeds per width could." if floor >= 0.05 else "")
     assert text == ((f"Past the width where every run fits the training set, the rank test cannot tell the widest "
-                     f"model's test accuracy ({per} parameters per training image) from the best width's: this run "
+                     f"model's test accuracy ({per} parameters per training image) from {rival}: this run "
                      f"shows no cost of the extra parameters, which is not evidence that there is none.{more}")
                     if fitted else
-                    ("The rank test cannot tell the widest model's test accuracy from the best width's, and no "
+                    (f"The rank test cannot tell the widest model's test accuracy from {rival}, and no "
                      "narrower width fits the training set in every run, so this run does not show what happens "
                      f"beyond the point of fitting it.{more}")), text
 
@@ -396,8 +480,8 @@ def check_comment(R: dict):
         return
     pw = lambda w: f"width {w} ({W[w]['params']:,} parameters)"
     lines, fit_from = check_train(lines, W, pw)
-    best = check_test_lines(lines, W, pw)
-    check_final(final, R, W, best, fit_from)
+    best, near = check_test_lines(lines, W, pw)
+    check_final(final, R, W, best, near, fit_from)
 
 
 @st.composite
@@ -447,6 +531,10 @@ def _order_case() -> dict:
 @settings(max_examples=200, deadline=None)
 @given(random_results())
 @example(_order_case())
+# the widest above the narrowest and below the best width by the rank test: the literature disagrees
+@example(_R(_four(8, 0.90, train_acc=0.95), _four(64, 0.975), _four(512, 0.95, test_loss=0.3), seeds=FOUR))
+# exactly as many parameters as training images: short of the over-parameterized regime
+@example({**_R(_four(2, 0.50), _four(8, 0.90), seeds=FOUR), "n_train": PARAMS[8]})
 def test_comment_rederived_from_random_results(R):
     check_comment(R)
 

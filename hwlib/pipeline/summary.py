@@ -664,66 +664,88 @@ def fit_from_1_3b(W: dict[int, dict]) -> int | None:
                 None)
 
 
-def unranked_answer_1_3b(g, best: int, fit_from: int | None, fitted: bool) -> str:
-    """The answer where the rank test cannot tell the widest model from the best width."""
-    # the p the section prints: the test's, or where these seed counts cannot reach the level, its floor
-    p = f"with these seeds it cannot go below p = {g.min_p:.2g}" if g.verdict == "floor" else p_text(g.p, g.level)
+def near_1_3b(W: dict[int, dict], best: int) -> int:
+    """The width 1-3b holds the widest against: the best, or where the widest is the best, the next highest."""
+    return best if best != max(W) else max(list(W)[:-1], key=lambda w: mean_1_3b(W[w]["test_acc"]))
+
+
+def p_1_3b(g) -> str:
+    """The p the section prints: the test's, or where these seed counts cannot reach the level, its floor."""
+    return f"with these seeds it cannot go below p = {g.min_p:.2g}" if g.verdict == "floor" else p_text(g.p, g.level)
+
+
+def unranked_answer_1_3b(g, best: int, near: int, fit_from: int | None, fitted: bool) -> str:
+    """The answer where the rank test cannot tell the widest model from the best width (or, where the widest has
+    the highest mean, from the next highest)."""
     if fitted:
         fits = f", past width {fit_from} where every run fits the training set: no cost shown, which is not evidence of none."
     else:
         fits = "; no narrower width fits the training set in every run."
-    return f"Cannot tell: the rank test cannot tell the widest model's test accuracy from the best width's ({best}; {p})" + fits
+    if best == near:
+        return (f"Cannot tell: the rank test cannot tell the widest model's test accuracy from the best width's ({best}; "
+                f"{p_1_3b(g)})" + fits)
+    return (f"Cannot tell: the widest model has the highest mean test accuracy, but the rank test cannot tell it from "
+            f"width {near} ({p_1_3b(g)})" + fits)
 
 
-def answer_1_3b(R: dict, W: dict[int, dict], best: int, g) -> str:
-    """Whether the widest model tests lower than the best width, by the rank test, and past which width."""
+def answer_1_3b(R: dict, W: dict[int, dict], best: int, near: int, g) -> str:
+    """Whether the widest model tests lower than the best width, or higher than the next highest where it is the
+    best, by the rank test, and past which width."""
     large, fit_from = max(W), fit_from_1_3b(W)
     fitted = fit_from is not None and fit_from != large
     per = amount(W[large]["params"] / R["n_train"])
-    if g is not None and g.verdict == "lower":
+    if g.verdict == "lower":
         return (f"Yes, here: the widest model ({per} parameters per training image) tests lower than width {best} "
                 f"(rank test {p_text(g.p, g.level)}).")
-    if best == large and fitted:
+    above = f"above width {near}'s by the rank test ({p_1_3b(g)})"
+    if best == large and g.verdict == "higher" and fitted:
         return (f"No overfitting seen: past width {fit_from}, where every run fits the training set, the widest "
-                f"model (up to {per} parameters per training image) has the highest mean test accuracy.")
-    if best == large:
-        return ("Cannot tell: the widest model has the highest mean test accuracy, but no narrower width fits the "
-                "training set in every run.")
-    return unranked_answer_1_3b(g, best, fit_from, fitted)
+                f"model (up to {per} parameters per training image) has the highest mean test accuracy, {above}.")
+    if best == large and g.verdict == "higher":
+        return (f"Cannot tell: the widest model has the highest mean test accuracy, {above}, but no narrower width fits "
+                "the training set in every run.")
+    return unranked_answer_1_3b(g, best, near, fit_from, fitted)
 
 
-def cannot_1_3b(W: dict[int, dict], best: int, g) -> list[str]:
+def cannot_1_3b(W: dict[int, dict], best: int, near: int, g) -> list[str]:
     """What the section cannot tell: past the fitting width, and each comparison the rank test does not decide."""
     widths, large, fit_from = list(W), max(W), fit_from_1_3b(W)
     cannot = []
     if best == large and not (fit_from is not None and fit_from != large):
         cannot.append("what happens past the width that fits the training set")
-    if g is not None and g.verdict != "lower":
+    if best != large and g.verdict != "lower":
         cannot.append(f"widest against best width ({best})")
+    if best == large and g.verdict != "higher":
+        cannot.append(f"widest (highest mean test accuracy) against next highest width ({near})")
     if ranked(W[large]["test_acc"], W[widths[0]]["test_acc"]).verdict not in ("higher", "lower"):
         cannot.append("widest against narrowest (test accuracy)")
     low = min(widths, key=lambda w: mean_1_3b(W[w]["test_loss"]))
-    if low != large and ranked(W[large]["test_loss"], W[low]["test_loss"]).verdict not in ("higher", "lower"):
+    if low == large:  # the lowest mean, held against the next lowest
+        low = min(widths[:-1], key=lambda w: mean_1_3b(W[w]["test_loss"]))
+        if ranked(W[large]["test_loss"], W[low]["test_loss"]).verdict not in ("higher", "lower"):
+            cannot.append(f"widest (lowest mean test loss) against next lowest (width {low})")
+    elif ranked(W[large]["test_loss"], W[low]["test_loss"]).verdict not in ("higher", "lower"):
         cannot.append(f"widest against lowest test loss (width {low})")
     return cannot
 
 
-def number_1_3b(W: dict[int, dict], best: int, seeds: str) -> str:
-    """The test accuracy of the widest model and of the best width, with their seed ranges."""
+def number_1_3b(W: dict[int, dict], best: int, near: int, seeds: str) -> str:
+    """The test accuracy of the widest model and of the width it is held against, with their seed ranges."""
     large = max(W)
 
     def acc(w):
         v = W[w]["test_acc"]
         return pct(mean_1_3b(v)) + (f" ({pct(min(v))}–{pct(max(v))})" if len(v) > 1 else "")
-    best_words = f", of the best width ({best}) {acc(best)}" if best != large else ", the highest mean of all widths"
-    return (f"test accuracy of the widest model {acc(large)}{best_words} "
+    other = (f", of the best width ({best}) {acc(best)}" if best != large else
+             f", the highest mean of all widths; of the next highest ({near}) {acc(near)}")
+    return (f"test accuracy of the widest model {acc(large)}{other} "
             f"({seeds}; {W[min(W)]['params']:,} to {W[large]['params']:,} parameters)")
 
 
 def summary_1_3b(R: dict) -> Row:
     """Reads runs[*].{width, params, diverged, train_acc, test_acc, test_loss}, params.seeds and n_train: the widest
-    model's test accuracy against the best width's by the exact rank test over the seeds, and the width from
-    which every run fits the training set (1-3b's verdict)."""
+    model's test accuracy against the best width's (or, where the widest is the best, the next highest's) by the
+    exact rank test over the seeds, and the width from which every run fits the training set (1-3b's verdict)."""
     W = widths_1_3b(R)
     seeds = _seeds_of(len(R["params"]["seeds"]), "a width")
     lost = sum(1 for r in R["runs"] if r.get("diverged") is not None)
@@ -732,12 +754,15 @@ def summary_1_3b(R: dict) -> Row:
         return Row("Not compared: fewer than two widths have a finished run.", "—", seeds, missed=missed)
     large = max(W)
     best = max(W, key=lambda w: mean_1_3b(W[w]["test_acc"]))
-    g = ranked(W[large]["test_acc"], W[best]["test_acc"]) if best != large else None
+    near = near_1_3b(W, best)
+    g = ranked(W[large]["test_acc"], W[near]["test_acc"])
     limits = []
-    if g is not None and g.verdict == "floor":
-        limits.append(f"{len(g.a)} and {len(g.b)} seeds: the rank test of the widest against the best width "
-                      f"cannot reach p < {g.level:g} ({seeds_needed(g.level)} a width could)")
-    return Row(answer_1_3b(R, W, best, g), number_1_3b(W, best, seeds), seeds, limits, missed, cannot_1_3b(W, best, g))
+    if g.verdict == "floor":
+        limits.append(f"{len(g.a)} and {len(g.b)} seeds: the rank test of the widest against the "
+                      f"{'best' if best != large else 'next highest'} width cannot reach p < {g.level:g} "
+                      f"({seeds_needed(g.level)} a width could)")
+    return Row(answer_1_3b(R, W, best, near, g), number_1_3b(W, best, near, seeds), seeds, limits, missed,
+               cannot_1_3b(W, best, near, g))
 
 
 # ------------------------------------------------------------------ 1-3c

@@ -252,8 +252,9 @@ def _train(W: dict, fit_from: int | None, pw) -> list[str]:
     return lines
 
 
-def _test(W: dict, best: int, pw) -> list[str]:
-    """Test accuracy: the widest against the narrowest and against the best width; test loss likewise."""
+def _test(W: dict, best: int, near: int, pw) -> list[str]:
+    """Test accuracy: the widest against the narrowest and against the best width (or, where the widest is the
+    best, the next highest); the lowest mean test loss against the widest's (or the next lowest) likewise."""
     widths = list(W)
     small, large = widths[0], widths[-1]
     acc = lambda w: wording.pct(_mean(W[w]["test_acc"]))
@@ -261,45 +262,79 @@ def _test(W: dict, best: int, pw) -> list[str]:
     up_down = {"higher": "**higher**", "lower": "**lower**"}
     lines = [f"- Test accuracy, widest against narrowest: {acc(large)} against {acc(small)}, "
              + _said(wording.ranked(W[large]["test_acc"], W[small]["test_acc"]), up_down) + "."]
+    g = wording.ranked(W[large]["test_acc"], W[near]["test_acc"])
     if best == large:  # the highest mean, held against the next highest by the rank test before it is called best
-        near = max(widths[:-1], key=lambda w: _mean(W[w]["test_acc"]))
-        lines.append(f"- The widest model also has the highest mean test accuracy of all widths ({acc(large)}); against "
-                     f"the next highest, {acc(near)} at {pw(near)}, it tests "
-                     + _said(wording.ranked(W[large]["test_acc"], W[near]["test_acc"]), up_down) + ".")
+        lines.append(f"- The widest model also has the highest mean test accuracy of all widths; against the next "
+                     f"highest, {pw(near)}: {acc(large)} against {acc(near)}, " + _said(g, up_down) + ".")
     else:
         lines.append(f"- The best mean test accuracy is {acc(best)} at {pw(best)}; the widest model's is {acc(large)}, "
-                     + _said(wording.ranked(W[large]["test_acc"], W[best]["test_acc"]), up_down) + ".")
+                     + _said(g, up_down) + ".")
     low = min(widths, key=lambda w: _mean(W[w]["test_loss"]))
-    lines.append("- Test loss: " + (f"lowest at the widest model ({loss(large)})." if low == large else
-                                    f"lowest at {pw(low)}, {loss(low)}; at the widest it is {loss(large)}, "
-                                    + _said(wording.ranked(W[large]["test_loss"], W[low]["test_loss"]), up_down) + "."))
+    if low == large:  # the lowest mean, held against the next lowest
+        nxt = min(widths[:-1], key=lambda w: _mean(W[w]["test_loss"]))
+        lines.append(f"- Test loss: the lowest mean is the widest model's; against the next lowest, {pw(nxt)}: "
+                     f"{loss(large)} against {loss(nxt)}, "
+                     + _said(wording.ranked(W[large]["test_loss"], W[nxt]["test_loss"]), up_down) + ".")
+    else:
+        lines.append(f"- Test loss: the lowest mean is at {pw(low)}, {loss(low)}; at the widest it is {loss(large)}, "
+                     + _said(wording.ranked(W[large]["test_loss"], W[low]["test_loss"]), up_down) + ".")
     return lines
 
 
-def _verdict(R: dict, W: dict, best: int, fit_from: int | None) -> str:
-    """What the widths say about overfitting, as far as the rank test can tell."""
+def _verdict(R: dict, W: dict, best: int, near: int, fit_from: int | None) -> str:
+    """What the widths say about overfitting, as far as the rank test of the widest against the best width (or,
+    where the widest is the best, the next highest) can tell."""
     large = list(W)[-1]
     per_image = wording.amount(W[large]["params"] / R["n_train"])
-    g = wording.ranked(W[large]["test_acc"], W[best]["test_acc"]) if best != large else None
-    if g is not None and g.verdict == "lower":
+    g = wording.ranked(W[large]["test_acc"], W[near]["test_acc"])
+    if g.verdict == "lower":
         return (f"The widest model ({per_image} parameters per training image) tests lower than width {best} "
                 f"({g.test}): in this run, that much extra width cost some test accuracy.")
     fitted = fit_from is not None and fit_from != large
-    if best == large:
+    if best == large and g.verdict == "higher":
         return ((f"Past the width where every run fits the training set, adding parameters (up to {per_image} per "
-                 "training image) did not lower the mean test accuracy: the widest model's is the highest. The "
-                 "classical bias–variance picture expects a cost there; this run shows none.") if fitted else
+                 "training image) did not lower the mean test accuracy: the widest model's is the highest, above the "
+                 "next highest width's by the rank test. The classical bias–variance picture expects a cost there; "
+                 "this run shows none.") if fitted else
                 ("The widest model has the highest mean test accuracy, but no narrower width fits the training set in "
                  "every run, so this run does not show what happens beyond the point of fitting it."))
+    rival = "the best width's" if best != large else "the next highest width's"
     more = (f" With {wording.plural(min(len(g.a), len(g.b)), 'seed')} a side the test cannot reach p < {g.level:g}; "
             f"{wording.seeds_needed(g.level)} or more seeds per width could." if g.verdict == "floor" else "")
     if fitted:
         return (f"Past the width where every run fits the training set, the rank test cannot tell the widest "
-                f"model's test accuracy ({per_image} parameters per training image) from the best width's: this run "
+                f"model's test accuracy ({per_image} parameters per training image) from {rival}: this run "
                 f"shows no cost of the extra parameters, which is not evidence that there is none.{more}")
-    return ("The rank test cannot tell the widest model's test accuracy from the best width's, and no narrower width "
+    return (f"The rank test cannot tell the widest model's test accuracy from {rival}, and no narrower width "
             f"fits the training set in every run, so this run does not show what happens beyond the point of "
             f"fitting it.{more}")
+
+
+LITERATURE = ("Zhang et al. (2017) and Novak et al. (2018) find that networks with more parameters than training "
+              "images fit the training set and still generalize, their test accuracy not falling as parameters are added")
+
+
+def _literature(R: dict, W: dict, near: int) -> str:
+    """Whether the run agrees with the literature it repeats, as the rank tests of the widest decide: lower than a
+    narrower width disagrees, higher than the narrowest agrees, anything else cannot confirm a rise."""
+    widths = list(W)
+    small, large = widths[0], widths[-1]
+    vs_small = wording.ranked(W[large]["test_acc"], W[small]["test_acc"]).verdict
+    if wording.ranked(W[large]["test_acc"], W[near]["test_acc"]).verdict == "lower" or vs_small == "lower":
+        lower = near if vs_small != "lower" else small
+        text = (f"This disagrees with the literature the experiment repeats: {LITERATURE}; here the widest model "
+                f"tests lower than width {lower}.")
+    elif vs_small == "higher":
+        also = f" and not lower than width {near}" if near != small else ""
+        text = (f"This agrees with the literature the experiment repeats: {LITERATURE}; here the widest model tests "
+                f"higher than the narrowest{also}.")
+    else:
+        text = (f"This run does not contradict the literature the experiment repeats ({LITERATURE}), but it cannot "
+                f"confirm a rise either: the rank test cannot tell the widest model's test accuracy from the narrowest's.")
+    if W[large]["params"] <= R["n_train"]:
+        text += (f" Its widest model has no more parameters than training images "
+                 f"({wording.amount(W[large]['params'] / R['n_train'])} per image), short of the regime they study.")
+    return text
 
 
 def comment(R: dict) -> str:
@@ -313,8 +348,10 @@ def comment(R: dict) -> str:
     fit_from = next((w for i, w in enumerate(widths) if all(min(W[v]["train_acc"]) >= FIT_ACC for v in widths[i:])),
                     None)
     best = max(widths, key=lambda w: _mean(W[w]["test_acc"]))
-    lines = _head(R, W) + _train(W, fit_from, pw) + _test(W, best, pw)
-    lines.append(f"\n{_verdict(R, W, best, fit_from)} A difference is called only where an exact two-sided rank "
-                 f"test (Mann-Whitney, by permutation) over the seeds of two widths gives p < {wording.ALPHA:g}, each "
-                 "comparison on its own.")
+    # the width the widest is held against: the best, or where the widest is the best, the next highest
+    near = best if best != widths[-1] else max(widths[:-1], key=lambda w: _mean(W[w]["test_acc"]))
+    lines = _head(R, W) + _train(W, fit_from, pw) + _test(W, best, near, pw)
+    lines.append(f"\n{_verdict(R, W, best, near, fit_from)} {_literature(R, W, near)} A difference is called only "
+                 f"where an exact two-sided rank test (Mann-Whitney, by permutation) over the seeds of two widths gives "
+                 f"p < {wording.ALPHA:g}, each comparison on its own.")
     return "\n".join(lines)
