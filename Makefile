@@ -36,10 +36,11 @@ SETTINGS := report/.stamp-settings
 # (report/.timings/, hwlib/pipeline/timings.py), so the full profile is not scheduled by the quick profile's
 # timings. Never-timed notebooks go first, in the written order below (the quick profile's order on 2 cores).
 # 1-3d's trained models are a product of their own rule (below), started first (the report's first
-# prerequisite), which 1-3d and 1-3e wait for in make, not in a job slot. Make passes a notebook whose product
-# is still running and comes back to it only after the whole list, so 1-3e (long) stands third: by the time a
-# slot frees after 1-1a and 1-3c have started, the models are trained. 1-3d (short) may run late.
-LONGEST_FIRST := 1_1a_simulate_function 1_3c_interpolation 1_3b_parameters_vs_generalization 1_3e_sharpness \
+# prerequisite), which 1-3c, 1-3d and 1-3e wait for in make, not in a job slot. Make passes a notebook whose
+# product is still running and comes back to it only after the whole list, so 1-3c and 1-3e (long) stand third
+# and fourth: by the time a slot frees after 1-1a and 1-3b have started, the models are trained. 1-3d (short)
+# may run late.
+LONGEST_FIRST := 1_1a_simulate_function 1_3b_parameters_vs_generalization 1_3c_interpolation 1_3e_sharpness \
                  1_2c_minimal_ratio 1_1b_actual_task 1_3a_random_labels 1_3d_sensitivity 1_2b_gradient_norm \
                  1_2d_error_surface 1_2a_optimization_process
 NAMES := $(patsubst notebooks/%.ipynb,%,$(NOTEBOOKS))
@@ -124,16 +125,18 @@ report/executed/%.ipynb: notebooks/%.ipynb $$(call deps_of,$$*) $(SETTINGS) | $(
 	@$(PY) -m hwlib.pipeline.runner run $< $@ --profile $(strip $(PROFILE)) --threads $(strip $(THREADS)) $(PARAMS)
 
 
-# 1-3d's trained models are a product of their own rule: 1-3d and 1-3e (which measures them) wait for it in make,
+# 1-3d's trained models are a product of their own rule: 1-3d and 1-3e (which measure them) and 1-3c (which
+# loads the ones its lines join) wait for it in make,
 # so no job slot sits on a lock while they train, and the slots run the notebooks that need nothing meanwhile.
 # It runs when the settings or an hwlib file 1-3d imports change (report/.deps/1_3d_models.d, every hwlib file
 # before its first run); the stamp holds the models' cache key and is rewritten only when the key changed
-# (models trained afresh): then, and only then, the two notebooks rerun because of it.
+# (models trained afresh): then, and only then, the three notebooks rerun because of it.
 MODELS_1_3D := report/.products/1_3d_models
 $(MODELS_1_3D): notebooks/1_3d_sensitivity.ipynb $$(if $$(wildcard report/.deps/1_3d_models.d),,$$(CORE)) $(SETTINGS) \
                | $(INSTALLED)
 	@$(PY) -m hwlib.pipeline.runner product $< --profile $(strip $(PROFILE)) --threads $(strip $(THREADS)) $(PARAMS)
-report/executed/1_3d_sensitivity.ipynb report/executed/1_3e_sharpness.ipynb: $(MODELS_1_3D)
+report/executed/1_3c_interpolation.ipynb report/executed/1_3d_sensitivity.ipynb report/executed/1_3e_sharpness.ipynb: \
+  $(MODELS_1_3D)
 # the report's first prerequisite, where the project has 1-3d's notebook
 PRODUCTS := $(if $(filter 1_3d_sensitivity,$(NAMES)),$(MODELS_1_3D))
 

@@ -198,6 +198,23 @@ def smoke(tmp_path_factory):
     return P, task.run(P)
 
 
+def test_models_of_the_batch_size_grid_are_loaded_not_trained_again(tmp_path, capsys):
+    """With the grid's cache in place (make's product runs before 1-3c), the models 1-3c shares with it are loaded,
+    and the results are the ones 1-3c gets training every model itself."""
+    from hwlib.tasks import batch_models, common
+
+    P = resolve_task(task, profile="smoke", device="cpu", out_dir=tmp_path)
+    G = resolve_task(batch_models, profile="smoke", device="cpu", out_dir=tmp_path)
+    batch_models.train_models(G, common.load_data(G))
+    capsys.readouterr()
+    R = task.run(P)
+    assert "trained models of the batch-size grid found" in capsys.readouterr().out
+    alone = task.run(resolve_task(task, profile="smoke", device="cpu", out_dir=tmp_path / "alone"))  # same threads
+    for mine, theirs in zip(R["cases"], alone["cases"]):
+        timeless = lambda models: [{k: v for k, v in m.items() if k != "seconds"} for m in models]
+        assert mine["train_loss"] == theirs["train_loss"] and timeless(mine["models"]) == timeless(theirs["models"])
+
+
 def test_path_endpoints_are_the_trained_models(smoke):
     P, R = smoke
     assert len(R["cases"]) == 4

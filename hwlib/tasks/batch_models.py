@@ -1,6 +1,7 @@
 """The models Part 3's flatness tasks share: the BatchNorm CNN (1-3c, 1-3d, 1-3e), its settings, and the
 grid of models one per (seed, batch size), each trained to one training loss (hwlib.to_target), that 1-3d
-measures for sensitivity and 1-3e for sharpness.
+measures for sensitivity and 1-3e for sharpness; 1-3c loads the ones it needs from the grid's cache
+(``grid_models``) rather than training the same models again.
 
 The grid is cached (hwlib.cache): whichever of 1-3d and 1-3e comes second with the same settings loads the
 models instead of training them again; ``make`` trains them once, in a rule of its own before both notebooks
@@ -12,7 +13,7 @@ from __future__ import annotations
 import torch
 
 from .. import cache, data, models, train
-from ..params import Param, ParamError, same
+from ..params import Param, ParamError, resolve, same
 from ..progress import Progress
 from ..to_target import fit_to_loss
 from . import common
@@ -113,3 +114,28 @@ def train_models(P, ds: data.Dataset) -> tuple[list[tuple], bool]:
         progress.done()
         cache.save(MODELS, key, [(m.state_dict(), dict(r)) for m, r in out], P.out_dir)
         return out, False
+
+
+# the training settings a task shares with the grid: where they agree, its models at the grid's batch sizes,
+# learning rate and seeds are the grid's (the same build and the same training)
+SHARED = ("dataset", "train_limit", "channels", "target_loss", "max_steps", "optimizer", "data_root")
+
+
+def grid_models(P, ds: data.Dataset) -> dict:
+    """{(batch size, lr, seed): (model, record)}: the grid's trained models, for a task whose SHARED settings are
+    P's, from the cache make's product writes before 1-3c, 1-3d and 1-3e run; {} where no cache holds them
+    (a notebook run on its own, or other settings), and the task trains its models itself."""
+    G = resolve(SPEC, {k: getattr(P, k) for k in SHARED}, checks, profile=P.profile, device=str(P.device),
+                out_dir=str(P.out_dir))
+    key = cache_key(G)
+    with cache.lock(MODELS, P.out_dir):
+        stored = cache.load(MODELS, key, P.out_dir)
+    if stored is None:
+        return {}
+    out = {}
+    for state, record in stored:
+        model = build(G, ds, record["seed"])
+        model.load_state_dict(state)
+        out[record["batch_size"], record["lr"], record["seed"]] = (model, dict(record))
+    print(f"{len(out)} trained models of the batch-size grid found in {cache.path(MODELS, key, P.out_dir)}", flush=True)
+    return out

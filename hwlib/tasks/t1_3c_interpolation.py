@@ -141,13 +141,17 @@ def run(P) -> dict:
     ds = common.load_data(P)
     alphas = alpha_grid(P)
     trained = {}  # (batch, lr, seed) -> (model, record): a model shared by several cases is trained once
+    grid = batch_models.grid_models(P, ds)  # the same models 1-3d's grid trained, where it holds them
 
     def trained_model(batch: int, lr: float, seed: int):
         if (batch, lr, seed) not in trained:
-            model = batch_models.build(P, ds, seed)  # the BatchNorm CNN of 1-3d and 1-3e
-            record = fit_to_loss(model, ds, batch_size=batch, lr=lr, optimizer=P.optimizer, seed=seed,
-                                 target=P.target_loss, max_steps=P.max_steps,
-                                 label=f"batch {batch}, lr {lr:g}, seed {seed}")
+            if (batch, lr, seed) in grid:
+                model, record = grid[batch, lr, seed]
+            else:
+                model = batch_models.build(P, ds, seed)  # the BatchNorm CNN of 1-3d and 1-3e
+                record = fit_to_loss(model, ds, batch_size=batch, lr=lr, optimizer=P.optimizer, seed=seed,
+                                     target=P.target_loss, max_steps=P.max_steps,
+                                     label=f"batch {batch}, lr {lr:g}, seed {seed}")
             record["top_eigenvalue"] = sharpest_direction(model, ds, seed)
             with torch.no_grad():
                 record["test_correct"] = torch.cat([model(ds.x_test[i:i + 2048]).argmax(1)
