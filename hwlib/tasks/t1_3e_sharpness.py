@@ -43,7 +43,9 @@ SPEC = {
     "n_curvature": Param("int", smoke=256, quick=512, full=2000, low=1,
                          doc="training images in the loss whose curvature is measured"),
     "eps": same("float_list", [1e-3, 5e-4], positive=True, doc="box sizes ε of the ε-sharpness (Keskar et al.)"),
-    "ascent_steps": Param("int", smoke=5, quick=20, full=20, low=0, doc="sign-gradient ascent steps inside the ε-box"),
+    # quick: 10 steps find 94-99 % of the loss rise 20 find on the quick grid, every batch-size ρ unchanged, in
+    # 11.2 s against 15.9 s for the notebook (one thread, side by side); each is a lower bound of the box's maximum
+    "ascent_steps": Param("int", smoke=5, quick=10, full=20, low=0, doc="sign-gradient ascent steps inside the ε-box"),
     "lanczos_iters": Param("int", smoke=20, quick=40, full=100, low=2, doc="Lanczos steps at most (top eigenvalue)"),
 }
 
