@@ -279,8 +279,11 @@ def test_1_2b_directions_seed_by_seed():
                                  "factor of 1.5–2 start to end")
     assert row.cannot == ["the strength of their link on digits"]
     R["per_dataset"]["digits"]["runs"] = [_2b_run(0, grad=(0.3, 0.6), peak=1.1), _2b_run(1, grad=(0.3, 0.45), peak=0.5)]
-    assert S.summary_1_2b(R).answer.endswith("the gradient norm rises in every seed (start to end: its running median "
-                                             "first climbs well above both in some seeds).")
+    assert S.summary_1_2b(R).answer.endswith("the gradient norm rises in every seed, its running median first climbing "
+                                             "over 1.5 times both ends in some seeds.")
+    R["per_dataset"]["digits"]["runs"][1]["trend_peak_grad_norm"] = 1.05
+    assert S.summary_1_2b(R).answer.endswith("the gradient norm rises in every seed, its running median first climbing "
+                                             "to 1.05–1.1, over 1.5 times both ends, in every seed.")
     R = R_2b([_2b_run(0, grad=(1, 0.1)), _2b_run(1, grad=(1, 2), jumps=(0.1, 1))], [_2b_run(0)])
     row = _clean(S.summary_1_2b(R))
     assert "on sinc (full batch) the loss falls in every seed and the seeds cannot tell which way the gradient " \
@@ -792,10 +795,14 @@ def check_1_2b(R):
         how = "full batch" if D["full_batch"] else f"minibatches of {D['batch_size']}"
         part = re.search(rf"[Oo]n {name} \({how}\) (.*?)(?=; on |\.$)", row.answer)[1]
         climbs = [r["trend_peak_grad_norm"] > t1_2b.HUMP * max(r["start_grad_norm"], r["end_grad_norm"]) for r in runs]
-        hump = ("" if not any(climbs) else " in every seed" if all(climbs) and len(runs) > 1 else "" if all(climbs)
-                else " in some seeds")
-        assert part.endswith(f" (start to end: its running median first climbs well above both{hump})") == any(climbs)
-        part = part.split(" (start to end: ")[0]
+        if all(climbs):
+            peaks = S.span([r["trend_peak_grad_norm"] for r in runs])
+            hump = (f", its running median first climbing to {peaks}, over 1.5 times both ends"
+                    + (", in every seed" if len(runs) > 1 else ""))
+        else:
+            hump = ", its running median first climbing over 1.5 times both ends in some seeds" if any(climbs) else ""
+        assert part.endswith(hump), (part, hump)
+        part = part.split(", its running median first climbing")[0]
         if loss_dir and loss_dir == grad_dir:
             both = {"falls": "fall", "rises": "rise", "stays level": "stay level"}[loss_dir]
             assert part == f"the loss and the gradient norm both {both}{every}"
@@ -856,6 +863,10 @@ def check_1_2c(R):
     ratio_limit = [x for x in row.limits if x.startswith("the minimal ratio depends")]
     assert bool(ratio_limit) == ("a single number means little without its tolerance" in comment)
     counts = {s["tol"]: sum(e[0] < -s["tol"] for e in R["eigenvalues"]) for s in R.get("sweep", [])}
+    reached_idx = [i for i, r in enumerate(R["phase2"]["reached"]) if r]
+    among = (f" (among the {len(reached_idx)} runs that reached ‖∇L‖ < {P['grad_threshold']:g}: "
+             f"{sum(R['eigenvalues'][i][0] < -P['tol'] for i in reached_idx)} with an eigenvalue below −{P['tol']:g});")
+    assert (among in row.answer) == (len(reached_idx) < n), (row.answer, among)
     saddle_limit = [x for x in row.limits if x.startswith("the saddle count depends")]
     assert bool(saddle_limit) == (len(set(counts.values())) > 1)
     for tol, c in counts.items():

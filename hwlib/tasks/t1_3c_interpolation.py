@@ -514,7 +514,7 @@ def _case_text(c: dict, n_test: int) -> str:
             f"{wording.pct(m['test_acc'])}), against {e1:.3g} (θ₁) and {e2:.3g} (θ₂) at the ends: {shape_text(c)}. "
             f"With the BatchNorm statistics re-estimated there instead of interpolated it is "
             f"{rc['train_loss'][mid]:.3g} / {rc['test_loss'][mid]:.3g}. No interpolated running variance is clipped "
-            f"for α from {lo:g} to {hi:g}. {curvature_text(c, names)}{rise_text(c)}{eigen_text(c, names)}"
+            f"for α from {lo + 0.0:.3g} to {hi + 0.0:.3g}. {curvature_text(c, names)}{rise_text(c)}{eigen_text(c, names)}"
             f"{paired_text(c, n_test)}")
 
 
