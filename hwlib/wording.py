@@ -113,12 +113,12 @@ def distinct_pct_digits(values: Sequence[float], most: int = 3) -> int:
 
 
 def spread(values: Sequence[float], fmt: str = ".3g") -> str:
-    """'0.12' for one value, '0.12 (0.10–0.15 over 3 seeds)' for several: the mean and the seed range."""
+    """'0.12' for one value, '0.12 (mean; 0.10–0.15 over 3 seeds)' for several: the mean and the seed range."""
     values = [v for v in values if v is not None]
     mean = sum(values) / len(values)
     if len(values) == 1:
         return format(mean, fmt)
-    return f"{mean:{fmt}} ({min(values):{fmt}}–{max(values):{fmt}} over {len(values)} seeds)"
+    return f"{mean:{fmt}} (mean; {min(values):{fmt}}–{max(values):{fmt}} over {len(values)} seeds)"
 
 
 def p_text(p: float, level: float = ALPHA) -> str:

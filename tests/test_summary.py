@@ -241,8 +241,8 @@ def R_2a(start=(7.0, 7.1, 7.3), end=(12.7, 13.0, 13.5), evr=(0.2, 0.1), steps=((
 def test_1_2a_runs_end_apart_together_or_cannot_tell():
     row = _clean(S.summary_1_2a(R_2a()))
     assert row.answer.startswith("No: every pair of the 8 runs ends farther apart than any pair started")
-    assert row.number == ("distance between two runs 7.13 (7–7.3 over 3 pairs) at initialization, "
-                          "13.1 (12.7–13.5 over 3 pairs) at the end")
+    assert row.number == ("distance between two runs 7.13 (mean; 7–7.3 over 3 pairs) at initialization, "
+                          "13.1 (mean; 12.7–13.5 over 3 pairs) at the end")
     assert row.limits == [("the 2-D PCA plane holds 30.0 % (whole model) of the variance, so its figures are "
                           "partial views")]
     assert S.summary_1_2a(R_2a(end=(1, 2, 3))).answer.startswith("They converge")

@@ -163,7 +163,7 @@ def check_over(text: str, values: list[float], what: str):
     if len(values) == 1:
         assert text == f"{values[0]:.3g}", (text, values)
         return
-    m = re.fullmatch(rf"{NUM} \({NUM}–{NUM} over ([\d,]+) {what}s?\)", text)
+    m = re.fullmatch(rf"{NUM} \(mean; {NUM}–{NUM} over ([\d,]+) {what}s?\)", text)
     assert m and prints_as(m[1], math.fsum(values) / len(values), ".3g"), (text, values)
     assert (m[2], m[3]) == (f"{min(values):.3g}", f"{max(values):.3g}") and int(m[4]) == len(values)
 

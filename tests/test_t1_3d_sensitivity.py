@@ -48,7 +48,7 @@ def test_all_reached_and_a_clear_rise():
     assert "All 4 models reached the target" in text
     assert "batch 16: 400, batch 1024: 90" in text
     # two seeds a side: apart, but no rank test can reach p < 0.05, so no order is claimed
-    assert ("0.105 (0.1–0.11 over 2 seeds) → 0.205 (0.2–0.21 over 2 seeds): the seed ranges do not overlap, "
+    assert ("0.105 (mean; 0.1–0.11 over 2 seeds) → 0.205 (mean; 0.2–0.21 over 2 seeds): the seed ranges do not overlap, "
             "but the exact two-sided rank test over the seeds gives p = 0.33 (with 2 and 2 seeds it cannot go "
             "below 0.33), so it cannot tell which batch gives the more sensitive models.") in text
     assert "Softmax probabilities against the batch size over all batch sizes: rises (ρ = 0.80" in text
@@ -65,7 +65,7 @@ def test_clear_fall_tie_and_unknown():
     assert "the seed ranges overlap, and the exact two-sided rank test over the seeds gives p = 1 (" in tie
     # the referee's case: apart by 0.0005, one printed endpoint (0.146) at 3 digits; 4 digits show the gap
     close = task.comment(_R(sens={16: [0.11487, 0.14568], 1024: [0.14619, 0.15924]}))
-    assert ("0.1303 (0.1149–0.1457 over 2 seeds) → 0.1527 (0.1462–0.1592 over 2 seeds): the seed ranges "
+    assert ("0.1303 (mean; 0.1149–0.1457 over 2 seeds) → 0.1527 (mean; 0.1462–0.1592 over 2 seeds): the seed ranges "
             "do not overlap") in close
     one = task.comment(_R(sens={16: [0.1], 1024: [0.2]}))
     assert "one seed a side, so the seed noise is unknown" in one and "batch 16 → 1024: 0.1 → 0.2:" in one
@@ -240,7 +240,7 @@ from hypothesis import strategies as st  # noqa: E402
 from scipy.stats import rankdata  # noqa: E402
 
 NUM = r"-?[\d,]*\.?\d+(?:e[-+]?\d+)?"
-SPREAD = rf"({NUM})(?: \(({NUM})–({NUM}) over (\d+) seeds\))?"
+SPREAD = rf"({NUM})(?: \(mean; ({NUM})–({NUM}) over (\d+) seeds\))?"
 INTERVAL = rf"ρ = ({NUM}), 95 % interval ({NUM}) to ({NUM}) over (\d+) models"
 
 

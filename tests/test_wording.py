@@ -33,7 +33,7 @@ def test_english_helpers():
     assert wording.pct(0.98333) == "98.3 %"
     assert wording.amount(209.5) == "210" and wording.amount(12345.6) == "12,346" and wording.amount(0.349) == "0.35"
     assert wording.spread([0.5]) == "0.5"
-    assert wording.spread([0.1, 0.2, None]) == "0.15 (0.1–0.2 over 2 seeds)"
+    assert wording.spread([0.1, 0.2, None]) == "0.15 (mean; 0.1–0.2 over 2 seeds)"
 
 
 def test_p_text_never_rounds_across_the_level():

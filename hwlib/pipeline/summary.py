@@ -322,10 +322,10 @@ MOST_VARIANCE_1_2A = 0.5  # t1_2a_optimization_process.MOST_VARIANCE: two compon
 
 
 def over_pairs(d: list[float]) -> str:
-    """1-2a's ``_over_pairs``: '7.12 (6.99–7.37 over 28 pairs)'."""
+    """1-2a's ``_over_pairs``: '7.12 (mean; 6.99–7.37 over 28 pairs)'."""
     if len(d) == 1:
         return f"{d[0]:.3g}"
-    return f"{float(np.mean(d)):.3g} ({min(d):.3g}–{max(d):.3g} over {plural(len(d), 'pair')})"  # np.mean, as 1-2a
+    return f"{float(np.mean(d)):.3g} (mean; {min(d):.3g}–{max(d):.3g} over {plural(len(d), 'pair')})"  # as 1-2a
 
 
 def summary_1_2a(R: dict) -> Row:

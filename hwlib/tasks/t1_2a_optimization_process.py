@@ -163,10 +163,10 @@ MOST_VARIANCE = 0.5
 
 
 def _over_pairs(d: list[float]) -> str:
-    """'2.7 (2.5–2.9 over 28 pairs)': the mean distance and its range over the pairs of runs."""
+    """'2.7 (mean; 2.5–2.9 over 28 pairs)': the mean distance and its range over the pairs of runs."""
     if len(d) == 1:
         return f"{d[0]:.3g}"
-    return f"{np.mean(d):.3g} ({min(d):.3g}–{max(d):.3g} over {wording.plural(len(d), 'pair')})"
+    return f"{np.mean(d):.3g} (mean; {min(d):.3g}–{max(d):.3g} over {wording.plural(len(d), 'pair')})"
 
 
 def _span(values: list[float], say) -> str:
