@@ -402,8 +402,8 @@ def test_1_3b_every_verdict_of_the_comment():
     best, wide = _3b_runs(128, 26122, (0.975, 0.978)), _3b_runs(512, 301066, (0.969, 0.975))
     row = _clean(S.summary_1_3b(R_3b(narrow, best, wide)))
     assert row.answer == ("Cannot tell: the rank test cannot tell the widest model's test accuracy from the best "
-                          "width's (128; with these seeds it cannot go below p = 0.33), past width 128 where every run "
-                          "fits the training set: no cost shown, which is not evidence of none.")
+                          "width's (128; with these seeds it cannot go below p = 0.33); every run fits the training set "
+                          "from width 128 on, and no cost of the wider models is shown, which is not evidence of none.")
     assert row.number == ("test accuracy of the widest model 97.2 % (96.9 %–97.5 %), of the best width (128) 97.6 % "
                           "(97.5 %–97.8 %) (2 seeds a width; 166 to 301,066 parameters)")
     assert row.cannot == ["widest against best width (128)",  # 2 seeds a side: nothing is called
@@ -418,8 +418,9 @@ def test_1_3b_every_verdict_of_the_comment():
     # the widest has the highest mean: held against the next highest by the rank test, its p beside it
     row = _clean(S.summary_1_3b(R_3b(narrow, best, _3b_runs(512, 301066, (0.98, 0.985)))))
     assert row.answer == ("Cannot tell: the widest model has the highest mean test accuracy, but the rank test cannot "
-                          "tell it from width 128 (with these seeds it cannot go below p = 0.33), past width 128 where "
-                          "every run fits the training set: no cost shown, which is not evidence of none.")
+                          "tell it from width 128 (with these seeds it cannot go below p = 0.33); every run fits the training "
+                          "set from width 128 on, and no cost of the wider models is shown, which is not evidence of "
+                          "none.")
     assert row.cannot == ["widest (highest mean test accuracy) against next highest width (128)",
                           "widest against narrowest (test accuracy)",
                           "widest (lowest mean test loss) against next lowest (width 128)"]
@@ -431,8 +432,8 @@ def test_1_3b_every_verdict_of_the_comment():
     narrow4, next4 = four(2, 166, (0.2, 0.24, 0.21, 0.22), (0.2,) * 4), four(256, 85002, (0.973, 0.976, 0.974, 0.977))
     row = _clean(S.summary_1_3b(R_3b(narrow4, next4, four(512, 301066, (0.972, 0.979, 0.975, 0.977)), seeds=(0, 1, 2, 3))))
     assert row.answer == ("Cannot tell: the widest model has the highest mean test accuracy, but the rank test cannot "
-                          "tell it from width 256 (p = 0.74), past width 256 where every run fits the training set: no "
-                          "cost shown, which is not evidence of none.")
+                          "tell it from width 256 (p = 0.74); every run fits the training set from width 256 on, and no "
+                          "cost of the wider models is shown, which is not evidence of none.")
     assert row.cannot == ["widest (highest mean test accuracy) against next highest width (256)",
                           "widest (lowest mean test loss) against next lowest (width 256)"] and row.limits == []
     row = _clean(S.summary_1_3b(R_3b(narrow4, next4, four(512, 301066, (0.982, 0.989, 0.985, 0.987)), seeds=(0, 1, 2, 3))))
@@ -996,7 +997,7 @@ def check_1_3b(R):
             if "from the next highest width's" in final else "Cannot tell: the rank test cannot tell")
     assert row.answer.startswith(want), (final, row.answer)
     if want.startswith("Cannot tell: the") and "cannot tell" in want:
-        assert ("past width" in row.answer) == final.startswith("Past the width")
+        assert ("every run fits the training set from width" in row.answer) == final.startswith("Past the width")
     widths = list(W)
     best = max(widths, key=lambda w: t1_3b._mean(W[w]["test_acc"]))
     acc = lambda w: wording.pct(t1_3b._mean(W[w]["test_acc"]))

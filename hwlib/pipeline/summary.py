@@ -692,7 +692,8 @@ def unranked_answer_1_3b(g, best: int, near: int, fit_from: int | None, fitted: 
     """The answer where the rank test cannot tell the widest model from the best width (or, where the widest has
     the highest mean, from the next highest)."""
     if fitted:
-        fits = f", past width {fit_from} where every run fits the training set: no cost shown, which is not evidence of none."
+        fits = (f"; every run fits the training set from width {fit_from} on, and no cost of the wider models is shown, "
+                "which is not evidence of none.")
     else:
         fits = "; no narrower width fits the training set in every run."
     if best == near:
