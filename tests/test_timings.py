@@ -79,7 +79,7 @@ def test_make_starts_notebooks_by_the_same_profiles_recorded_cost(tmp_path):
                 if "runner run " in line]
 
     written = started("smoke")
-    assert written[:2] == ["1_3d_sensitivity", "1_1a_simulate_function"]  # nothing timed: the written order
+    assert written[:2] == ["1_1a_simulate_function", "1_3b_parameters_vs_generalization"]  # nothing timed: the written order
     timings.record(tmp_path / "report", "smoke", "1_2a_optimization_process", 100)
     timings.record(tmp_path / "report", "smoke", "1_1b_actual_task", 50)
     timings.record(tmp_path / "report", "quick", "1_2d_error_surface", 900)  # another profile's: not used
