@@ -87,6 +87,16 @@ def cache_key(P) -> str:
                      functions=(common.load_data, build, train_models, cache_key), modules=TRAINING_MODULES)
 
 
+def _rebuilt(P, ds: data.Dataset, stored: list) -> list[tuple]:
+    """[(model, record)] from the cache's [(state dict, record)]: each model built anew and its state loaded."""
+    out = []
+    for state, record in stored:
+        model = build(P, ds, record["seed"])
+        model.load_state_dict(state)
+        out.append((model, record))
+    return out
+
+
 def train_models(P, ds: data.Dataset) -> tuple[list[tuple], bool]:
     """One model per (seed, batch size): ([(model, record)], loaded). The models are cached
     (hwlib.cache): whichever of 1-3d and 1-3e comes second with the same settings loads them instead of
@@ -95,11 +105,7 @@ def train_models(P, ds: data.Dataset) -> tuple[list[tuple], bool]:
     with cache.lock(MODELS, P.out_dir):  # 1-3d and 1-3e may run side by side: one trains, the other waits and loads
         stored = cache.load(MODELS, key, P.out_dir)
         if stored is not None:
-            out = []
-            for state, record in stored:
-                model = build(P, ds, record["seed"])
-                model.load_state_dict(state)
-                out.append((model, record))
+            out = _rebuilt(P, ds, stored)
             print(f"loaded the {len(out)} trained models from {cache.path(MODELS, key, P.out_dir)}", flush=True)
             return out, True
         out = []
@@ -132,10 +138,6 @@ def grid_models(P, ds: data.Dataset) -> dict:
         stored = cache.load(MODELS, key, P.out_dir)
     if stored is None:
         return {}
-    out = {}
-    for state, record in stored:
-        model = build(G, ds, record["seed"])
-        model.load_state_dict(state)
-        out[record["batch_size"], record["lr"], record["seed"]] = (model, dict(record))
+    out = {(r["batch_size"], r["lr"], r["seed"]): (m, dict(r)) for m, r in _rebuilt(G, ds, stored)}
     print(f"{len(out)} trained models of the batch-size grid found in {cache.path(MODELS, key, P.out_dir)}", flush=True)
     return out

@@ -310,10 +310,15 @@ def _diverged_line(diverged: list[dict]) -> str:
             f"× in the figure) and {'is' if len(diverged) == 1 else 'are'} left out.")
 
 
+def _at_limit(ok: list[dict], P: dict) -> int:
+    """How many of the finished runs the epoch limit stopped, not the plateau rule (their losses still falling)."""
+    return sum(1 for r in ok if not r["stopped"] and r["epochs_run"] >= P["epochs"])
+
+
 def _epochs_line(runs: list[dict], done: list[int], loss: dict, P: dict) -> str:
     """How long the finished runs trained, and whether any stopped at the epoch limit still improving."""
     ok = [r for r in runs if r["diverged"] is None]
-    at_limit = sum(1 for r in ok if not r["stopped"] and r["epochs_run"] >= P["epochs"])
+    at_limit = _at_limit(ok, P)
     mean_epochs = {d: sum(r["epochs_run"] for r in ok if r["depth"] == d) / len(loss[d]) for d in done}
     means = "; ".join(f"{layers(d)}: {mean_epochs[d]:,.0f}" for d in done)
     if not at_limit:
@@ -440,7 +445,7 @@ def _budget_text(R: dict) -> str:
     """Where runs stopped at the epoch limit, still falling: the verdicts are about this budget, not convergence."""
     P = R["params"]
     ok = [r for fn in P["functions"] for r in R["runs"].get(fn, []) if r["diverged"] is None]
-    at_limit = sum(1 for r in ok if not r["stopped"] and r["epochs_run"] >= P["epochs"])
+    at_limit = _at_limit(ok, P)
     if not at_limit:
         return ""
     return (f" The losses compared are those reached within {P['epochs']:,} epochs under the plateau rule, and "
